@@ -1,0 +1,398 @@
+//! The object detector: a COCO YOLO network (ONNX) run with tract on the CPU.
+//!
+//! The network's raw head outputs are decoded here (sigmoid offsets, anchor
+//! scaling, objectness × class score, per-class non-maximum suppression); the
+//! anchors and strides come from the JSON sidecar written by the model
+//! conversion script, so nothing about the network is hard-coded.
+//! Only the classes a street census needs are kept: person, bicycle, car.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tract_onnx::prelude::*;
+
+/// Classes the product counts, with their COCO indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ObjectClass {
+    /// COCO class 0.
+    Person,
+    /// COCO class 1.
+    Bicycle,
+    /// COCO class 2.
+    Car,
+}
+
+impl ObjectClass {
+    /// Maps a COCO class index to a counted class.
+    pub fn from_coco(index: usize) -> Option<Self> {
+        match index {
+            0 => Some(Self::Person),
+            1 => Some(Self::Bicycle),
+            2 => Some(Self::Car),
+            _ => None,
+        }
+    }
+
+    /// Name used in outputs (COCO's).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Person => "person",
+            Self::Bicycle => "bicycle",
+            Self::Car => "car",
+        }
+    }
+
+    /// Parses an output name back.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Person, Self::Bicycle, Self::Car].into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// One detected object in frame pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    /// Class.
+    pub class: ObjectClass,
+    /// Objectness × class probability.
+    pub score: f32,
+    /// `[x0, y0, x1, y1]`, pixels of the frame the detector saw.
+    pub bbox: [f32; 4],
+}
+
+/// Intersection over union of two `[x0, y0, x1, y1]` boxes.
+pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let iw = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let inter = iw * ih;
+    let union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+    if union > 0.0 { inter / union } else { 0.0 }
+}
+
+/// Why the detector could not load or run.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectorError {
+    /// The model files are not there.
+    #[error("detector model not found at {}: run `make models` (scripts/fetch-models.sh) to fetch and convert it", path.display())]
+    MissingModel {
+        /// The missing file.
+        path: PathBuf,
+    },
+    /// A model file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The model's checksum does not match its manifest.
+    #[error("{} does not match its checksum in SHA256SUMS (expected {expected}, found {found}): run `make models` to regenerate it", path.display())]
+    Checksum {
+        /// The file.
+        path: PathBuf,
+        /// Recorded hash.
+        expected: String,
+        /// Computed hash.
+        found: String,
+    },
+    /// The sidecar is malformed.
+    #[error("bad model metadata {}: {message}", path.display())]
+    Meta {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// tract failed.
+    #[error("detector inference failed: {0}")]
+    Tract(String),
+    /// A frame's size does not match its pixels.
+    #[error("frame of {width}x{height} has {len} bytes, expected {expected}")]
+    BadFrame {
+        /// Width.
+        width: u32,
+        /// Height.
+        height: u32,
+        /// Bytes present.
+        len: usize,
+        /// Bytes expected.
+        expected: usize,
+    },
+}
+
+fn tract_err(e: impl std::fmt::Display) -> DetectorError {
+    DetectorError::Tract(format!("{e:#}"))
+}
+
+/// The sidecar describing the network's input and heads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModelMeta {
+    /// The network input.
+    pub input: InputMeta,
+    /// The detection heads, in output order.
+    pub outputs: Vec<HeadMeta>,
+}
+
+/// The network input tensor (NCHW, RGB in [0, 1]).
+#[derive(Debug, Clone, Deserialize)]
+pub struct InputMeta {
+    /// Width, pixels.
+    pub width: usize,
+    /// Height, pixels.
+    pub height: usize,
+}
+
+/// One YOLO detection head.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HeadMeta {
+    /// Output tensor name.
+    pub name: String,
+    /// Anchor boxes `(w, h)` in input pixels.
+    pub anchors: Vec<[f32; 2]>,
+    /// Darknet's `scale_x_y` centre scaling.
+    pub scale_x_y: f32,
+    /// Number of classes per anchor.
+    pub classes: usize,
+}
+
+/// Tunable thresholds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DetectorConfig {
+    /// Minimum score kept.
+    pub score_threshold: f32,
+    /// IoU above which a lower-scored box of the same class is suppressed.
+    pub nms_iou: f32,
+    /// Threads tract may use for matrix products.
+    pub threads: usize,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self { score_threshold: 0.25, nms_iou: 0.45, threads: 2 }
+    }
+}
+
+/// A loaded detector, cheap to clone (the plan is shared).
+#[derive(Debug, Clone)]
+pub struct Detector {
+    plan: Arc<TypedRunnableModel>,
+    meta: ModelMeta,
+    config: DetectorConfig,
+}
+
+/// The model files of a detector in `dir`.
+pub fn model_paths(dir: &Path) -> (PathBuf, PathBuf) {
+    (dir.join("yolov4-tiny.onnx"), dir.join("yolov4-tiny.json"))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, DetectorError> {
+    std::fs::read(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            DetectorError::MissingModel { path: path.to_path_buf() }
+        } else {
+            DetectorError::Io { path: path.to_path_buf(), source }
+        }
+    })
+}
+
+fn verify_checksum(dir: &Path, file: &Path, bytes: &[u8]) -> Result<(), DetectorError> {
+    let sums_path = dir.join("SHA256SUMS");
+    let sums = read(&sums_path)?;
+    let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let sums = String::from_utf8_lossy(&sums);
+    let expected = sums
+        .lines()
+        .filter_map(|l| l.split_once(char::is_whitespace))
+        .find(|(_, f)| f.trim().trim_start_matches('*') == name)
+        .map(|(h, _)| h.to_string())
+        .ok_or_else(|| DetectorError::Meta { path: sums_path.clone(), message: format!("no entry for {name}") })?;
+    let found: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    if found != expected {
+        return Err(DetectorError::Checksum { path: file.to_path_buf(), expected, found });
+    }
+    Ok(())
+}
+
+impl Detector {
+    /// Loads and optimises the model in `dir`, checking it against `SHA256SUMS`.
+    pub fn load(dir: &Path, config: DetectorConfig) -> Result<Self, DetectorError> {
+        let (onnx_path, meta_path) = model_paths(dir);
+        let bytes = read(&onnx_path)?;
+        verify_checksum(dir, &onnx_path, &bytes)?;
+        let meta_bytes = read(&meta_path)?;
+        let meta: ModelMeta = serde_json::from_slice(&meta_bytes)
+            .map_err(|e| DetectorError::Meta { path: meta_path.clone(), message: e.to_string() })?;
+        if meta.outputs.is_empty() || meta.input.width == 0 || meta.input.height == 0 {
+            return Err(DetectorError::Meta { path: meta_path, message: "no outputs or zero input size".into() });
+        }
+        let model = tract_onnx::onnx()
+            .model_for_read(&mut std::io::Cursor::new(bytes))
+            .map_err(tract_err)?
+            .with_input_fact(0, f32::fact([1, 3, meta.input.height, meta.input.width]).into())
+            .map_err(tract_err)?
+            .into_optimized()
+            .map_err(tract_err)?;
+        let options = RunOptions {
+            executor: (config.threads > 1).then(|| tract_linalg::multithread::Executor::multithread(config.threads)),
+            ..Default::default()
+        };
+        let plan = model.into_runnable_with_options(&options).map_err(tract_err)?;
+        Ok(Self { plan, meta, config })
+    }
+
+    /// The network's input size `(width, height)`.
+    pub fn input_size(&self) -> (usize, usize) {
+        (self.meta.input.width, self.meta.input.height)
+    }
+
+    /// Detects persons, bicycles and cars in an RGB8 image.
+    pub fn detect_rgb(&self, width: u32, height: u32, rgb: &[u8]) -> Result<Vec<Detection>, DetectorError> {
+        let expected = width as usize * height as usize * 3;
+        if rgb.len() != expected || width == 0 || height == 0 {
+            return Err(DetectorError::BadFrame { width, height, len: rgb.len(), expected });
+        }
+        let (iw, ih) = self.input_size();
+        let input = resize_to_chw(width as usize, height as usize, rgb, iw, ih);
+        let tensor = Tensor::from_shape(&[1, 3, ih, iw], &input).map_err(tract_err)?;
+        let outputs = self.plan.run(tvec!(tensor.into())).map_err(tract_err)?;
+        let mut candidates = Vec::new();
+        for (head, out) in self.meta.outputs.iter().zip(outputs.iter()) {
+            let view = out.to_plain_array_view::<f32>().map_err(tract_err)?;
+            let shape = view.shape().to_vec();
+            if shape.len() != 4 || shape[1] != head.anchors.len() * (5 + head.classes) {
+                return Err(DetectorError::Tract(format!("head {} has shape {shape:?}", head.name)));
+            }
+            let (gh, gw) = (shape[2], shape[3]);
+            let data = view.as_slice().ok_or_else(|| tract_err("non-contiguous output"))?;
+            decode_head(head, data, gw, gh, (iw, ih), (width as f32, height as f32), self.config.score_threshold, &mut candidates);
+        }
+        Ok(non_max_suppression(candidates, self.config.nms_iou))
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decode_head(
+    head: &HeadMeta,
+    data: &[f32],
+    gw: usize,
+    gh: usize,
+    input: (usize, usize),
+    frame: (f32, f32),
+    threshold: f32,
+    out: &mut Vec<Detection>,
+) {
+    let per = 5 + head.classes;
+    let plane = gw * gh;
+    let at = |c: usize, y: usize, x: usize| data[c * plane + y * gw + x];
+    let s = head.scale_x_y;
+    for (a, anchor) in head.anchors.iter().enumerate() {
+        let base = a * per;
+        for y in 0..gh {
+            for x in 0..gw {
+                let obj = sigmoid(at(base + 4, y, x));
+                if obj < threshold {
+                    continue;
+                }
+                let mut best: Option<(ObjectClass, f32)> = None;
+                for (coco, class) in [(0usize, ObjectClass::Person), (1, ObjectClass::Bicycle), (2, ObjectClass::Car)] {
+                    let p = obj * sigmoid(at(base + 5 + coco, y, x));
+                    if p >= threshold && best.is_none_or(|(_, b)| p > b) {
+                        best = Some((class, p));
+                    }
+                }
+                let Some((class, score)) = best else { continue };
+                let cx = (x as f32 + sigmoid(at(base, y, x)) * s - (s - 1.0) / 2.0) / gw as f32;
+                let cy = (y as f32 + sigmoid(at(base + 1, y, x)) * s - (s - 1.0) / 2.0) / gh as f32;
+                let bw = at(base + 2, y, x).exp() * anchor[0] / input.0 as f32;
+                let bh = at(base + 3, y, x).exp() * anchor[1] / input.1 as f32;
+                let bbox = [
+                    ((cx - bw / 2.0) * frame.0).max(0.0),
+                    ((cy - bh / 2.0) * frame.1).max(0.0),
+                    ((cx + bw / 2.0) * frame.0).min(frame.0),
+                    ((cy + bh / 2.0) * frame.1).min(frame.1),
+                ];
+                out.push(Detection { class, score, bbox });
+            }
+        }
+    }
+}
+
+/// Greedy per-class non-maximum suppression, highest score first; ties are
+/// broken by position so the output is deterministic.
+pub fn non_max_suppression(mut candidates: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
+    candidates.sort_by(|a, b| {
+        b.score.total_cmp(&a.score).then(a.bbox[0].total_cmp(&b.bbox[0])).then(a.bbox[1].total_cmp(&b.bbox[1]))
+    });
+    let mut kept: Vec<Detection> = Vec::new();
+    for c in candidates {
+        if kept.iter().all(|k| k.class != c.class || iou(&k.bbox, &c.bbox) <= iou_threshold) {
+            kept.push(c);
+        }
+    }
+    kept
+}
+
+/// Bilinear resize of RGB8 to a planar float image in [0, 1] (darknet's
+/// default: the whole frame stretched to the network input).
+fn resize_to_chw(w: usize, h: usize, rgb: &[u8], ow: usize, oh: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; 3 * ow * oh];
+    let sx = w as f32 / ow as f32;
+    let sy = h as f32 / oh as f32;
+    let xs: Vec<(usize, usize, f32)> = (0..ow)
+        .map(|x| {
+            let fx = ((x as f32 + 0.5) * sx - 0.5).clamp(0.0, (w - 1) as f32);
+            let x0 = fx.floor() as usize;
+            (x0, (x0 + 1).min(w - 1), fx - x0 as f32)
+        })
+        .collect();
+    for y in 0..oh {
+        let fy = ((y as f32 + 0.5) * sy - 0.5).clamp(0.0, (h - 1) as f32);
+        let y0 = fy.floor() as usize;
+        let y1 = (y0 + 1).min(h - 1);
+        let wy = fy - y0 as f32;
+        let (r0, r1) = (&rgb[y0 * w * 3..(y0 + 1) * w * 3], &rgb[y1 * w * 3..(y1 + 1) * w * 3]);
+        for (x, &(x0, x1, wx)) in xs.iter().enumerate() {
+            for c in 0..3 {
+                let top = r0[x0 * 3 + c] as f32 * (1.0 - wx) + r0[x1 * 3 + c] as f32 * wx;
+                let bottom = r1[x0 * 3 + c] as f32 * (1.0 - wx) + r1[x1 * 3 + c] as f32 * wx;
+                out[c * ow * oh + y * ow + x] = (top * (1.0 - wy) + bottom * wy) / 255.0;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nms_keeps_the_best_of_overlapping_boxes_per_class() {
+        let d = |class, score, x: f32| Detection { class, score, bbox: [x, 0.0, x + 10.0, 20.0] };
+        let kept = non_max_suppression(
+            vec![d(ObjectClass::Person, 0.5, 1.0), d(ObjectClass::Person, 0.9, 0.0), d(ObjectClass::Car, 0.4, 0.0), d(ObjectClass::Person, 0.6, 30.0)],
+            0.45,
+        );
+        assert_eq!(kept.len(), 3);
+        assert_eq!(kept[0].score, 0.9);
+    }
+
+    #[test]
+    fn resize_preserves_a_uniform_image() {
+        let img = vec![128u8; 8 * 6 * 3];
+        let out = resize_to_chw(8, 6, &img, 5, 5);
+        assert!(out.iter().all(|v| (v - 128.0 / 255.0).abs() < 1e-5));
+    }
+
+    #[test]
+    fn missing_model_names_the_fix() {
+        let err = Detector::load(Path::new("/nonexistent"), DetectorConfig::default()).expect_err("missing");
+        assert!(err.to_string().contains("make models"), "{err}");
+    }
+}

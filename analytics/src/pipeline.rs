@@ -1,0 +1,492 @@
+//! The edge-analytics pipeline as actix actors:
+//!
+//! ```text
+//! FrameSource → PrivacyFilter → Detector → Tracker → LineCounter → Aggregator → CsvSink
+//! ```
+//!
+//! Back-pressure: every hand-off is an awaited `send`, so a stage accepts the
+//! next frame only when the previous one has gone through the whole chain;
+//! the source renders ahead into a bounded channel and every frame holds a
+//! [`FrameLease`](crate::frame::FrameLease), so the frames alive at once never
+//! exceed [`PipelineConfig::max_frames_in_flight`]. The detector drops each
+//! frame as soon as it has run; downstream stages see boxes, tracks and
+//! counts, and only the aggregated counts leave the pipeline.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use actix::prelude::*;
+
+use crate::aggregate::{Aggregator, IntervalCount};
+use crate::counter::{CountEvent, LineCounter, LineGeometry};
+use crate::detector::{Detection, Detector, ObjectClass};
+use crate::frame::{Frame, FrameAudit, FrameGate, FrameLease};
+use crate::privacy::PrivacySettings;
+use crate::tracker::{TrackObservation, Tracker, TrackerConfig};
+
+/// Why a pipeline run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The frame source failed.
+    #[error("frame source failed: {0}")]
+    Source(String),
+    /// The detector failed.
+    #[error(transparent)]
+    Detector(#[from] crate::detector::DetectorError),
+    /// An actor stopped before the run ended.
+    #[error("pipeline stage `{stage}` stopped unexpectedly: {source}")]
+    Mailbox {
+        /// The stage that could not be reached.
+        stage: &'static str,
+        /// The cause.
+        source: MailboxError,
+    },
+    /// The aggregate file could not be written.
+    #[error("cannot write {}: {message}", path.display())]
+    Sink {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        message: String,
+    },
+    /// A frame outlived the run: the privacy invariant is broken.
+    #[error("frame audit failed: {0:?}")]
+    Audit(FrameAudit),
+}
+
+/// Produces frames for the pipeline, on a thread of its own (rendering or
+/// decoding blocks). `lease` must be moved into the returned frame.
+pub trait FrameProducer {
+    /// The next frame, `None` at the end of the stream.
+    fn next_frame(&mut self, lease: FrameLease) -> Option<Result<Frame, String>>;
+}
+
+/// Everything a run needs besides its frames.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Privacy filter settings.
+    pub privacy: PrivacySettings,
+    /// The counting line and the camera calibration.
+    pub line: LineGeometry,
+    /// Tracker settings.
+    pub tracker: TrackerConfig,
+    /// Aggregation interval, seconds.
+    pub interval_s: u32,
+    /// Length of the run, seconds (for empty trailing intervals).
+    pub duration_s: f64,
+    /// Bound on frames alive at once (rendered ahead + being analysed).
+    pub max_frames_in_flight: usize,
+    /// Where the aggregates are written (atomically), if anywhere.
+    pub sink: Option<PathBuf>,
+}
+
+/// What a run reports: the aggregates plus operating figures.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineSummary {
+    /// Frames received from the source.
+    pub frames_in: u64,
+    /// Frames analysed after decimation.
+    pub frames_analysed: u64,
+    /// Detections kept (person, bicycle, car).
+    pub detections: u64,
+    /// Total detector wall time, milliseconds.
+    pub detector_ms_total: f64,
+    /// Track ids handed out.
+    pub tracks_confirmed: u64,
+    /// Crossings counted.
+    pub crossings_counted: u64,
+    /// The aggregates.
+    pub intervals: Vec<IntervalCount>,
+    /// Frame lifetime audit at the end of the run.
+    pub audit: FrameAudit,
+}
+
+impl PipelineSummary {
+    /// Mean detector time per analysed frame, milliseconds.
+    pub fn detector_ms_per_frame(&self) -> f64 {
+        if self.frames_analysed == 0 { 0.0 } else { self.detector_ms_total / self.frames_analysed as f64 }
+    }
+}
+
+type StageResult = Result<(), PipelineError>;
+
+#[derive(Message)]
+#[rtype(result = "Result<(), PipelineError>")]
+struct RawFrame(Frame);
+
+#[derive(Message)]
+#[rtype(result = "Result<(), PipelineError>")]
+struct FilteredFrame(Frame);
+
+#[derive(Message)]
+#[rtype(result = "Result<(), PipelineError>")]
+struct Detections {
+    time_s: f64,
+    width: u32,
+    detections: Vec<Detection>,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<(), PipelineError>")]
+struct Tracks {
+    time_s: f64,
+    width: u32,
+    tracks: Vec<TrackObservation>,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<(), PipelineError>")]
+struct Counts(Vec<CountEvent>);
+
+#[derive(Message)]
+#[rtype(result = "Result<(), PipelineError>")]
+struct Aggregates(Vec<IntervalCount>);
+
+/// End of stream: flows down the chain after the last frame; each stage adds
+/// its figures to the summary on the way back.
+#[derive(Message)]
+#[rtype(result = "Result<PipelineSummary, PipelineError>")]
+struct Flush;
+
+fn mailbox(stage: &'static str) -> impl Fn(MailboxError) -> PipelineError {
+    move |source| PipelineError::Mailbox { stage, source }
+}
+
+async fn forward<M>(to: Recipient<M>, msg: M, stage: &'static str) -> StageResult
+where
+    M: Message<Result = StageResult> + Send + 'static,
+{
+    to.send(msg).await.map_err(mailbox(stage))?
+}
+
+async fn flush(to: Recipient<Flush>, stage: &'static str) -> Result<PipelineSummary, PipelineError> {
+    to.send(Flush).await.map_err(mailbox(stage))?
+}
+
+/// Applies the privacy settings.
+struct PrivacyFilter {
+    settings: PrivacySettings,
+    next: Recipient<FilteredFrame>,
+    next_flush: Recipient<Flush>,
+    frames_in: u64,
+    kept: u64,
+}
+
+impl Actor for PrivacyFilter {
+    type Context = Context<Self>;
+}
+
+impl Handler<RawFrame> for PrivacyFilter {
+    type Result = ResponseFuture<StageResult>;
+    fn handle(&mut self, msg: RawFrame, _: &mut Context<Self>) -> Self::Result {
+        self.frames_in += 1;
+        let next = self.next.clone();
+        match self.settings.apply(msg.0) {
+            Some(frame) => {
+                self.kept += 1;
+                Box::pin(forward(next, FilteredFrame(frame), "detector"))
+            }
+            None => Box::pin(async { Ok(()) }),
+        }
+    }
+}
+
+impl Handler<Flush> for PrivacyFilter {
+    type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
+    fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
+        let (next, frames_in, kept) = (self.next_flush.clone(), self.frames_in, self.kept);
+        Box::pin(async move {
+            let mut s = flush(next, "detector").await?;
+            s.frames_in = frames_in;
+            s.frames_analysed = kept;
+            Ok(s)
+        })
+    }
+}
+
+/// Runs the detector on its own arbiter thread; the frame dies here.
+struct DetectorStage {
+    detector: Detector,
+    next: Recipient<Detections>,
+    next_flush: Recipient<Flush>,
+    detections: u64,
+    ms_total: f64,
+}
+
+impl Actor for DetectorStage {
+    type Context = Context<Self>;
+}
+
+impl Handler<FilteredFrame> for DetectorStage {
+    type Result = ResponseFuture<StageResult>;
+    fn handle(&mut self, msg: FilteredFrame, _: &mut Context<Self>) -> Self::Result {
+        let frame = msg.0;
+        let started = Instant::now();
+        let result = self.detector.detect_rgb(frame.width, frame.height, &frame.rgb);
+        self.ms_total += started.elapsed().as_secs_f64() * 1000.0;
+        let (time_s, width) = (frame.time_s, frame.width);
+        // The invariant: no frame outlives its detection step.
+        drop(frame);
+        let next = self.next.clone();
+        match result {
+            Ok(detections) => {
+                self.detections += detections.len() as u64;
+                Box::pin(forward(next, Detections { time_s, width, detections }, "tracker"))
+            }
+            Err(e) => Box::pin(async move { Err(e.into()) }),
+        }
+    }
+}
+
+impl Handler<Flush> for DetectorStage {
+    type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
+    fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
+        let (next, n, ms) = (self.next_flush.clone(), self.detections, self.ms_total);
+        Box::pin(async move {
+            let mut s = flush(next, "tracker").await?;
+            s.detections = n;
+            s.detector_ms_total = ms;
+            Ok(s)
+        })
+    }
+}
+
+/// Follows detections over time.
+struct TrackerStage {
+    tracker: Tracker,
+    next: Recipient<Tracks>,
+    next_flush: Recipient<Flush>,
+}
+
+impl Actor for TrackerStage {
+    type Context = Context<Self>;
+}
+
+impl Handler<Detections> for TrackerStage {
+    type Result = ResponseFuture<StageResult>;
+    fn handle(&mut self, msg: Detections, _: &mut Context<Self>) -> Self::Result {
+        let tracks = self.tracker.update(&msg.detections);
+        Box::pin(forward(self.next.clone(), Tracks { time_s: msg.time_s, width: msg.width, tracks }, "line counter"))
+    }
+}
+
+impl Handler<Flush> for TrackerStage {
+    type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
+    fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
+        let (next, n) = (self.next_flush.clone(), self.tracker.confirmed_total());
+        Box::pin(async move {
+            let mut s = flush(next, "line counter").await?;
+            s.tracks_confirmed = n;
+            Ok(s)
+        })
+    }
+}
+
+/// Turns tracks into crossings.
+struct LineCounterStage {
+    counter: LineCounter,
+    next: Recipient<Counts>,
+    next_flush: Recipient<Flush>,
+    counted: u64,
+}
+
+impl Actor for LineCounterStage {
+    type Context = Context<Self>;
+}
+
+impl Handler<Tracks> for LineCounterStage {
+    type Result = ResponseFuture<StageResult>;
+    fn handle(&mut self, msg: Tracks, _: &mut Context<Self>) -> Self::Result {
+        let events = self.counter.update(msg.time_s, msg.width, &msg.tracks);
+        self.counted += events.len() as u64;
+        if events.is_empty() {
+            return Box::pin(async { Ok(()) });
+        }
+        Box::pin(forward(self.next.clone(), Counts(events), "aggregator"))
+    }
+}
+
+impl Handler<Flush> for LineCounterStage {
+    type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
+    fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
+        let (next, n) = (self.next_flush.clone(), self.counted);
+        Box::pin(async move {
+            let mut s = flush(next, "aggregator").await?;
+            s.crossings_counted = n;
+            Ok(s)
+        })
+    }
+}
+
+/// Buckets crossings into intervals; at the end hands the aggregates to the sink.
+struct AggregatorStage {
+    aggregator: Aggregator,
+    next: Recipient<Aggregates>,
+}
+
+impl Actor for AggregatorStage {
+    type Context = Context<Self>;
+}
+
+impl Handler<Counts> for AggregatorStage {
+    type Result = StageResult;
+    fn handle(&mut self, msg: Counts, _: &mut Context<Self>) -> Self::Result {
+        self.aggregator.add(&msg.0);
+        Ok(())
+    }
+}
+
+impl Handler<Flush> for AggregatorStage {
+    type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
+    fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
+        let intervals = self.aggregator.finish(&[ObjectClass::Person, ObjectClass::Bicycle, ObjectClass::Car]);
+        let next = self.next.clone();
+        Box::pin(async move {
+            forward(next, Aggregates(intervals.clone()), "csv sink").await?;
+            Ok(PipelineSummary { intervals, ..Default::default() })
+        })
+    }
+}
+
+/// Writes the aggregates, the only thing that leaves the device, to CSV
+/// (temporary file, then rename).
+struct CsvSink {
+    path: Option<PathBuf>,
+}
+
+impl Actor for CsvSink {
+    type Context = Context<Self>;
+}
+
+impl Handler<Aggregates> for CsvSink {
+    type Result = StageResult;
+    fn handle(&mut self, msg: Aggregates, _: &mut Context<Self>) -> Self::Result {
+        let Some(path) = &self.path else { return Ok(()) };
+        let err = |message: String| PipelineError::Sink { path: path.clone(), message };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for row in &msg.0 {
+            w.serialize(row).map_err(|e| err(e.to_string()))?;
+        }
+        let bytes = w.into_inner().map_err(|e| err(e.to_string()))?;
+        crate::report::write_atomic(path, &bytes).map_err(|e| err(e.to_string()))
+    }
+}
+
+/// Pulls frames from the producer thread and feeds the chain.
+struct FrameSource {
+    frames: Option<tokio::sync::mpsc::Receiver<Result<Frame, String>>>,
+    next: Recipient<RawFrame>,
+    next_flush: Recipient<Flush>,
+}
+
+impl Actor for FrameSource {
+    type Context = Context<Self>;
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<PipelineSummary, PipelineError>")]
+struct Run;
+
+impl Handler<Run> for FrameSource {
+    type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
+    fn handle(&mut self, _: Run, _: &mut Context<Self>) -> Self::Result {
+        let frames = self.frames.take();
+        let (next, next_flush) = (self.next.clone(), self.next_flush.clone());
+        Box::pin(async move {
+            let Some(mut frames) = frames else {
+                return Err(PipelineError::Source("the source was already run".into()));
+            };
+            while let Some(frame) = frames.recv().await {
+                let frame = frame.map_err(PipelineError::Source)?;
+                forward(next.clone(), RawFrame(frame), "privacy filter").await?;
+            }
+            flush(next_flush, "privacy filter").await
+        })
+    }
+}
+
+/// Runs one camera's analytics over every frame `make_producer` yields and
+/// returns the summary together with the producer (which may hold figures of
+/// its own, such as ground truth collected while rendering).
+///
+/// The producer is built and driven on a thread of its own; the actors run
+/// on an actix system on the calling thread, the detector on its own arbiter.
+pub fn run_pipeline<P, F>(make_producer: F, detector: Detector, config: PipelineConfig) -> Result<(PipelineSummary, P), PipelineError>
+where
+    P: FrameProducer + Send + 'static,
+    F: FnOnce() -> Result<P, String> + Send + 'static,
+{
+    let gate = FrameGate::new(config.max_frames_in_flight);
+    // The channel holds leased frames only, so the gate is the real bound.
+    let (tx, rx) = tokio::sync::mpsc::channel(config.max_frames_in_flight.max(1));
+    let producer_gate = gate.clone();
+    let producer = std::thread::Builder::new()
+        .name("frame-source".into())
+        .spawn(move || -> Result<P, String> {
+            let mut producer = match make_producer() {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e.clone()));
+                    return Err(e);
+                }
+            };
+            loop {
+                let lease = producer_gate.acquire();
+                match producer.next_frame(lease) {
+                    None => break,
+                    Some(item) => {
+                        let failed = item.is_err();
+                        if tx.blocking_send(item).is_err() || failed {
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(producer)
+        })
+        .map_err(|e| PipelineError::Source(format!("cannot start the frame source thread: {e}")))?;
+
+    let system = System::new();
+    let summary = system.block_on(async move {
+        let sink = CsvSink { path: config.sink.clone() }.start();
+        let aggregator = AggregatorStage { aggregator: Aggregator::new(config.interval_s, config.duration_s), next: sink.recipient() }.start();
+        let counter = LineCounterStage {
+            counter: LineCounter::new(config.line),
+            next: aggregator.clone().recipient(),
+            next_flush: aggregator.recipient(),
+            counted: 0,
+        }
+        .start();
+        let tracker = TrackerStage { tracker: Tracker::new(config.tracker), next: counter.clone().recipient(), next_flush: counter.recipient() }.start();
+        let arbiter = Arbiter::new();
+        let (t1, t2) = (tracker.clone().recipient(), tracker.recipient());
+        let detector = DetectorStage::start_in_arbiter(&arbiter.handle(), move |_| DetectorStage {
+            detector,
+            next: t1,
+            next_flush: t2,
+            detections: 0,
+            ms_total: 0.0,
+        });
+        let filter = PrivacyFilter {
+            settings: config.privacy,
+            next: detector.clone().recipient(),
+            next_flush: detector.recipient(),
+            frames_in: 0,
+            kept: 0,
+        }
+        .start();
+        let source = FrameSource { frames: Some(rx), next: filter.clone().recipient(), next_flush: filter.recipient() }.start();
+        let result = source.send(Run).await.map_err(mailbox("frame source"));
+        arbiter.stop();
+        result?
+    });
+    // Unblock and join the producer whatever happened.
+    let produced = producer.join().map_err(|_| PipelineError::Source("the frame source thread panicked".into()))?;
+    let mut summary = summary?;
+    let producer = produced.map_err(PipelineError::Source)?;
+    summary.audit = gate.audit();
+    if summary.audit.alive != 0 || summary.audit.created != summary.audit.destroyed {
+        return Err(PipelineError::Audit(summary.audit));
+    }
+    Ok((summary, producer))
+}

@@ -1,0 +1,212 @@
+//! Outputs of a run: the counts table (CSV), the comparison plot (PNG, with
+//! plotters) and a Markdown summary. Every file is written to a temporary
+//! name and renamed, so an interrupted run never leaves a complete-looking
+//! but partial file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+use serde::Serialize;
+
+/// Why an output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Writing a file failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// CSV encoding failed.
+    #[error("cannot encode {}: {message}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        message: String,
+    },
+    /// Plotting failed.
+    #[error("cannot draw {}: {message}", path.display())]
+    Plot {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        message: String,
+    },
+    /// No font for plot labels.
+    #[error("no font for plot labels at {}: install the Debian package fonts-dejavu-core (scripts/setup.sh does)", path.display())]
+    Font {
+        /// Where the font was looked for.
+        path: PathBuf,
+    },
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and
+/// an atomic rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// One row of `counts.csv`: a source's count next to the truth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountRow {
+    /// Interval start, seconds.
+    pub interval_start_s: u32,
+    /// Interval end, seconds.
+    pub interval_end_s: u32,
+    /// Which source counted (`camera:<id>`, `infrared:<id>`).
+    pub source: String,
+    /// Counted class.
+    pub class: String,
+    /// Crossing direction.
+    pub direction: String,
+    /// The source's count.
+    pub count: u64,
+    /// The ground-truth count.
+    pub ground_truth: u64,
+}
+
+/// Writes `counts.csv`.
+pub fn write_counts_csv(path: &Path, rows: &[CountRow]) -> Result<(), ReportError> {
+    let csv_err = |e: &dyn std::fmt::Display| ReportError::Csv { path: path.to_path_buf(), message: e.to_string() };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).map_err(|e| csv_err(&e))?;
+    }
+    let bytes = w.into_inner().map_err(|e| csv_err(&e))?;
+    write_atomic(path, &bytes).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })
+}
+
+/// The standard location of the label font (Debian's fonts-dejavu-core).
+pub const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+fn register_font(font: &Path) -> Result<(), ReportError> {
+    let bytes = std::fs::read(font).map_err(|_| ReportError::Font { path: font.to_path_buf() })?;
+    // plotters keeps registered fonts for the process lifetime.
+    let leaked: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    plotters::style::register_font("sans-serif", FontStyle::Normal, leaked).map_err(|_| ReportError::Font { path: font.to_path_buf() })
+}
+
+/// One plotted series: a label and a count per interval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// Counts, one per interval.
+    pub values: Vec<u64>,
+}
+
+/// Draws count-per-interval lines (one panel per direction) to a PNG.
+pub fn plot_counts(path: &Path, title: &str, interval_starts: &[u32], panels: &[(String, Vec<Series>)], font: &Path) -> Result<(), ReportError> {
+    register_font(font)?;
+    let perr = |e: &dyn std::fmt::Display| ReportError::Plot { path: path.to_path_buf(), message: e.to_string() };
+    let (w, h) = (1000u32, 420u32 * panels.len().max(1) as u32 + 40);
+    let mut buf = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| perr(&e))?;
+        let root = root.titled(title, ("sans-serif", 22)).map_err(|e| perr(&e))?;
+        let areas = root.split_evenly((panels.len().max(1), 1));
+        let colors = [BLACK, RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44)];
+        for (area, (panel_title, series)) in areas.iter().zip(panels) {
+            let max = series.iter().flat_map(|s| s.values.iter()).copied().max().unwrap_or(1).max(1);
+            let n = interval_starts.len().max(1);
+            let mut chart = ChartBuilder::on(area)
+                .caption(panel_title, ("sans-serif", 18))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(50)
+                .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0u64..(max + max / 5 + 1))
+                .map_err(|e| perr(&e))?;
+            chart
+                .configure_mesh()
+                .x_desc("interval start (s)")
+                .y_desc("crossings")
+                .x_labels(n.min(20))
+                .x_label_formatter(&|x| {
+                    let i = x.round();
+                    if (x - i).abs() < 1e-6 && i >= 0.0 { interval_starts.get(i as usize).map(|s| s.to_string()).unwrap_or_default() } else { String::new() }
+                })
+                .draw()
+                .map_err(|e| perr(&e))?;
+            for (k, s) in series.iter().enumerate() {
+                let color = colors[k % colors.len()];
+                let pts: Vec<(f64, u64)> = s.values.iter().enumerate().map(|(i, v)| (i as f64, *v)).collect();
+                chart
+                    .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                    .map_err(|e| perr(&e))?
+                    .label(s.label.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                chart.draw_series(pts.iter().map(|p| Circle::new(*p, 4, color.filled()))).map_err(|e| perr(&e))?;
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(|e| perr(&e))?;
+        }
+        root.present().map_err(|e| perr(&e))?;
+    }
+    let mut png = Vec::new();
+    encode_png(&mut png, w, h, &buf).map_err(|e| perr(&e))?;
+    write_atomic(path, &png).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })
+}
+
+fn encode_png(out: &mut Vec<u8>, w: u32, h: u32, rgb: &[u8]) -> Result<(), String> {
+    let mut enc = png::Encoder::new(out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+    writer.write_image_data(rgb).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())
+}
+
+/// Writes an RGB8 image as PNG (used for frame previews and debugging).
+pub fn write_png(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<(), ReportError> {
+    let mut png = Vec::new();
+    encode_png(&mut png, w, h, rgb).map_err(|message| ReportError::Plot { path: path.to_path_buf(), message })?;
+    write_atomic(path, &png).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("a.csv");
+        write_atomic(&p, b"x,y\n").expect("write");
+        assert_eq!(std::fs::read(&p).expect("read"), b"x,y\n");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
+        assert!(write_atomic(&dir.path().join("no/such/dir/a.csv"), b"x").is_err());
+    }
+
+    #[test]
+    fn plot_is_a_png_of_the_requested_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("plot.png");
+        let s = |l: &str, v: Vec<u64>| Series { label: l.into(), values: v };
+        let panels = vec![("positive".to_string(), vec![s("truth", vec![3, 5, 4]), s("camera", vec![3, 4, 4])])];
+        plot_counts(&p, "test", &[0, 15, 30], &panels, Path::new(DEFAULT_FONT)).expect("plot");
+        let bytes = std::fs::read(&p).expect("read");
+        assert_eq!(&bytes[1..4], b"PNG");
+    }
+}

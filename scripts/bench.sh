@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Benchmarks recorded in docs/PERFORMANCE.md: stage throughput (render fps,
+# detector ms/frame) and the demo's wall time after the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/camtwin/target}"
+cargo build --locked --workspace --all-targets
+cargo test --locked --bench throughput -- "${BENCH_FRAMES:-200}"
+bin="$CARGO_TARGET_DIR/debug/camtwin"
+start=$(date +%s.%N)
+"$bin" run scenarios/demo.toml --out "${TMPDIR:-/tmp}/camtwin-bench-demo" > /dev/null
+end=$(date +%s.%N)
+printf 'demo wall time after build: %.1f s\n' "$(echo "$end - $start" | bc)"
+/usr/bin/time -v "$bin" run scenarios/demo.toml --out "${TMPDIR:-/tmp}/camtwin-bench-demo" 2>&1 >/dev/null | grep -E "Maximum resident|Elapsed" || true

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages camtwin needs, idempotently:
+#   mesa-vulkan-drivers + libvulkan1  the lavapipe software Vulkan device Bevy renders on
+#   fonts-dejavu-core                 the font for plot labels
+#   python3-venv                      for the model-conversion venv
+# Skips apt entirely when everything is already installed.
+set -euo pipefail
+PACKAGES=(mesa-vulkan-drivers libvulkan1 fonts-dejavu-core python3-venv)
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "[setup-system] system packages present"
+    exit 0
+fi
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "[setup-system] installing: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

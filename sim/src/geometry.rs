@@ -1,0 +1,282 @@
+//! Plain geometry shared by the simulation, the ground truth and the renderer.
+//!
+//! World coordinates: metres, `x` east, `y` north, `z` up; the ground is `z = 0`.
+//! The renderer converts these to its own axes at its boundary, so that nothing
+//! else depends on the rendering engine's conventions.
+
+use serde::{Deserialize, Serialize};
+
+/// A triangle mesh with per-vertex colours, in the coordinates of whatever owns
+/// it (world coordinates for static scenery, body coordinates for agents).
+///
+/// It exists so that the renderer draws exactly the geometry that ground-truth
+/// boxes are computed from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MeshData {
+    /// Vertex positions.
+    pub positions: Vec<[f32; 3]>,
+    /// Unit vertex normals, one per position.
+    pub normals: Vec<[f32; 3]>,
+    /// Linear RGBA vertex colours, one per position.
+    pub colors: Vec<[f32; 4]>,
+    /// Triangle list, counter-clockwise seen from outside.
+    pub indices: Vec<u32>,
+}
+
+impl MeshData {
+    /// Appends another mesh, shifting its indices; used to build one mesh per
+    /// agent (one draw call) from many parts.
+    pub fn append(&mut self, other: &MeshData) {
+        let base = self.positions.len() as u32;
+        self.positions.extend_from_slice(&other.positions);
+        self.normals.extend_from_slice(&other.normals);
+        self.colors.extend_from_slice(&other.colors);
+        self.indices.extend(other.indices.iter().map(|i| i + base));
+    }
+
+    /// Number of triangles, for render-cost accounting.
+    pub fn triangle_count(&self) -> usize {
+        self.indices.len() / 3
+    }
+}
+
+/// Identifies one mesh in a [`MeshLibrary`]; the renderer caches GPU meshes by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MeshKey(pub u64);
+
+/// Supplies meshes by key, so that the renderer uploads each distinct posed
+/// body only once and reuses it across frames and agents.
+pub trait MeshLibrary {
+    /// The mesh for `key`, in body coordinates (feet at the origin, facing +x).
+    fn mesh(&self, key: MeshKey) -> MeshData;
+}
+
+/// One drawn object in one frame: a library mesh placed in the world.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Instance {
+    /// Which mesh to draw.
+    pub mesh: MeshKey,
+    /// Where the mesh origin goes, world coordinates.
+    pub translation: [f32; 3],
+    /// Rotation about +z, radians, counter-clockwise; 0 faces +x (east).
+    pub yaw_rad: f32,
+}
+
+/// Sun and sky light, shared by every camera of a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lighting {
+    /// Direction the sunlight travels (from the sun towards the ground), world axes.
+    pub sun_direction: [f32; 3],
+    /// Linear RGB sun illuminance factor.
+    pub sun_color: [f32; 3],
+    /// Linear RGB ambient light from the sky (surfaces facing up).
+    pub sky_color: [f32; 3],
+    /// Linear RGB ambient light bounced from the ground (surfaces facing down).
+    pub ground_color: [f32; 3],
+}
+
+impl Default for Lighting {
+    fn default() -> Self {
+        Self {
+            sun_direction: [0.35, 0.45, -0.82],
+            sun_color: [0.80, 0.78, 0.72],
+            sky_color: [0.42, 0.45, 0.50],
+            ground_color: [0.25, 0.24, 0.22],
+        }
+    }
+}
+
+/// A pinhole camera: pose and intrinsics, in world coordinates.
+///
+/// This is the single definition of how a camera maps the world to pixels; the
+/// renderer and the ground-truth boxes both follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CameraView {
+    /// Optical centre, world coordinates (metres).
+    pub position: [f32; 3],
+    /// Heading of the optical axis, degrees counter-clockwise from +x (east).
+    pub yaw_deg: f32,
+    /// Tilt of the optical axis below the horizon, degrees (positive looks down).
+    pub pitch_deg: f32,
+    /// Horizontal field of view, degrees.
+    pub hfov_deg: f32,
+    /// Image width, pixels.
+    pub width: u32,
+    /// Image height, pixels.
+    pub height: u32,
+}
+
+impl CameraView {
+    /// Unit forward (optical axis), right and up vectors of the camera, world axes.
+    pub fn basis(&self) -> ([f32; 3], [f32; 3], [f32; 3]) {
+        let yaw = self.yaw_deg.to_radians();
+        let pitch = self.pitch_deg.to_radians();
+        let forward = [
+            pitch.cos() * yaw.cos(),
+            pitch.cos() * yaw.sin(),
+            -pitch.sin(),
+        ];
+        // right = forward x world-up, normalised; world-up is +z.
+        let right = normalize([yaw.sin(), -yaw.cos(), 0.0]);
+        let up = cross(right, forward);
+        (forward, right, up)
+    }
+
+    /// Focal length in pixels (square pixels, principal point at the centre).
+    pub fn focal_px(&self) -> f32 {
+        (self.width as f32 / 2.0) / (self.hfov_deg.to_radians() / 2.0).tan()
+    }
+
+    /// Vertical field of view in radians, derived from the horizontal one and
+    /// the aspect ratio.
+    pub fn vfov_rad(&self) -> f32 {
+        2.0 * ((self.height as f32 / 2.0) / self.focal_px()).atan()
+    }
+
+    /// Camera-frame coordinates (right, up, depth) of a world point.
+    pub fn to_camera(&self, p: [f32; 3]) -> [f32; 3] {
+        let (f, r, u) = self.basis();
+        let d = sub(p, self.position);
+        [dot(d, r), dot(d, u), dot(d, f)]
+    }
+
+    /// Pixel coordinates (x right, y down, origin at the top-left corner of the
+    /// image) of a world point, or `None` if it is behind the camera.
+    pub fn project(&self, p: [f32; 3]) -> Option<[f32; 2]> {
+        let [x, y, z] = self.to_camera(p);
+        if z <= 1e-3 {
+            return None;
+        }
+        let f = self.focal_px();
+        Some([
+            self.width as f32 / 2.0 + f * x / z,
+            self.height as f32 / 2.0 - f * y / z,
+        ])
+    }
+
+    /// The ground point (`z = 0`) seen at a pixel, or `None` above the horizon.
+    pub fn unproject_to_ground(&self, px: [f32; 2]) -> Option<[f32; 2]> {
+        let (f, r, u) = self.basis();
+        let fp = self.focal_px();
+        let x = (px[0] - self.width as f32 / 2.0) / fp;
+        let y = -(px[1] - self.height as f32 / 2.0) / fp;
+        let dir = [
+            f[0] + x * r[0] + y * u[0],
+            f[1] + x * r[1] + y * u[1],
+            f[2] + x * r[2] + y * u[2],
+        ];
+        if dir[2] >= -1e-6 {
+            return None;
+        }
+        let t = -self.position[2] / dir[2];
+        Some([self.position[0] + t * dir[0], self.position[1] + t * dir[1]])
+    }
+
+    /// The 3×3 homography mapping image pixels (x, y, 1) to ground-plane points
+    /// (east, north, 1). Installers obtain the same matrix by calibrating a
+    /// real camera; analytics uses it to place tracked feet on the ground.
+    pub fn image_to_ground_homography(&self) -> [[f64; 3]; 3] {
+        let (f, r, u) = self.basis();
+        let fp = self.focal_px() as f64;
+        let (cx, cy) = (self.width as f64 / 2.0, self.height as f64 / 2.0);
+        let c = self.position.map(f64::from);
+        let (f, r, u) = (f.map(f64::from), r.map(f64::from), u.map(f64::from));
+        // Ray direction for pixel (x, y): d = f + ((x-cx)/fp) r - ((y-cy)/fp) u,
+        // linear in (x, y, 1): d = A [x y 1]^T.
+        let mut a = [[0.0f64; 3]; 3];
+        for i in 0..3 {
+            a[i][0] = r[i] / fp;
+            a[i][1] = -u[i] / fp;
+            a[i][2] = f[i] - cx * r[i] / fp + cy * u[i] / fp;
+        }
+        // Ground point: c + t d with t = -c_z / d_z. In homogeneous form:
+        // X = c_x d_z - c_z d_x, Y = c_y d_z - c_z d_y, W = d_z.
+        let mut h = [[0.0f64; 3]; 3];
+        for j in 0..3 {
+            h[0][j] = c[0] * a[2][j] - c[2] * a[0][j];
+            h[1][j] = c[1] * a[2][j] - c[2] * a[1][j];
+            h[2][j] = a[2][j];
+        }
+        h
+    }
+
+    /// Pixels per metre at a world point: the DORI identifiability measure
+    /// (EN 62676-4), `focal_px / distance`.
+    pub fn pixels_per_metre(&self, p: [f32; 3]) -> f32 {
+        let d = sub(p, self.position);
+        self.focal_px() / dot(d, d).sqrt().max(1e-3)
+    }
+}
+
+/// Vector difference `a - b`.
+pub fn sub(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+/// Dot product.
+pub fn dot(a: [f32; 3], b: [f32; 3]) -> f32 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+/// Cross product.
+pub fn cross(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+/// Unit vector in the direction of `a` (zero stays zero).
+pub fn normalize(a: [f32; 3]) -> [f32; 3] {
+    let n = dot(a, a).sqrt();
+    if n > 0.0 { [a[0] / n, a[1] / n, a[2] / n] } else { a }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view() -> CameraView {
+        CameraView {
+            position: [0.0, -6.0, 5.0],
+            yaw_deg: 90.0,
+            pitch_deg: 25.0,
+            hfov_deg: 70.0,
+            width: 640,
+            height: 480,
+        }
+    }
+
+    #[test]
+    fn optical_axis_projects_to_image_centre() {
+        let v = view();
+        let (f, _, _) = v.basis();
+        let p = [v.position[0] + 10.0 * f[0], v.position[1] + 10.0 * f[1], v.position[2] + 10.0 * f[2]];
+        let px = v.project(p).expect("in front");
+        assert!((px[0] - 320.0).abs() < 1e-3 && (px[1] - 240.0).abs() < 1e-3, "{px:?}");
+    }
+
+    #[test]
+    fn ground_unprojection_inverts_projection() {
+        let v = view();
+        let g = [1.5f32, 4.0];
+        let px = v.project([g[0], g[1], 0.0]).expect("in front");
+        let back = v.unproject_to_ground(px).expect("below horizon");
+        assert!((back[0] - g[0]).abs() < 1e-3 && (back[1] - g[1]).abs() < 1e-3, "{back:?}");
+        let h = v.image_to_ground_homography();
+        let (x, y) = (px[0] as f64, px[1] as f64);
+        let w = h[2][0] * x + h[2][1] * y + h[2][2];
+        let gx = (h[0][0] * x + h[0][1] * y + h[0][2]) / w;
+        let gy = (h[1][0] * x + h[1][1] * y + h[1][2]) / w;
+        assert!((gx - 1.5).abs() < 1e-3 && (gy - 4.0).abs() < 1e-3, "{gx} {gy}");
+    }
+
+    #[test]
+    fn right_of_image_is_right_of_camera() {
+        let v = view(); // looking north: east is to the right
+        let px = v.project([3.0, 5.0, 0.0]).expect("in front");
+        assert!(px[0] > 320.0);
+    }
+}

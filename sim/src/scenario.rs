@@ -1,0 +1,607 @@
+//! The scenario file: plain serde structs, parsed strictly, validated apart.
+//!
+//! Parsing rejects unknown keys and wrong types and names the file, line,
+//! column and key path of the fault; [`Scenario::validate`] then checks what
+//! types cannot express (positive counts, a camera that sees the street, a
+//! sensor that names an existing line).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::geometry::CameraView;
+
+/// A whole scenario: where, who, which cameras and sensors, for how long.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name, seed and duration.
+    pub scenario: ScenarioHeader,
+    /// The street's shape.
+    pub street: Street,
+    /// Sun and sky.
+    #[serde(default)]
+    pub lighting: crate::geometry::Lighting,
+    /// Pedestrian demand.
+    pub pedestrians: PedestrianDemand,
+    /// Vehicle demand.
+    #[serde(default)]
+    pub vehicles: VehicleDemand,
+    /// Cameras filming the street.
+    #[serde(default)]
+    pub cameras: Vec<CameraSpec>,
+    /// Counting lines on the ground.
+    #[serde(default)]
+    pub lines: Vec<CountingLine>,
+    /// Infrared beam counters, each on a counting line.
+    #[serde(default)]
+    pub infrared: Vec<InfraredSpec>,
+    /// Privacy configuration applied to every camera's analytics.
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+    /// How counts are aggregated before they leave the device.
+    #[serde(default)]
+    pub aggregation: AggregationConfig,
+}
+
+/// Identity, randomness and time of a scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioHeader {
+    /// Human-readable name, shown in reports.
+    pub name: String,
+    /// Seed of every random choice: same seed, same results.
+    pub seed: u64,
+    /// Simulated time, seconds.
+    pub duration_s: f32,
+    /// Fixed simulation steps per second; every camera's fps must divide it.
+    #[serde(default = "default_step_hz")]
+    pub step_hz: u32,
+}
+
+fn default_step_hz() -> u32 {
+    20
+}
+
+/// A straight street along the x axis, centred on the origin: a two-lane road
+/// between two sidewalks, lined by building facades.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Street {
+    /// Length of the modelled stretch, metres (from -length/2 to +length/2).
+    pub length_m: f32,
+    /// Carriageway width, metres, centred on y = 0.
+    pub road_width_m: f32,
+    /// Width of each sidewalk, metres.
+    pub sidewalk_width_m: f32,
+    /// Height of the facades, metres.
+    #[serde(default = "default_building_height")]
+    pub building_height_m: f32,
+}
+
+fn default_building_height() -> f32 {
+    12.0
+}
+
+/// How many pedestrians use the street and how they walk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PedestrianDemand {
+    /// Pedestrians present over the whole run (those already walking at the
+    /// start included), both sidewalks and both directions.
+    pub count: u32,
+    /// Share of pedestrians who walk in a group of two or three, 0..=1.
+    #[serde(default = "default_group_share")]
+    pub group_share: f32,
+    /// Mean free walking speed, m/s (1.34 m/s: Weidmann 1993, cited by Helbing 2000).
+    #[serde(default = "default_walk_speed")]
+    pub speed_mean_mps: f32,
+    /// Standard deviation of the free walking speed, m/s.
+    #[serde(default = "default_walk_sd")]
+    pub speed_sd_mps: f32,
+}
+
+fn default_group_share() -> f32 {
+    0.3
+}
+fn default_walk_speed() -> f32 {
+    1.34
+}
+fn default_walk_sd() -> f32 {
+    0.26
+}
+
+/// How many cars drive through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VehicleDemand {
+    /// Cars over the whole run, both directions.
+    #[serde(default)]
+    pub count: u32,
+    /// Mean speed, m/s (8.3 m/s = 30 km/h, a city-centre limit).
+    #[serde(default = "default_car_speed")]
+    pub speed_mean_mps: f32,
+}
+
+fn default_car_speed() -> f32 {
+    8.3
+}
+
+impl Default for VehicleDemand {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            speed_mean_mps: default_car_speed(),
+        }
+    }
+}
+
+/// A fixed camera on a pole or facade.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraSpec {
+    /// Identifier used in outputs.
+    pub id: String,
+    /// Optical centre (east, north, height), metres.
+    pub position: [f32; 3],
+    /// Heading, degrees counter-clockwise from east.
+    pub yaw_deg: f32,
+    /// Tilt below the horizon, degrees.
+    pub pitch_deg: f32,
+    /// Horizontal field of view, degrees.
+    pub hfov_deg: f32,
+    /// Native image width, pixels.
+    pub width: u32,
+    /// Native image height, pixels.
+    pub height: u32,
+    /// Native frame rate, frames per second.
+    pub fps: u32,
+}
+
+impl CameraSpec {
+    /// The pinhole view this camera films.
+    pub fn view(&self) -> CameraView {
+        CameraView {
+            position: self.position,
+            yaw_deg: self.yaw_deg,
+            pitch_deg: self.pitch_deg,
+            hfov_deg: self.hfov_deg,
+            width: self.width,
+            height: self.height,
+        }
+    }
+}
+
+/// A counting line on the ground. Crossing it from its left to its right
+/// (looking from `from` to `to`) is direction `positive`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountingLine {
+    /// Identifier used in outputs.
+    pub id: String,
+    /// First end (east, north), metres.
+    pub from: [f32; 2],
+    /// Second end (east, north), metres.
+    pub to: [f32; 2],
+}
+
+/// An active infrared beam counter mounted across a counting line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfraredSpec {
+    /// Identifier used in outputs.
+    pub id: String,
+    /// The counting line it is mounted on.
+    pub line: String,
+    /// Probability of detecting a pedestrian who crosses alone.
+    #[serde(default = "default_ir_sensitivity")]
+    pub sensitivity: f32,
+    /// Body depth that interrupts the beam, metres: two people whose beam
+    /// interruptions overlap in time are counted once.
+    #[serde(default = "default_ir_body_depth")]
+    pub body_depth_m: f32,
+}
+
+fn default_ir_sensitivity() -> f32 {
+    0.97
+}
+fn default_ir_body_depth() -> f32 {
+    0.35
+}
+
+/// The privacy settings under which camera analytics run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Integer downscale factor applied before detection (1 = native).
+    #[serde(default = "one")]
+    pub downscale: u32,
+    /// Analyse one frame in every `frame_step` (frame-rate reduction).
+    #[serde(default = "one")]
+    pub frame_step: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            downscale: 1,
+            frame_step: 1,
+        }
+    }
+}
+
+/// Aggregation of counts before anything leaves the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregationConfig {
+    /// Length of one counting interval, seconds (60 = per-minute counts).
+    #[serde(default = "default_interval")]
+    pub interval_s: u32,
+}
+
+fn default_interval() -> u32 {
+    60
+}
+
+impl Default for AggregationConfig {
+    fn default() -> Self {
+        Self {
+            interval_s: default_interval(),
+        }
+    }
+}
+
+/// Where in a scenario file a problem is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, if known.
+    pub line: Option<usize>,
+    /// 1-based column, if known.
+    pub column: Option<usize>,
+    /// Dotted key path (`cameras[0].fps`), if known.
+    pub key: Option<String>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, ":{l}:{c}")?;
+        }
+        if let Some(k) = &self.key {
+            write!(f, ": key `{k}`")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{}: cannot read scenario: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not match the format.
+    #[error("{at}: {message}")]
+    Parse {
+        /// Where.
+        at: Location,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file parses but describes something impossible.
+    #[error("{at}: {message}")]
+    Invalid {
+        /// Where.
+        at: Location,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Scenario {
+    /// Reads, parses and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Self, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let scenario = Self::parse(&text, path)?;
+        scenario.validate(&text, path)?;
+        Ok(scenario)
+    }
+
+    /// Parses scenario text; `path` only labels errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioError> {
+        let located = |err: &toml::de::Error, key: Option<String>| {
+            let (line, column) = match err.span() {
+                Some(span) => {
+                    let (l, c) = line_col(text, span.start);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            };
+            ScenarioError::Parse {
+                at: Location {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    key,
+                },
+                message: err.message().trim().to_string(),
+            }
+        };
+        let de = toml::de::Deserializer::parse(text).map_err(|e| located(&e, None))?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let key = (key != "." && !key.is_empty()).then_some(key);
+            located(e.inner(), key)
+        })
+    }
+
+    /// Checks what the types cannot: positive sizes, known references, and that
+    /// every camera sees part of a sidewalk. `text` is used to locate keys.
+    pub fn validate(&self, text: &str, path: &Path) -> Result<(), ScenarioError> {
+        let fail = |key: &str, message: String| ScenarioError::Invalid {
+            at: locate_key(text, path, key),
+            message,
+        };
+        let h = &self.scenario;
+        if !(h.duration_s > 0.0 && h.duration_s.is_finite()) {
+            return Err(fail("scenario.duration_s", format!("must be a positive number of seconds, got {}", h.duration_s)));
+        }
+        if h.step_hz == 0 || h.step_hz > 1000 {
+            return Err(fail("scenario.step_hz", format!("must be between 1 and 1000, got {}", h.step_hz)));
+        }
+        let s = &self.street;
+        for (key, v) in [
+            ("street.length_m", s.length_m),
+            ("street.road_width_m", s.road_width_m),
+            ("street.sidewalk_width_m", s.sidewalk_width_m),
+            ("street.building_height_m", s.building_height_m),
+        ] {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(fail(key, format!("must be a positive length in metres, got {v}")));
+            }
+        }
+        if s.sidewalk_width_m < 1.0 {
+            return Err(fail("street.sidewalk_width_m", format!("must be at least 1 m for people to walk, got {}", s.sidewalk_width_m)));
+        }
+        let p = &self.pedestrians;
+        if p.count == 0 {
+            return Err(fail("pedestrians.count", "must be at least 1: a scenario with zero agents has nothing to count".into()));
+        }
+        if !(0.0..=1.0).contains(&p.group_share) {
+            return Err(fail("pedestrians.group_share", format!("must be between 0 and 1, got {}", p.group_share)));
+        }
+        if !(p.speed_mean_mps > 0.2 && p.speed_mean_mps < 4.0) {
+            return Err(fail("pedestrians.speed_mean_mps", format!("must be a walking speed between 0.2 and 4 m/s, got {}", p.speed_mean_mps)));
+        }
+        if !(p.speed_sd_mps >= 0.0 && p.speed_sd_mps < 1.0) {
+            return Err(fail("pedestrians.speed_sd_mps", format!("must be between 0 and 1 m/s, got {}", p.speed_sd_mps)));
+        }
+        if !(self.vehicles.speed_mean_mps > 1.0 && self.vehicles.speed_mean_mps < 40.0) {
+            return Err(fail("vehicles.speed_mean_mps", format!("must be between 1 and 40 m/s, got {}", self.vehicles.speed_mean_mps)));
+        }
+        let layout = crate::street::StreetLayout::new(s);
+        for (i, c) in self.cameras.iter().enumerate() {
+            let key = |k: &str| format!("cameras[{i}].{k}");
+            if c.width < 64 || c.height < 48 || c.width > 7680 || c.height > 4320 {
+                return Err(fail(&key("width"), format!("camera `{}`: image {}x{} is outside 64x48..7680x4320", c.id, c.width, c.height)));
+            }
+            if !(c.hfov_deg > 5.0 && c.hfov_deg < 150.0) {
+                return Err(fail(&key("hfov_deg"), format!("camera `{}`: field of view must be between 5 and 150 degrees, got {}", c.id, c.hfov_deg)));
+            }
+            if c.fps == 0 || h.step_hz % c.fps != 0 {
+                return Err(fail(&key("fps"), format!("camera `{}`: fps {} must divide scenario.step_hz {}", c.id, c.fps, h.step_hz)));
+            }
+            if c.position[2] <= 0.0 {
+                return Err(fail(&key("position"), format!("camera `{}`: must be above the ground (height {} m)", c.id, c.position[2])));
+            }
+            if !layout.camera_sees_walkable_area(&c.view()) {
+                return Err(fail(&key("pitch_deg"), format!("camera `{}` sees no walkable area: check its position, yaw_deg and pitch_deg", c.id)));
+            }
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for (i, c) in self.cameras.iter().enumerate() {
+            if !ids.insert(c.id.as_str()) {
+                return Err(fail(&format!("cameras[{i}].id"), format!("duplicate id `{}`", c.id)));
+            }
+        }
+        for (i, l) in self.lines.iter().enumerate() {
+            let len = ((l.to[0] - l.from[0]).powi(2) + (l.to[1] - l.from[1]).powi(2)).sqrt();
+            if !(len >= 0.1) {
+                return Err(fail(&format!("lines[{i}].to"), format!("line `{}` is shorter than 10 cm", l.id)));
+            }
+        }
+        for (i, ir) in self.infrared.iter().enumerate() {
+            if !self.lines.iter().any(|l| l.id == ir.line) {
+                return Err(fail(&format!("infrared[{i}].line"), format!("infrared `{}` names unknown line `{}`", ir.id, ir.line)));
+            }
+            if !(0.0..=1.0).contains(&ir.sensitivity) {
+                return Err(fail(&format!("infrared[{i}].sensitivity"), format!("must be between 0 and 1, got {}", ir.sensitivity)));
+            }
+            if !(ir.body_depth_m >= 0.0 && ir.body_depth_m < 2.0) {
+                return Err(fail(&format!("infrared[{i}].body_depth_m"), format!("must be between 0 and 2 m, got {}", ir.body_depth_m)));
+            }
+        }
+        if self.privacy.downscale == 0 || self.privacy.downscale > 16 {
+            return Err(fail("privacy.downscale", format!("must be between 1 and 16, got {}", self.privacy.downscale)));
+        }
+        if self.privacy.frame_step == 0 {
+            return Err(fail("privacy.frame_step", "must be at least 1".into()));
+        }
+        if self.aggregation.interval_s == 0 {
+            return Err(fail("aggregation.interval_s", "must be at least 1 second".into()));
+        }
+        Ok(())
+    }
+
+    /// Number of simulation steps in the run.
+    pub fn step_count(&self) -> u64 {
+        (self.scenario.duration_s * self.scenario.step_hz as f32).round() as u64
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Finds the line of a dotted key path (`cameras[1].fps`) in the source, so
+/// that validation errors point at the offending line as parse errors do.
+fn locate_key(text: &str, path: &Path, key: &str) -> Location {
+    let mut at = Location {
+        path: path.to_path_buf(),
+        line: None,
+        column: None,
+        key: Some(key.to_string()),
+    };
+    let Ok(doc) = toml::de::DeTable::parse(text) else {
+        return at;
+    };
+    let mut span: Option<std::ops::Range<usize>> = None;
+    let mut table = Some(doc.get_ref());
+    let mut array_item: Option<&toml::de::DeValue<'_>> = None;
+    for part in key.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let current = match (table, array_item) {
+            (Some(t), _) => t,
+            (None, Some(toml::de::DeValue::Table(t))) => t,
+            _ => break,
+        };
+        let Some(value) = current.get(name) else { break };
+        span = Some(value.span());
+        table = None;
+        let value = match (value.get_ref(), index) {
+            (toml::de::DeValue::Array(items), Some(i)) => match items.get(i) {
+                Some(item) => {
+                    span = Some(item.span());
+                    item.get_ref()
+                }
+                None => break,
+            },
+            (v, _) => v,
+        };
+        array_item = Some(value);
+    }
+    if let Some(span) = span {
+        let (l, c) = line_col(text, span.start);
+        at.line = Some(l);
+        at.column = Some(c);
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[scenario]
+name = "t"
+seed = 1
+duration_s = 5.0
+
+[street]
+length_m = 40.0
+road_width_m = 7.0
+sidewalk_width_m = 3.5
+
+[pedestrians]
+count = 10
+
+[[cameras]]
+id = "c"
+position = [0.0, -3.6, 5.0]
+yaw_deg = 90.0
+pitch_deg = 25.0
+hfov_deg = 70.0
+width = 320
+height = 240
+fps = 10
+"#;
+
+    fn p() -> &'static Path {
+        Path::new("t.toml")
+    }
+
+    #[test]
+    fn minimal_scenario_parses_and_validates() {
+        let s = Scenario::parse(MINIMAL, p()).expect("parses");
+        s.validate(MINIMAL, p()).expect("valid");
+        assert_eq!(s.scenario.step_hz, 20);
+        assert_eq!(s.step_count(), 100);
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_line_and_key() {
+        let text = MINIMAL.replace("fps = 10", "fps = 10\nzoom = 2");
+        let err = Scenario::parse(&text, p()).expect_err("unknown key");
+        let msg = err.to_string();
+        assert!(msg.contains("t.toml:"), "{msg}");
+        assert!(msg.contains("zoom"), "{msg}");
+        assert!(msg.contains("cameras[0]"), "{msg}");
+        let line = text.lines().position(|l| l.starts_with("zoom")).expect("line") + 1;
+        assert!(msg.contains(&format!(":{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn wrong_type_names_key_line_and_column() {
+        let text = MINIMAL.replace("fps = 10", "fps = \"ten\"");
+        let msg = Scenario::parse(&text, p()).expect_err("bad type").to_string();
+        let line = text.lines().position(|l| l.starts_with("fps")).expect("line") + 1;
+        assert!(msg.contains(&format!("t.toml:{line}:7")), "{msg}");
+        assert!(msg.contains("cameras[0].fps"), "{msg}");
+    }
+
+    #[test]
+    fn malformed_toml_is_located() {
+        let text = MINIMAL.replace("seed = 1", "seed = = 1");
+        let msg = Scenario::parse(&text, p()).expect_err("malformed").to_string();
+        assert!(msg.starts_with("t.toml:4:"), "{msg}");
+    }
+
+    #[test]
+    fn zero_pedestrians_is_invalid_and_located() {
+        let text = MINIMAL.replace("count = 10", "count = 0");
+        let s = Scenario::parse(&text, p()).expect("parses");
+        let msg = s.validate(&text, p()).expect_err("invalid").to_string();
+        assert!(msg.contains("pedestrians.count"), "{msg}");
+        let line = text.lines().position(|l| l.starts_with("count")).expect("line") + 1;
+        assert!(msg.contains(&format!(":{line}:")), "{msg}");
+    }
+
+    #[test]
+    fn camera_looking_at_the_sky_is_invalid() {
+        let text = MINIMAL.replace("pitch_deg = 25.0", "pitch_deg = -60.0");
+        let s = Scenario::parse(&text, p()).expect("parses");
+        let msg = s.validate(&text, p()).expect_err("invalid").to_string();
+        assert!(msg.contains("sees no walkable area"), "{msg}");
+        assert!(msg.contains("cameras[0].pitch_deg"), "{msg}");
+    }
+
+    #[test]
+    fn missing_file_is_named() {
+        let msg = Scenario::load(Path::new("no/such.toml")).expect_err("missing").to_string();
+        assert!(msg.contains("no/such.toml"), "{msg}");
+    }
+}

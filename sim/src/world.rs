@@ -1,0 +1,524 @@
+//! The deterministic simulation: pedestrians (social-force walking, groups,
+//! both directions on both sidewalks) and cars, advanced with a fixed time
+//! step and seeded ChaCha randomness, plus ground-truth line crossings.
+//!
+//! Randomness is drawn per arrival unit from its own ChaCha stream, so adding
+//! one pedestrian does not reshuffle everyone else.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::body::{self, GAIT_CYCLE_M, PersonLook, WALK_PHASES};
+use crate::geometry::Instance;
+use crate::scenario::{CountingLine, Scenario};
+use crate::street::{Side, StreetLayout};
+
+/// What kind of road user an agent is (COCO's names for them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AgentClass {
+    /// A pedestrian.
+    Person,
+    /// A car.
+    Car,
+}
+
+impl AgentClass {
+    /// Name used in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentClass::Person => "person",
+            AgentClass::Car => "car",
+        }
+    }
+}
+
+/// Direction of a line crossing: `Positive` goes from the left of the line
+/// (looking from its `from` end to its `to` end) to its right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Direction {
+    /// Left to right of the line.
+    Positive,
+    /// Right to left of the line.
+    Negative,
+}
+
+impl Direction {
+    /// Name used in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Positive => "positive",
+            Direction::Negative => "negative",
+        }
+    }
+}
+
+/// One ground-truth crossing of a counting line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Crossing {
+    /// Index of the line in the scenario's `lines`.
+    pub line: usize,
+    /// Which agent crossed.
+    pub agent: u32,
+    /// Its class.
+    pub class: AgentClass,
+    /// When, seconds (interpolated within the step).
+    pub time_s: f32,
+    /// Which way.
+    pub direction: Direction,
+    /// Speed across the line, m/s.
+    pub normal_speed: f32,
+}
+
+/// Where one agent is and how it is drawn at one instant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AgentPose {
+    /// Stable agent id.
+    pub id: u32,
+    /// Its class.
+    pub class: AgentClass,
+    /// The mesh and its placement (the mesh key encodes the walk phase).
+    pub instance: Instance,
+    /// Body height, metres.
+    pub height_m: f32,
+}
+
+/// The world at one simulation step: the ground truth that cameras film.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// Step index.
+    pub step: u64,
+    /// Simulated time, seconds.
+    pub time_s: f32,
+    /// Every agent in the modelled stretch.
+    pub agents: Vec<AgentPose>,
+}
+
+impl Snapshot {
+    /// What the renderer draws: every agent plus a contact shadow under each person.
+    pub fn instances(&self) -> Vec<Instance> {
+        let mut out = Vec::with_capacity(self.agents.len() * 2);
+        for a in &self.agents {
+            out.push(a.instance);
+            if a.class == AgentClass::Person {
+                out.push(Instance {
+                    mesh: body::shadow_key(),
+                    translation: [a.instance.translation[0], a.instance.translation[1], 0.0],
+                    yaw_rad: a.instance.yaw_rad,
+                });
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Pedestrian {
+    id: u32,
+    pos: [f32; 2],
+    vel: [f32; 2],
+    speed: f32,
+    dir: f32,
+    side: Side,
+    lane_y: f32,
+    look: PersonLook,
+    gait_m: f32,
+    /// Leader's id and lateral offset from it, for group members.
+    follow: Option<(u32, f32)>,
+    group: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Car {
+    id: u32,
+    x: f32,
+    lane_y: f32,
+    dir: f32,
+    speed: f32,
+    desired: f32,
+    paint: u8,
+}
+
+#[derive(Debug, Clone)]
+enum Arrival {
+    Ped(Pedestrian),
+    Car(Car),
+}
+
+/// The running simulation.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    layout: StreetLayout,
+    lines: Vec<CountingLine>,
+    dt: f32,
+    step: u64,
+    /// Arrivals not yet in the street, sorted by their step, latest first.
+    pending: Vec<(u64, Arrival)>,
+    peds: Vec<Pedestrian>,
+    cars: Vec<Car>,
+    crossings: Vec<Crossing>,
+}
+
+/// Social-force parameters (Helbing & Molnár 1995; Helbing et al. 2000),
+/// scaled to accelerations per unit mass.
+mod force {
+    /// Relaxation time towards the desired velocity, s.
+    pub const TAU: f32 = 0.5;
+    /// Person-person repulsion strength, m/s².
+    pub const A: f32 = 2.1;
+    /// Person-person repulsion range, m.
+    pub const B: f32 = 0.3;
+    /// Sum of two body radii, m.
+    pub const R: f32 = 0.6;
+    /// Weight of people behind (anisotropy).
+    pub const LAMBDA: f32 = 0.35;
+    /// Wall repulsion strength, m/s², and range, m.
+    pub const A_WALL: f32 = 3.0;
+    /// Wall repulsion range, m.
+    pub const B_WALL: f32 = 0.2;
+    /// Body radius, m.
+    pub const RADIUS: f32 = 0.3;
+}
+
+fn normal(rng: &mut ChaCha8Rng, mean: f32, sd: f32) -> f32 {
+    // Box-Muller transform.
+    let u1: f32 = rng.random::<f32>().max(1e-7);
+    let u2: f32 = rng.random();
+    mean + sd * (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+}
+
+impl Simulation {
+    /// Plans every arrival from the scenario seed and places those already
+    /// walking at time zero.
+    pub fn new(scenario: &Scenario) -> Self {
+        let layout = StreetLayout::new(&scenario.street);
+        let step_hz = scenario.scenario.step_hz as f32;
+        let dt = 1.0 / step_hz;
+        let duration = scenario.scenario.duration_s;
+        let seed = scenario.scenario.seed;
+        let demand = &scenario.pedestrians;
+        let length = layout.half_length * 2.0;
+        let mut pending = Vec::new();
+        let mut initial = Vec::new();
+        let mut next_id = 0u32;
+        let mut unit = 0u64;
+        while next_id < demand.count {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(unit);
+            unit += 1;
+            let size = if rng.random::<f32>() < demand.group_share {
+                if rng.random::<f32>() < 0.7 { 2 } else { 3 }
+            } else {
+                1
+            };
+            let size = size.min(demand.count - next_id);
+            let side = if rng.random::<bool>() { Side::North } else { Side::South };
+            let dir = if rng.random::<bool>() { 1.0 } else { -1.0 };
+            let speed = normal(&mut rng, demand.speed_mean_mps, demand.speed_sd_mps).clamp(0.6, 2.2);
+            let (lo, hi) = layout.sidewalk_band(side);
+            let span = (size - 1) as f32 * 0.65;
+            let margin = 0.45;
+            let lane_y = lo + margin + span / 2.0 + rng.random::<f32>() * (hi - lo - 2.0 * margin - span).max(0.0);
+            // Spawn time: from "already crossed part of the street" to the end.
+            let cross_time = length / speed;
+            let t0 = -cross_time + rng.random::<f32>() * (duration + cross_time);
+            let start_x = -dir * layout.half_length + dir * speed * (-t0).max(0.0);
+            let group = next_id;
+            for k in 0..size {
+                let offset = (k as f32 - (size - 1) as f32 / 2.0) * 0.65;
+                let look = PersonLook::from_random([rng.random(), rng.random(), rng.random(), rng.random(), rng.random()]);
+                let ped = Pedestrian {
+                    id: next_id,
+                    pos: [start_x - dir * 0.15 * k as f32, lane_y + offset],
+                    vel: [dir * speed, 0.0],
+                    speed,
+                    dir,
+                    side,
+                    lane_y: lane_y + offset,
+                    look,
+                    gait_m: rng.random::<f32>() * GAIT_CYCLE_M,
+                    follow: (k > 0).then_some((group, offset)),
+                    group,
+                };
+                next_id += 1;
+                if t0 <= 0.0 {
+                    initial.push(ped);
+                } else {
+                    pending.push(((t0 * step_hz).round() as u64, Arrival::Ped(ped)));
+                }
+            }
+        }
+        let mut cars = Vec::new();
+        for i in 0..scenario.vehicles.count {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x00C0_FFEE);
+            rng.set_stream(i as u64);
+            let dir = if rng.random::<bool>() { 1.0 } else { -1.0 };
+            let desired = scenario.vehicles.speed_mean_mps * (0.85 + 0.3 * rng.random::<f32>());
+            let t0 = -length / desired + rng.random::<f32>() * (duration + length / desired);
+            let car = Car {
+                id: 1_000_000 + i,
+                x: -dir * (layout.half_length + 5.0) + dir * desired * (-t0).max(0.0),
+                // Right-hand traffic: eastbound on the south lane.
+                lane_y: -dir * layout.half_road / 2.0,
+                dir,
+                speed: desired,
+                desired,
+                paint: rng.random_range(0..6),
+            };
+            if t0 <= 0.0 {
+                cars.push(car);
+            } else {
+                pending.push(((t0 * step_hz).round() as u64, Arrival::Car(car)));
+            }
+        }
+        pending.sort_by_key(|(s, a)| {
+            let id = match a {
+                Arrival::Ped(p) => p.id,
+                Arrival::Car(c) => c.id,
+            };
+            std::cmp::Reverse((*s, id))
+        });
+        Self {
+            layout,
+            lines: scenario.lines.clone(),
+            dt,
+            step: 0,
+            pending,
+            peds: initial,
+            cars,
+            crossings: Vec::new(),
+        }
+    }
+
+    /// Current step index.
+    pub fn step_index(&self) -> u64 {
+        self.step
+    }
+
+    /// Current simulated time, seconds.
+    pub fn time_s(&self) -> f32 {
+        self.step as f32 * self.dt
+    }
+
+    /// The street this simulation runs on.
+    pub fn layout(&self) -> &StreetLayout {
+        &self.layout
+    }
+
+    /// Every ground-truth line crossing so far, in time order.
+    pub fn crossings(&self) -> &[Crossing] {
+        &self.crossings
+    }
+
+    /// Advances the world by one fixed time step.
+    pub fn step(&mut self) {
+        self.step += 1;
+        while self.pending.last().is_some_and(|(s, _)| *s <= self.step) {
+            if let Some((_, arrival)) = self.pending.pop() {
+                match arrival {
+                    Arrival::Ped(p) => self.peds.push(p),
+                    Arrival::Car(c) => self.cars.push(c),
+                }
+            }
+        }
+        let before: Vec<[f32; 2]> = self.peds.iter().map(|p| p.pos).collect();
+        self.move_pedestrians();
+        let t1 = self.time_s();
+        let t0 = t1 - self.dt;
+        for (p, from) in self.peds.iter().zip(before) {
+            record_crossings(&self.lines, &mut self.crossings, p.id, AgentClass::Person, from, p.pos, t0, self.dt);
+        }
+        let car_before: Vec<[f32; 2]> = self.cars.iter().map(|c| [c.x, c.lane_y]).collect();
+        self.move_cars();
+        for (c, from) in self.cars.iter().zip(car_before) {
+            record_crossings(&self.lines, &mut self.crossings, c.id, AgentClass::Car, from, [c.x, c.lane_y], t0, self.dt);
+        }
+        let limit = self.layout.half_length + 0.5;
+        self.peds.retain(|p| p.pos[0] * p.dir <= limit);
+        self.cars.retain(|c| c.x * c.dir <= limit + 10.0);
+    }
+
+    fn move_pedestrians(&mut self) {
+        let n = self.peds.len();
+        let mut acc = vec![[0.0f32; 2]; n];
+        for i in 0..n {
+            let p = &self.peds[i];
+            let mut desired = [p.dir * p.speed, 0.0];
+            let mut lane = p.lane_y;
+            if let Some((leader, offset)) = p.follow
+                && let Some(l) = self.peds.iter().find(|q| q.id == leader)
+            {
+                // Walk beside the leader: match its progress and keep the offset.
+                lane = l.pos[1] + offset;
+                desired[0] += 0.8 * (l.pos[0] - p.pos[0]);
+            }
+            desired[1] = 0.6 * (lane - p.pos[1]);
+            let mut a = [(desired[0] - p.vel[0]) / force::TAU, (desired[1] - p.vel[1]) / force::TAU];
+            let heading = [p.dir, 0.0];
+            for (j, q) in self.peds.iter().enumerate() {
+                if i == j || q.side != p.side {
+                    continue;
+                }
+                let d = [p.pos[0] - q.pos[0], p.pos[1] - q.pos[1]];
+                let dist = (d[0] * d[0] + d[1] * d[1]).sqrt();
+                if dist > 3.0 || dist < 1e-4 {
+                    continue;
+                }
+                let nrm = [d[0] / dist, d[1] / dist];
+                let same_group = q.group == p.group;
+                let strength = if same_group {
+                    if dist < 0.5 { 4.0 * (0.5 - dist) } else { 0.0 }
+                } else {
+                    force::A * ((force::R - dist) / force::B).exp()
+                };
+                // People ahead matter more than people behind.
+                let cos = -(nrm[0] * heading[0] + nrm[1] * heading[1]);
+                let w = force::LAMBDA + (1.0 - force::LAMBDA) * (1.0 + cos) / 2.0;
+                a[0] += strength * w * nrm[0];
+                a[1] += strength * w * nrm[1];
+            }
+            let (lo, hi) = self.layout.sidewalk_band(p.side);
+            a[1] += force::A_WALL * ((force::RADIUS - (p.pos[1] - lo)) / force::B_WALL).exp();
+            a[1] -= force::A_WALL * ((force::RADIUS - (hi - p.pos[1])) / force::B_WALL).exp();
+            acc[i] = a;
+        }
+        let dt = self.dt;
+        for (p, a) in self.peds.iter_mut().zip(acc) {
+            p.vel[0] += a[0] * dt;
+            p.vel[1] += a[1] * dt;
+            let v = (p.vel[0] * p.vel[0] + p.vel[1] * p.vel[1]).sqrt();
+            let vmax = 1.3 * p.speed;
+            if v > vmax {
+                p.vel = [p.vel[0] * vmax / v, p.vel[1] * vmax / v];
+            }
+            p.pos[0] += p.vel[0] * dt;
+            p.pos[1] += p.vel[1] * dt;
+            let (lo, hi) = self.layout.sidewalk_band(p.side);
+            p.pos[1] = p.pos[1].clamp(lo + force::RADIUS * 0.8, hi - force::RADIUS * 0.8);
+            p.gait_m += v * dt;
+        }
+    }
+
+    fn move_cars(&mut self) {
+        let n = self.cars.len();
+        let mut speeds = Vec::with_capacity(n);
+        for c in &self.cars {
+            // Follow the nearest car ahead in the same lane: keep a 2 s headway.
+            let ahead = self
+                .cars
+                .iter()
+                .filter(|o| o.id != c.id && o.dir == c.dir && (o.x - c.x) * c.dir > 0.0)
+                .map(|o| ((o.x - c.x) * c.dir, o.speed))
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            let mut v = c.desired;
+            if let Some((gap, v_ahead)) = ahead {
+                let free_gap = gap - body::CAR_SIZE[0] - 2.0;
+                v = v.min((free_gap / 2.0).max(0.0)).min(v_ahead.max(free_gap / 2.0));
+            }
+            speeds.push(v.max(0.0));
+        }
+        for (c, v) in self.cars.iter_mut().zip(speeds) {
+            c.speed = v;
+            c.x += c.dir * v * self.dt;
+        }
+    }
+
+    /// The agents as they stand now, in id order (stable across runs).
+    pub fn snapshot(&self) -> Snapshot {
+        let mut agents: Vec<AgentPose> = self
+            .peds
+            .iter()
+            .map(|p| {
+                let phase = ((p.gait_m / GAIT_CYCLE_M * WALK_PHASES as f32) as u64 % WALK_PHASES as u64) as u8;
+                let yaw = p.vel[1].atan2(p.vel[0]);
+                AgentPose {
+                    id: p.id,
+                    class: AgentClass::Person,
+                    instance: Instance {
+                        mesh: body::person_key(p.look, phase),
+                        translation: [p.pos[0], p.pos[1], 0.0],
+                        yaw_rad: yaw,
+                    },
+                    height_m: p.look.height_m(),
+                }
+            })
+            .collect();
+        agents.extend(self.cars.iter().map(|c| AgentPose {
+            id: c.id,
+            class: AgentClass::Car,
+            instance: Instance {
+                mesh: body::car_key(c.paint),
+                translation: [c.x, c.lane_y, 0.0],
+                yaw_rad: if c.dir > 0.0 { 0.0 } else { std::f32::consts::PI },
+            },
+            height_m: body::CAR_SIZE[2],
+        }));
+        agents.sort_by_key(|a| a.id);
+        Snapshot {
+            step: self.step,
+            time_s: self.time_s(),
+            agents,
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record_crossings(
+    lines: &[CountingLine],
+    out: &mut Vec<Crossing>,
+    agent: u32,
+    class: AgentClass,
+    from: [f32; 2],
+    to: [f32; 2],
+    t0: f32,
+    dt: f32,
+) {
+    for (li, line) in lines.iter().enumerate() {
+        if let Some((s, side_before)) = segment_crossing(line.from, line.to, from, to) {
+            let moved = [to[0] - from[0], to[1] - from[1]];
+            let lv = [line.to[0] - line.from[0], line.to[1] - line.from[1]];
+            let llen = (lv[0] * lv[0] + lv[1] * lv[1]).sqrt();
+            let normal_speed = (moved[0] * lv[1] - moved[1] * lv[0]).abs() / llen / dt;
+            out.push(Crossing {
+                line: li,
+                agent,
+                class,
+                time_s: t0 + s * dt,
+                direction: if side_before > 0.0 { Direction::Positive } else { Direction::Negative },
+                normal_speed,
+            });
+        }
+    }
+}
+
+/// If the motion `p0 → p1` crosses the segment `a → b`, the fraction of the
+/// motion at the crossing and the side `p0` started on (positive: left of a→b).
+pub fn segment_crossing(a: [f32; 2], b: [f32; 2], p0: [f32; 2], p1: [f32; 2]) -> Option<(f32, f32)> {
+    let side = |p: [f32; 2]| (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]);
+    let (s0, s1) = (side(p0), side(p1));
+    // Strictly changes side: a point exactly on the line counts once, when it leaves.
+    if !((s0 > 0.0 && s1 <= 0.0) || (s0 < 0.0 && s1 >= 0.0)) || s0 == 0.0 {
+        return None;
+    }
+    let t = s0 / (s0 - s1);
+    let x = [p0[0] + t * (p1[0] - p0[0]), p0[1] + t * (p1[1] - p0[1])];
+    let ab = [b[0] - a[0], b[1] - a[1]];
+    let u = ((x[0] - a[0]) * ab[0] + (x[1] - a[1]) * ab[1]) / (ab[0] * ab[0] + ab[1] * ab[1]);
+    (0.0..=1.0).contains(&u).then_some((t, s0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crossing_direction_follows_the_left_to_right_rule() {
+        // Line pointing north at x = 0: its left is west.
+        let (a, b) = ([0.0, 0.0], [0.0, 4.0]);
+        let east = segment_crossing(a, b, [-0.1, 1.0], [0.1, 1.0]).expect("crosses");
+        assert!(east.1 > 0.0);
+        let west = segment_crossing(a, b, [0.1, 1.0], [-0.1, 1.0]).expect("crosses");
+        assert!(west.1 < 0.0);
+        assert!(segment_crossing(a, b, [-0.1, 5.0], [0.1, 5.0]).is_none(), "beyond the end");
+        assert!(segment_crossing(a, b, [-0.2, 1.0], [-0.1, 1.0]).is_none());
+    }
+}

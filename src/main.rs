@@ -1,0 +1,53 @@
+//! `camtwin`: the command line.
+//!
+//! `camtwin run SCENARIO --out DIR` simulates the scenario, renders what each
+//! camera films, runs the edge-analytics pipeline on it, runs the infrared
+//! baseline on the same ground truth, and writes `counts.csv`, `counts.png`
+//! and `summary.md` to DIR.
+
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Digital twin for judging AI-analysed cameras against less intrusive means.
+#[derive(Debug, Parser)]
+#[command(name = "camtwin", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Simulate a scenario, analyse each camera's video, compare with ground
+    /// truth and the infrared baseline, and write counts, plot and summary.
+    Run(run::RunArgs),
+    /// Check a scenario file and print what it describes.
+    Check {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,wgpu=error,naga=warn,bevy_render=warn".into()))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let result = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Check { scenario } => run::check(&scenario),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Bad input: every case is a one-line error naming what is wrong, a
+//! non-zero exit, no panic, and no output that looks complete.
+
+mod common;
+
+use common::{SMALL, camtwin, write};
+
+fn assert_clean_failure(out: &std::process::Output, expect: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should fail: {stderr}");
+    assert!(!stderr.contains("panicked"), "panicked: {stderr}");
+    let error_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error_lines.len(), 1, "one error line expected: {stderr}");
+    for e in expect {
+        assert!(error_lines[0].contains(e), "`{e}` missing from: {}", error_lines[0]);
+    }
+}
+
+#[test]
+fn nonexistent_scenario_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("out");
+    let out = camtwin(&["run", "no/such/scenario.toml", "--out", out_dir.to_str().expect("utf8")]);
+    assert_clean_failure(&out, &["no/such/scenario.toml"]);
+    assert!(!out_dir.join("counts.csv").exists());
+}
+
+#[test]
+fn malformed_toml_names_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = SMALL.replace("seed = 7", "seed = = 7");
+    let path = write(dir.path(), "bad.toml", &bad);
+    let out = camtwin(&["check", path.to_str().expect("utf8")]);
+    let line = bad.lines().position(|l| l.starts_with("seed")).expect("seed line") + 1;
+    assert_clean_failure(&out, &[&format!("bad.toml:{line}:")]);
+}
+
+#[test]
+fn unknown_key_and_wrong_type_name_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "typo.toml", &SMALL.replace("fps = 10", "fps = 10\nframerate = 5"));
+    assert_clean_failure(&camtwin(&["check", path.to_str().expect("utf8")]), &["typo.toml:", "framerate"]);
+    let path = write(dir.path(), "type.toml", &SMALL.replace("fps = 10", "fps = \"ten\""));
+    assert_clean_failure(&camtwin(&["check", path.to_str().expect("utf8")]), &["type.toml:", "cameras[0].fps"]);
+}
+
+#[test]
+fn camera_that_sees_no_walkable_area_is_rejected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "sky.toml", &SMALL.replace("pitch_deg = 27.0", "pitch_deg = -50.0"));
+    assert_clean_failure(&camtwin(&["check", path.to_str().expect("utf8")]), &["sky.toml:", "sees no walkable area"]);
+}
+
+#[test]
+fn zero_agents_are_rejected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "empty.toml", &SMALL.replace("count = 50", "count = 0"));
+    assert_clean_failure(&camtwin(&["check", path.to_str().expect("utf8")]), &["empty.toml:", "pedestrians.count"]);
+}
+
+#[test]
+fn unwritable_out_fails_before_any_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = write(dir.path(), "ok.toml", SMALL);
+    // A path below a regular file can never be created, even by root.
+    let blocker = write(dir.path(), "file", "");
+    let out_dir = blocker.join("out");
+    let out = camtwin(&["run", scenario.to_str().expect("utf8"), "--out", out_dir.to_str().expect("utf8")]);
+    assert_clean_failure(&out, &["output folder", "out"]);
+}
+
+#[test]
+fn missing_model_names_the_command_that_fetches_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = write(dir.path(), "ok.toml", SMALL);
+    let out_dir = dir.path().join("out");
+    let out = camtwin(&[
+        "run",
+        scenario.to_str().expect("utf8"),
+        "--out",
+        out_dir.to_str().expect("utf8"),
+        "--models",
+        dir.path().join("nomodels").to_str().expect("utf8"),
+    ]);
+    assert_clean_failure(&out, &["make models"]);
+    assert!(!out_dir.join("counts.csv").exists() && !out_dir.join("summary.md").exists());
+}

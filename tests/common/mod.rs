@@ -1,0 +1,76 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The detector model folder (made by `make models`).
+pub fn models() -> PathBuf {
+    root().join("assets/models")
+}
+
+/// Runs the camtwin binary with `args`.
+pub fn camtwin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_camtwin"))
+        .args(args)
+        .current_dir(root())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the camtwin binary runs")
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write test file");
+    p
+}
+
+/// A small street scenario for fast end-to-end runs: 320x240, a narrower
+/// field of view so people are still 60+ px tall.
+pub const SMALL: &str = r#"
+[scenario]
+name = "small"
+seed = 7
+duration_s = 12.0
+step_hz = 20
+
+[street]
+length_m = 30.0
+road_width_m = 7.0
+sidewalk_width_m = 3.5
+
+[pedestrians]
+count = 50
+group_share = 0.0
+
+[vehicles]
+count = 2
+
+[[cameras]]
+id = "cam"
+position = [0.0, -3.6, 5.0]
+yaw_deg = 90.0
+pitch_deg = 27.0
+hfov_deg = 50.0
+width = 320
+height = 240
+fps = 10
+
+[[lines]]
+id = "north"
+from = [0.0, 3.5]
+to = [0.0, 7.0]
+
+[[infrared]]
+id = "ir"
+line = "north"
+
+[aggregation]
+interval_s = 6
+"#;
