@@ -84,7 +84,12 @@ fn main() {
         }
     }
     let n = frames as f64;
-    println!("throughput over {frames} frames of the demo street at {}x{}, {:.0} agents per frame:", cam.width, cam.height, agents as f64 / n);
+    println!(
+        "throughput over {frames} frames of the demo street at {}x{}, {:.0} agents per frame:",
+        cam.width,
+        cam.height,
+        agents as f64 / n
+    );
     println!("  renderer start-up      {init_s:.2} s");
     println!("  render + readback      {:.1} frames/s ({:.1} ms/frame)", n / render_s, render_s / n * 1000.0);
     println!("  detector (416x416)     {:.1} ms/frame", detect_s / n * 1000.0);

@@ -108,7 +108,8 @@ impl FrameProducer for SimProducer {
                 return Some(Err(e.to_string()));
             }
         }
-        let frame = Frame::new(self.next_index, snapshot.time_s as f64, rendered.width, rendered.height, rendered.rgb, lease);
+        let frame =
+            Frame::new(self.next_index, snapshot.time_s as f64, rendered.width, rendered.height, rendered.rgb, lease);
         self.next_index += 1;
         self.progress.inc(1);
         Some(Ok(frame))
@@ -213,7 +214,8 @@ pub fn run(args: &RunArgs) -> Result<()> {
         let make = move || -> std::result::Result<SimProducer, String> {
             let sim = Simulation::new(&sim_scenario);
             let layout = StreetLayout::new(&sim_scenario.street);
-            let renderer = Renderer::new(&layout.scenery(), &sim_scenario.lighting, &view).map_err(|e| e.to_string())?;
+            let renderer =
+                Renderer::new(&layout.scenery(), &sim_scenario.lighting, &view).map_err(|e| e.to_string())?;
             Ok(SimProducer {
                 sim,
                 renderer,
@@ -242,14 +244,22 @@ pub fn run(args: &RunArgs) -> Result<()> {
             sink: Some(args.out.join(format!("aggregates-{}.csv", cam.id))),
         };
         tracing::info!(camera = %cam.id, frames = frames_total, line = %line.id, "rendering and analysing");
-        let (summary, producer) = run_pipeline(make, detector.clone(), config).with_context(|| format!("camera `{}`", cam.id))?;
+        let (summary, producer) =
+            run_pipeline(make, detector.clone(), config).with_context(|| format!("camera `{}`", cam.id))?;
         let (sim, render_s) = producer.finish(total_steps);
         camera_notes.push(camera_note(cam, &summary, render_s, &line));
-        sources.push(SourceResult { source: format!("camera:{}", cam.id), line: line_index, intervals: summary.intervals });
+        sources.push(SourceResult {
+            source: format!("camera:{}", cam.id),
+            line: line_index,
+            intervals: summary.intervals,
+        });
         crossings.get_or_insert_with(|| sim.crossings().to_vec());
     }
     if sources.is_empty() {
-        bail!("{}: no camera has a counting line fully in view: add a [[lines]] entry inside a camera's image", args.scenario.display());
+        bail!(
+            "{}: no camera has a counting line fully in view: add a [[lines]] entry inside a camera's image",
+            args.scenario.display()
+        );
     }
     // The simulation is deterministic: every camera saw the same crossings.
     let crossings = crossings.unwrap_or_default();
@@ -259,7 +269,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
         let events: Vec<CountEvent> = sensor
             .count(&crossings)
             .iter()
-            .map(|c| CountEvent { time_s: c.time_s as f64, class: to_class(c.class), direction: to_direction(c.direction) })
+            .map(|c| CountEvent {
+                time_s: c.time_s as f64,
+                class: to_class(c.class),
+                direction: to_direction(c.direction),
+            })
             .collect();
         let mut agg = Aggregator::new(interval_s, duration);
         agg.add(&events);
@@ -274,7 +288,8 @@ pub fn run(args: &RunArgs) -> Result<()> {
     report::write_counts_csv(&args.out.join("counts.csv"), &rows)?;
     plot(&args.out.join("counts.png"), &scenario, &rows)?;
     let summary = summary_markdown(&scenario, &args.scenario, &rows, &camera_notes, started.elapsed().as_secs_f64());
-    report::write_atomic(&args.out.join("summary.md"), summary.as_bytes()).with_context(|| format!("cannot write {}", args.out.join("summary.md").display()))?;
+    report::write_atomic(&args.out.join("summary.md"), summary.as_bytes())
+        .with_context(|| format!("cannot write {}", args.out.join("summary.md").display()))?;
     println!("{summary}");
     tracing::info!(out = %args.out.display(), seconds = started.elapsed().as_secs_f64(), "done");
     Ok(())
@@ -354,7 +369,10 @@ fn summary_markdown(s: &Scenario, path: &Path, rows: &[CountRow], notes: &[Strin
     );
     for src in &sources {
         for dir in ["positive", "negative", "both"] {
-            let sel: Vec<&CountRow> = rows.iter().filter(|r| r.source == *src && r.class == "person" && (dir == "both" || r.direction == dir)).collect();
+            let sel: Vec<&CountRow> = rows
+                .iter()
+                .filter(|r| r.source == *src && r.class == "person" && (dir == "both" || r.direction == dir))
+                .collect();
             let p = pairs(sel.iter().copied());
             md.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} |\n",
@@ -396,13 +414,22 @@ fn plot(path: &Path, s: &Scenario, rows: &[CountRow]) -> Result<()> {
         };
         let mut series = Vec::new();
         if let Some(first) = sources.first() {
-            series.push(Series { label: "ground truth".into(), values: starts.iter().map(|&t| value(first, t, true)).collect() });
+            series.push(Series {
+                label: "ground truth".into(),
+                values: starts.iter().map(|&t| value(first, t, true)).collect(),
+            });
         }
         for src in &sources {
             series.push(Series { label: src.clone(), values: starts.iter().map(|&t| value(src, t, false)).collect() });
         }
         panels.push((format!("persons crossing, {dir} direction"), series));
     }
-    report::plot_counts(path, &format!("{}: counts per {} s interval", s.scenario.name, s.aggregation.interval_s), &starts, &panels, Path::new(report::DEFAULT_FONT))?;
+    report::plot_counts(
+        path,
+        &format!("{}: counts per {} s interval", s.scenario.name, s.aggregation.interval_s),
+        &starts,
+        &panels,
+        Path::new(report::DEFAULT_FONT),
+    )?;
     Ok(())
 }

@@ -37,14 +37,10 @@ fn small_street_counts_close_to_ground_truth() {
         e.1 += rec[6].parse::<u64>().expect("truth");
     }
     println!("{totals:#?}");
-    let cam: (u64, u64) = totals
-        .iter()
-        .filter(|((s, _), _)| s == "camera:cam")
-        .fold((0, 0), |a, (_, v)| (a.0 + v.0, a.1 + v.1));
-    let ir: (u64, u64) = totals
-        .iter()
-        .filter(|((s, _), _)| s == "infrared:ir")
-        .fold((0, 0), |a, (_, v)| (a.0 + v.0, a.1 + v.1));
+    let cam: (u64, u64) =
+        totals.iter().filter(|((s, _), _)| s == "camera:cam").fold((0, 0), |a, (_, v)| (a.0 + v.0, a.1 + v.1));
+    let ir: (u64, u64) =
+        totals.iter().filter(|((s, _), _)| s == "infrared:ir").fold((0, 0), |a, (_, v)| (a.0 + v.0, a.1 + v.1));
     assert!(cam.1 >= 5, "the scenario should produce crossings: {cam:?}");
     assert_eq!(cam.1, ir.1, "both sources are scored against the same ground truth");
     // Stated tolerance: the camera total is within 35 % (or 2) of ground truth.

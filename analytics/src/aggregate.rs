@@ -85,7 +85,11 @@ mod tests {
     fn events_land_in_their_interval_and_empty_cells_are_zero() {
         let mut a = Aggregator::new(15, 60.0);
         let e = |t, d| CountEvent { time_s: t, class: ObjectClass::Person, direction: d };
-        a.add(&[e(1.0, CrossingDirection::Positive), e(14.9, CrossingDirection::Positive), e(15.0, CrossingDirection::Negative)]);
+        a.add(&[
+            e(1.0, CrossingDirection::Positive),
+            e(14.9, CrossingDirection::Positive),
+            e(15.0, CrossingDirection::Negative),
+        ]);
         let out = a.finish(&[ObjectClass::Person]);
         assert_eq!(out.len(), 8);
         assert_eq!(out[0].count, 2);

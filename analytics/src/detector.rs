@@ -266,7 +266,16 @@ impl Detector {
             }
             let (gh, gw) = (shape[2], shape[3]);
             let data = view.as_slice().ok_or_else(|| tract_err("non-contiguous output"))?;
-            decode_head(head, data, gw, gh, (iw, ih), (width as f32, height as f32), self.config.score_threshold, &mut candidates);
+            decode_head(
+                head,
+                data,
+                gw,
+                gh,
+                (iw, ih),
+                (width as f32, height as f32),
+                self.config.score_threshold,
+                &mut candidates,
+            );
         }
         Ok(non_max_suppression(candidates, self.config.nms_iou))
     }
@@ -376,7 +385,12 @@ mod tests {
     fn nms_keeps_the_best_of_overlapping_boxes_per_class() {
         let d = |class, score, x: f32| Detection { class, score, bbox: [x, 0.0, x + 10.0, 20.0] };
         let kept = non_max_suppression(
-            vec![d(ObjectClass::Person, 0.5, 1.0), d(ObjectClass::Person, 0.9, 0.0), d(ObjectClass::Car, 0.4, 0.0), d(ObjectClass::Person, 0.6, 30.0)],
+            vec![
+                d(ObjectClass::Person, 0.5, 1.0),
+                d(ObjectClass::Person, 0.9, 0.0),
+                d(ObjectClass::Car, 0.4, 0.0),
+                d(ObjectClass::Person, 0.6, 30.0),
+            ],
             0.45,
         );
         assert_eq!(kept.len(), 3);

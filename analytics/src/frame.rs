@@ -90,7 +90,11 @@ impl FrameGate {
     /// A gate letting at most `capacity` frames (at least 1) exist at once.
     pub fn new(capacity: usize) -> Self {
         Self {
-            inner: Arc::new(GateInner { capacity: capacity.max(1), state: Mutex::new(GateState::default()), freed: Condvar::new() }),
+            inner: Arc::new(GateInner {
+                capacity: capacity.max(1),
+                state: Mutex::new(GateState::default()),
+                freed: Condvar::new(),
+            }),
         }
     }
 
@@ -113,7 +117,13 @@ impl FrameGate {
     /// The counts so far.
     pub fn audit(&self) -> FrameAudit {
         let s = self.inner.lock();
-        FrameAudit { created: s.created, destroyed: s.destroyed, alive: s.alive, peak_alive: s.peak, capacity: self.inner.capacity }
+        FrameAudit {
+            created: s.created,
+            destroyed: s.destroyed,
+            alive: s.alive,
+            peak_alive: s.peak,
+            capacity: self.inner.capacity,
+        }
     }
 }
 

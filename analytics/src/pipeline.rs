@@ -411,7 +411,11 @@ impl Handler<Run> for FrameSource {
 ///
 /// The producer is built and driven on a thread of its own; the actors run
 /// on an actix system on the calling thread, the detector on its own arbiter.
-pub fn run_pipeline<P, F>(make_producer: F, detector: Detector, config: PipelineConfig) -> Result<(PipelineSummary, P), PipelineError>
+pub fn run_pipeline<P, F>(
+    make_producer: F,
+    detector: Detector,
+    config: PipelineConfig,
+) -> Result<(PipelineSummary, P), PipelineError>
 where
     P: FrameProducer + Send + 'static,
     F: FnOnce() -> Result<P, String> + Send + 'static,
@@ -449,7 +453,11 @@ where
     let system = System::new();
     let summary = system.block_on(async move {
         let sink = CsvSink { path: config.sink.clone() }.start();
-        let aggregator = AggregatorStage { aggregator: Aggregator::new(config.interval_s, config.duration_s), next: sink.recipient() }.start();
+        let aggregator = AggregatorStage {
+            aggregator: Aggregator::new(config.interval_s, config.duration_s),
+            next: sink.recipient(),
+        }
+        .start();
         let counter = LineCounterStage {
             counter: LineCounter::new(config.line),
             next: aggregator.clone().recipient(),
@@ -457,7 +465,12 @@ where
             counted: 0,
         }
         .start();
-        let tracker = TrackerStage { tracker: Tracker::new(config.tracker), next: counter.clone().recipient(), next_flush: counter.recipient() }.start();
+        let tracker = TrackerStage {
+            tracker: Tracker::new(config.tracker),
+            next: counter.clone().recipient(),
+            next_flush: counter.recipient(),
+        }
+        .start();
         let arbiter = Arbiter::new();
         let (t1, t2) = (tracker.clone().recipient(), tracker.recipient());
         let detector = DetectorStage::start_in_arbiter(&arbiter.handle(), move |_| DetectorStage {
@@ -475,7 +488,8 @@ where
             kept: 0,
         }
         .start();
-        let source = FrameSource { frames: Some(rx), next: filter.clone().recipient(), next_flush: filter.recipient() }.start();
+        let source =
+            FrameSource { frames: Some(rx), next: filter.clone().recipient(), next_flush: filter.recipient() }.start();
         let result = source.send(Run).await.map_err(mailbox("frame source"));
         arbiter.stop();
         result?

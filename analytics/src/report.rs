@@ -99,7 +99,8 @@ fn register_font(font: &Path) -> Result<(), ReportError> {
     let bytes = std::fs::read(font).map_err(|_| ReportError::Font { path: font.to_path_buf() })?;
     // plotters keeps registered fonts for the process lifetime.
     let leaked: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-    plotters::style::register_font("sans-serif", FontStyle::Normal, leaked).map_err(|_| ReportError::Font { path: font.to_path_buf() })
+    plotters::style::register_font("sans-serif", FontStyle::Normal, leaked)
+        .map_err(|_| ReportError::Font { path: font.to_path_buf() })
 }
 
 /// One plotted series: a label and a count per interval.
@@ -112,7 +113,13 @@ pub struct Series {
 }
 
 /// Draws count-per-interval lines (one panel per direction) to a PNG.
-pub fn plot_counts(path: &Path, title: &str, interval_starts: &[u32], panels: &[(String, Vec<Series>)], font: &Path) -> Result<(), ReportError> {
+pub fn plot_counts(
+    path: &Path,
+    title: &str,
+    interval_starts: &[u32],
+    panels: &[(String, Vec<Series>)],
+    font: &Path,
+) -> Result<(), ReportError> {
     register_font(font)?;
     let perr = |e: &dyn std::fmt::Display| ReportError::Plot { path: path.to_path_buf(), message: e.to_string() };
     let (w, h) = (1000u32, 420u32 * panels.len().max(1) as u32 + 40);
@@ -140,7 +147,11 @@ pub fn plot_counts(path: &Path, title: &str, interval_starts: &[u32], panels: &[
                 .x_labels(n.min(20))
                 .x_label_formatter(&|x| {
                     let i = x.round();
-                    if (x - i).abs() < 1e-6 && i >= 0.0 { interval_starts.get(i as usize).map(|s| s.to_string()).unwrap_or_default() } else { String::new() }
+                    if (x - i).abs() < 1e-6 && i >= 0.0 {
+                        interval_starts.get(i as usize).map(|s| s.to_string()).unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
                 })
                 .draw()
                 .map_err(|e| perr(&e))?;

@@ -78,7 +78,8 @@ impl Tracker {
 
     /// Consumes one frame's detections; returns the confirmed tracks seen in it.
     pub fn update(&mut self, detections: &[Detection]) -> Vec<TrackObservation> {
-        let (high, low): (Vec<&Detection>, Vec<&Detection>) = detections.iter().partition(|d| d.score >= self.config.high_score);
+        let (high, low): (Vec<&Detection>, Vec<&Detection>) =
+            detections.iter().partition(|d| d.score >= self.config.high_score);
         let mut matched = vec![false; self.tracks.len()];
         let mut used_high = vec![false; high.len()];
         self.associate(&high, &mut used_high, &mut matched, |_| true);
@@ -94,7 +95,14 @@ impl Tracker {
         self.tracks.retain(|t| if t.id.is_some() { t.misses <= cfg.max_misses } else { t.misses == 0 });
         for (d, used) in high.iter().zip(&used_high) {
             if !used {
-                self.tracks.push(Track { id: None, class: d.class, bbox: d.bbox, velocity: [0.0; 4], hits: 1, misses: 0 });
+                self.tracks.push(Track {
+                    id: None,
+                    class: d.class,
+                    bbox: d.bbox,
+                    velocity: [0.0; 4],
+                    hits: 1,
+                    misses: 0,
+                });
             }
         }
         let mut out = Vec::new();
@@ -110,7 +118,13 @@ impl Tracker {
         out
     }
 
-    fn associate(&mut self, dets: &[&Detection], used: &mut [bool], matched: &mut [bool], eligible: impl Fn(&Track) -> bool) {
+    fn associate(
+        &mut self,
+        dets: &[&Detection],
+        used: &mut [bool],
+        matched: &mut [bool],
+        eligible: impl Fn(&Track) -> bool,
+    ) {
         let mut pairs = Vec::new();
         for (ti, t) in self.tracks.iter().enumerate() {
             if matched[ti] || !eligible(t) {

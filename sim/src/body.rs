@@ -20,13 +20,8 @@ pub const WALK_PHASES: u8 = 8;
 pub const GAIT_CYCLE_M: f32 = 1.4;
 
 /// Skin tones, linear RGB.
-const SKIN: [[f32; 3]; 5] = [
-    [0.80, 0.56, 0.42],
-    [0.62, 0.40, 0.27],
-    [0.42, 0.25, 0.15],
-    [0.24, 0.13, 0.07],
-    [0.88, 0.68, 0.55],
-];
+const SKIN: [[f32; 3]; 5] =
+    [[0.80, 0.56, 0.42], [0.62, 0.40, 0.27], [0.42, 0.25, 0.15], [0.24, 0.13, 0.07], [0.88, 0.68, 0.55]];
 /// Tops, linear RGB: varied and mostly saturated, as street clothing is.
 const TOPS: [[f32; 3]; 10] = [
     [0.60, 0.05, 0.05],
@@ -147,15 +142,31 @@ pub fn person_mesh(look: PersonLook, phase: u8) -> MeshData {
     // Legs: hip swing in the sagittal (x-z) plane, knee bends on the back swing.
     for (y, sign) in [(0.09f32, 1.0f32), (-0.09, -1.0)] {
         let swing = 0.42 * (t.sin() * sign);
-        let knee_bend = 0.55 * (0.5 - 0.5 * (t * 1.0 + sign * 0.5 * std::f32::consts::PI).cos()).max(0.0) * if swing < 0.0 { 1.0 } else { 0.35 };
+        let knee_bend = 0.55
+            * (0.5 - 0.5 * (t * 1.0 + sign * 0.5 * std::f32::consts::PI).cos()).max(0.0)
+            * if swing < 0.0 { 1.0 } else { 0.35 };
         let hip = [0.0, y, 0.92];
         let thigh = 0.43;
         let shin = 0.42;
         let knee = [hip[0] + thigh * swing.sin(), y, hip[2] - thigh * swing.cos()];
         let a2 = swing - knee_bend;
         let ankle = [knee[0] + shin * a2.sin(), y, knee[2] - shin * a2.cos()];
-        m.append(&limb(p(hip[0], hip[1], hip[2]), p(knee[0], knee[1], knee[2]), [0.075 * s, 0.075 * s], side, 6, bottom));
-        m.append(&limb(p(knee[0], knee[1], knee[2]), p(ankle[0], ankle[1], ankle[2]), [0.058 * s, 0.058 * s], side, 6, bottom));
+        m.append(&limb(
+            p(hip[0], hip[1], hip[2]),
+            p(knee[0], knee[1], knee[2]),
+            [0.075 * s, 0.075 * s],
+            side,
+            6,
+            bottom,
+        ));
+        m.append(&limb(
+            p(knee[0], knee[1], knee[2]),
+            p(ankle[0], ankle[1], ankle[2]),
+            [0.058 * s, 0.058 * s],
+            side,
+            6,
+            bottom,
+        ));
         let foot_min = p(ankle[0] - 0.06, y - 0.05, (ankle[2] - 0.07).max(0.0));
         let foot_max = p(ankle[0] + 0.19, y + 0.05, (ankle[2] + 0.02).max(0.09));
         m.append(&cuboid(foot_min, foot_max, shoe));
@@ -176,9 +187,29 @@ pub fn person_mesh(look: PersonLook, phase: u8) -> MeshData {
         let elbow = [shoulder[0] + upper * swing.sin(), y * 1.03, shoulder[2] - upper * swing.cos()];
         let a2 = swing + 0.25;
         let wrist = [elbow[0] + fore * a2.sin(), y * 1.03, elbow[2] - fore * a2.cos()];
-        m.append(&limb(p(shoulder[0], shoulder[1], shoulder[2]), p(elbow[0], elbow[1], elbow[2]), [0.05 * s, 0.05 * s], side, 6, top));
-        m.append(&limb(p(elbow[0], elbow[1], elbow[2]), p(wrist[0], wrist[1], wrist[2]), [0.04 * s, 0.04 * s], side, 6, skin));
-        m.append(&ellipsoid(p(wrist[0] + 0.03 * a2.sin(), wrist[1], wrist[2] - 0.05), [0.03 * s, 0.025 * s, 0.05 * s], 5, 3, skin));
+        m.append(&limb(
+            p(shoulder[0], shoulder[1], shoulder[2]),
+            p(elbow[0], elbow[1], elbow[2]),
+            [0.05 * s, 0.05 * s],
+            side,
+            6,
+            top,
+        ));
+        m.append(&limb(
+            p(elbow[0], elbow[1], elbow[2]),
+            p(wrist[0], wrist[1], wrist[2]),
+            [0.04 * s, 0.04 * s],
+            side,
+            6,
+            skin,
+        ));
+        m.append(&ellipsoid(
+            p(wrist[0] + 0.03 * a2.sin(), wrist[1], wrist[2] - 0.05),
+            [0.03 * s, 0.025 * s, 0.05 * s],
+            5,
+            3,
+            skin,
+        ));
     }
     // The stance foot carries the body: put the lowest point on the ground.
     let lowest = m.positions.iter().map(|v| v[2]).fold(f32::MAX, f32::min);

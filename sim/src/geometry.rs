@@ -112,11 +112,7 @@ impl CameraView {
     pub fn basis(&self) -> ([f32; 3], [f32; 3], [f32; 3]) {
         let yaw = self.yaw_deg.to_radians();
         let pitch = self.pitch_deg.to_radians();
-        let forward = [
-            pitch.cos() * yaw.cos(),
-            pitch.cos() * yaw.sin(),
-            -pitch.sin(),
-        ];
+        let forward = [pitch.cos() * yaw.cos(), pitch.cos() * yaw.sin(), -pitch.sin()];
         // right = forward x world-up, normalised; world-up is +z.
         let right = normalize([yaw.sin(), -yaw.cos(), 0.0]);
         let up = cross(right, forward);
@@ -149,10 +145,7 @@ impl CameraView {
             return None;
         }
         let f = self.focal_px();
-        Some([
-            self.width as f32 / 2.0 + f * x / z,
-            self.height as f32 / 2.0 - f * y / z,
-        ])
+        Some([self.width as f32 / 2.0 + f * x / z, self.height as f32 / 2.0 - f * y / z])
     }
 
     /// The ground point (`z = 0`) seen at a pixel, or `None` above the horizon.
@@ -161,11 +154,7 @@ impl CameraView {
         let fp = self.focal_px();
         let x = (px[0] - self.width as f32 / 2.0) / fp;
         let y = -(px[1] - self.height as f32 / 2.0) / fp;
-        let dir = [
-            f[0] + x * r[0] + y * u[0],
-            f[1] + x * r[1] + y * u[1],
-            f[2] + x * r[2] + y * u[2],
-        ];
+        let dir = [f[0] + x * r[0] + y * u[0], f[1] + x * r[1] + y * u[1], f[2] + x * r[2] + y * u[2]];
         if dir[2] >= -1e-6 {
             return None;
         }
@@ -221,11 +210,7 @@ pub fn dot(a: [f32; 3], b: [f32; 3]) -> f32 {
 
 /// Cross product.
 pub fn cross(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
 }
 
 /// Unit vector in the direction of `a` (zero stays zero).

@@ -9,12 +9,30 @@ use crate::geometry::{MeshData, cross, normalize, sub};
 pub fn cuboid(min: [f32; 3], max: [f32; 3], color: [f32; 4]) -> MeshData {
     let mut m = MeshData::default();
     let faces: [([f32; 3], [[f32; 3]; 4]); 6] = [
-        ([1.0, 0.0, 0.0], [[max[0], min[1], min[2]], [max[0], max[1], min[2]], [max[0], max[1], max[2]], [max[0], min[1], max[2]]]),
-        ([-1.0, 0.0, 0.0], [[min[0], max[1], min[2]], [min[0], min[1], min[2]], [min[0], min[1], max[2]], [min[0], max[1], max[2]]]),
-        ([0.0, 1.0, 0.0], [[max[0], max[1], min[2]], [min[0], max[1], min[2]], [min[0], max[1], max[2]], [max[0], max[1], max[2]]]),
-        ([0.0, -1.0, 0.0], [[min[0], min[1], min[2]], [max[0], min[1], min[2]], [max[0], min[1], max[2]], [min[0], min[1], max[2]]]),
-        ([0.0, 0.0, 1.0], [[min[0], min[1], max[2]], [max[0], min[1], max[2]], [max[0], max[1], max[2]], [min[0], max[1], max[2]]]),
-        ([0.0, 0.0, -1.0], [[min[0], max[1], min[2]], [max[0], max[1], min[2]], [max[0], min[1], min[2]], [min[0], min[1], min[2]]]),
+        (
+            [1.0, 0.0, 0.0],
+            [[max[0], min[1], min[2]], [max[0], max[1], min[2]], [max[0], max[1], max[2]], [max[0], min[1], max[2]]],
+        ),
+        (
+            [-1.0, 0.0, 0.0],
+            [[min[0], max[1], min[2]], [min[0], min[1], min[2]], [min[0], min[1], max[2]], [min[0], max[1], max[2]]],
+        ),
+        (
+            [0.0, 1.0, 0.0],
+            [[max[0], max[1], min[2]], [min[0], max[1], min[2]], [min[0], max[1], max[2]], [max[0], max[1], max[2]]],
+        ),
+        (
+            [0.0, -1.0, 0.0],
+            [[min[0], min[1], min[2]], [max[0], min[1], min[2]], [max[0], min[1], max[2]], [min[0], min[1], max[2]]],
+        ),
+        (
+            [0.0, 0.0, 1.0],
+            [[min[0], min[1], max[2]], [max[0], min[1], max[2]], [max[0], max[1], max[2]], [min[0], max[1], max[2]]],
+        ),
+        (
+            [0.0, 0.0, -1.0],
+            [[min[0], max[1], min[2]], [max[0], max[1], min[2]], [max[0], min[1], min[2]], [min[0], min[1], min[2]]],
+        ),
     ];
     for (n, corners) in faces {
         quad_into(&mut m, corners, n, color);
@@ -125,7 +143,11 @@ pub fn ellipsoid(center: [f32; 3], radius: [f32; 3], seg: u32, rings: u32, color
         for s in 0..seg {
             let th = std::f32::consts::TAU * s as f32 / seg as f32;
             let n = [phi.sin() * th.cos(), phi.sin() * th.sin(), phi.cos()];
-            m.positions.push([center[0] + radius[0] * n[0], center[1] + radius[1] * n[1], center[2] + radius[2] * n[2]]);
+            m.positions.push([
+                center[0] + radius[0] * n[0],
+                center[1] + radius[1] * n[1],
+                center[2] + radius[2] * n[2],
+            ]);
             m.normals.push(normalize([n[0] / radius[0], n[1] / radius[1], n[2] / radius[2]]));
             m.colors.push(color);
         }

@@ -130,10 +130,7 @@ fn default_car_speed() -> f32 {
 
 impl Default for VehicleDemand {
     fn default() -> Self {
-        Self {
-            count: 0,
-            speed_mean_mps: default_car_speed(),
-        }
+        Self { count: 0, speed_mean_mps: default_car_speed() }
     }
 }
 
@@ -228,10 +225,7 @@ fn one() -> u32 {
 
 impl Default for PrivacyConfig {
     fn default() -> Self {
-        Self {
-            downscale: 1,
-            frame_step: 1,
-        }
+        Self { downscale: 1, frame_step: 1 }
     }
 }
 
@@ -250,9 +244,7 @@ fn default_interval() -> u32 {
 
 impl Default for AggregationConfig {
     fn default() -> Self {
-        Self {
-            interval_s: default_interval(),
-        }
+        Self { interval_s: default_interval() }
     }
 }
 
@@ -314,10 +306,8 @@ pub enum ScenarioError {
 impl Scenario {
     /// Reads, parses and validates a scenario file.
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
         let scenario = Self::parse(&text, path)?;
         scenario.validate(&text, path)?;
         Ok(scenario)
@@ -334,12 +324,7 @@ impl Scenario {
                 None => (None, None),
             };
             ScenarioError::Parse {
-                at: Location {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    key,
-                },
+                at: Location { path: path.to_path_buf(), line, column, key },
                 message: err.message().trim().to_string(),
             }
         };
@@ -354,13 +339,13 @@ impl Scenario {
     /// Checks what the types cannot: positive sizes, known references, and that
     /// every camera sees part of a sidewalk. `text` is used to locate keys.
     pub fn validate(&self, text: &str, path: &Path) -> Result<(), ScenarioError> {
-        let fail = |key: &str, message: String| ScenarioError::Invalid {
-            at: locate_key(text, path, key),
-            message,
-        };
+        let fail = |key: &str, message: String| ScenarioError::Invalid { at: locate_key(text, path, key), message };
         let h = &self.scenario;
         if !(h.duration_s > 0.0 && h.duration_s.is_finite()) {
-            return Err(fail("scenario.duration_s", format!("must be a positive number of seconds, got {}", h.duration_s)));
+            return Err(fail(
+                "scenario.duration_s",
+                format!("must be a positive number of seconds, got {}", h.duration_s),
+            ));
         }
         if h.step_hz == 0 || h.step_hz > 1000 {
             return Err(fail("scenario.step_hz", format!("must be between 1 and 1000, got {}", h.step_hz)));
@@ -377,41 +362,71 @@ impl Scenario {
             }
         }
         if s.sidewalk_width_m < 1.0 {
-            return Err(fail("street.sidewalk_width_m", format!("must be at least 1 m for people to walk, got {}", s.sidewalk_width_m)));
+            return Err(fail(
+                "street.sidewalk_width_m",
+                format!("must be at least 1 m for people to walk, got {}", s.sidewalk_width_m),
+            ));
         }
         let p = &self.pedestrians;
         if p.count == 0 {
-            return Err(fail("pedestrians.count", "must be at least 1: a scenario with zero agents has nothing to count".into()));
+            return Err(fail(
+                "pedestrians.count",
+                "must be at least 1: a scenario with zero agents has nothing to count".into(),
+            ));
         }
         if !(0.0..=1.0).contains(&p.group_share) {
             return Err(fail("pedestrians.group_share", format!("must be between 0 and 1, got {}", p.group_share)));
         }
         if !(p.speed_mean_mps > 0.2 && p.speed_mean_mps < 4.0) {
-            return Err(fail("pedestrians.speed_mean_mps", format!("must be a walking speed between 0.2 and 4 m/s, got {}", p.speed_mean_mps)));
+            return Err(fail(
+                "pedestrians.speed_mean_mps",
+                format!("must be a walking speed between 0.2 and 4 m/s, got {}", p.speed_mean_mps),
+            ));
         }
         if !(p.speed_sd_mps >= 0.0 && p.speed_sd_mps < 1.0) {
-            return Err(fail("pedestrians.speed_sd_mps", format!("must be between 0 and 1 m/s, got {}", p.speed_sd_mps)));
+            return Err(fail(
+                "pedestrians.speed_sd_mps",
+                format!("must be between 0 and 1 m/s, got {}", p.speed_sd_mps),
+            ));
         }
         if !(self.vehicles.speed_mean_mps > 1.0 && self.vehicles.speed_mean_mps < 40.0) {
-            return Err(fail("vehicles.speed_mean_mps", format!("must be between 1 and 40 m/s, got {}", self.vehicles.speed_mean_mps)));
+            return Err(fail(
+                "vehicles.speed_mean_mps",
+                format!("must be between 1 and 40 m/s, got {}", self.vehicles.speed_mean_mps),
+            ));
         }
         let layout = crate::street::StreetLayout::new(s);
         for (i, c) in self.cameras.iter().enumerate() {
             let key = |k: &str| format!("cameras[{i}].{k}");
             if c.width < 64 || c.height < 48 || c.width > 7680 || c.height > 4320 {
-                return Err(fail(&key("width"), format!("camera `{}`: image {}x{} is outside 64x48..7680x4320", c.id, c.width, c.height)));
+                return Err(fail(
+                    &key("width"),
+                    format!("camera `{}`: image {}x{} is outside 64x48..7680x4320", c.id, c.width, c.height),
+                ));
             }
             if !(c.hfov_deg > 5.0 && c.hfov_deg < 150.0) {
-                return Err(fail(&key("hfov_deg"), format!("camera `{}`: field of view must be between 5 and 150 degrees, got {}", c.id, c.hfov_deg)));
+                return Err(fail(
+                    &key("hfov_deg"),
+                    format!("camera `{}`: field of view must be between 5 and 150 degrees, got {}", c.id, c.hfov_deg),
+                ));
             }
             if c.fps == 0 || h.step_hz % c.fps != 0 {
-                return Err(fail(&key("fps"), format!("camera `{}`: fps {} must divide scenario.step_hz {}", c.id, c.fps, h.step_hz)));
+                return Err(fail(
+                    &key("fps"),
+                    format!("camera `{}`: fps {} must divide scenario.step_hz {}", c.id, c.fps, h.step_hz),
+                ));
             }
             if c.position[2] <= 0.0 {
-                return Err(fail(&key("position"), format!("camera `{}`: must be above the ground (height {} m)", c.id, c.position[2])));
+                return Err(fail(
+                    &key("position"),
+                    format!("camera `{}`: must be above the ground (height {} m)", c.id, c.position[2]),
+                ));
             }
             if !layout.camera_sees_walkable_area(&c.view()) {
-                return Err(fail(&key("pitch_deg"), format!("camera `{}` sees no walkable area: check its position, yaw_deg and pitch_deg", c.id)));
+                return Err(fail(
+                    &key("pitch_deg"),
+                    format!("camera `{}` sees no walkable area: check its position, yaw_deg and pitch_deg", c.id),
+                ));
             }
         }
         let mut ids = std::collections::BTreeSet::new();
@@ -428,13 +443,22 @@ impl Scenario {
         }
         for (i, ir) in self.infrared.iter().enumerate() {
             if !self.lines.iter().any(|l| l.id == ir.line) {
-                return Err(fail(&format!("infrared[{i}].line"), format!("infrared `{}` names unknown line `{}`", ir.id, ir.line)));
+                return Err(fail(
+                    &format!("infrared[{i}].line"),
+                    format!("infrared `{}` names unknown line `{}`", ir.id, ir.line),
+                ));
             }
             if !(0.0..=1.0).contains(&ir.sensitivity) {
-                return Err(fail(&format!("infrared[{i}].sensitivity"), format!("must be between 0 and 1, got {}", ir.sensitivity)));
+                return Err(fail(
+                    &format!("infrared[{i}].sensitivity"),
+                    format!("must be between 0 and 1, got {}", ir.sensitivity),
+                ));
             }
             if !(ir.body_depth_m >= 0.0 && ir.body_depth_m < 2.0) {
-                return Err(fail(&format!("infrared[{i}].body_depth_m"), format!("must be between 0 and 2 m, got {}", ir.body_depth_m)));
+                return Err(fail(
+                    &format!("infrared[{i}].body_depth_m"),
+                    format!("must be between 0 and 2 m, got {}", ir.body_depth_m),
+                ));
             }
         }
         if self.privacy.downscale == 0 || self.privacy.downscale > 16 {
@@ -466,12 +490,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Finds the line of a dotted key path (`cameras[1].fps`) in the source, so
 /// that validation errors point at the offending line as parse errors do.
 fn locate_key(text: &str, path: &Path, key: &str) -> Location {
-    let mut at = Location {
-        path: path.to_path_buf(),
-        line: None,
-        column: None,
-        key: Some(key.to_string()),
-    };
+    let mut at = Location { path: path.to_path_buf(), line: None, column: None, key: Some(key.to_string()) };
     let Ok(doc) = toml::de::DeTable::parse(text) else {
         return at;
     };

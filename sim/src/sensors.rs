@@ -80,7 +80,14 @@ mod tests {
     use super::*;
 
     fn crossing(agent: u32, t: f32) -> Crossing {
-        Crossing { line: 0, agent, class: AgentClass::Person, time_s: t, direction: Direction::Positive, normal_speed: 1.3 }
+        Crossing {
+            line: 0,
+            agent,
+            class: AgentClass::Person,
+            time_s: t,
+            direction: Direction::Positive,
+            normal_speed: 1.3,
+        }
     }
 
     fn spec(sensitivity: f32) -> InfraredSpec {

@@ -82,14 +82,26 @@ impl StreetLayout {
         let l = self.half_length + 40.0;
         let facade = self.half_road + self.sidewalk;
         let up = [0.0, 0.0, 1.0];
-        let mut ground = quad([[-l, -facade, 0.0], [l, -facade, 0.0], [l, facade, 0.0], [-l, facade, 0.0]], up, [0.09, 0.09, 0.10, 1.0]);
+        let mut ground = quad(
+            [[-l, -facade, 0.0], [l, -facade, 0.0], [l, facade, 0.0], [-l, facade, 0.0]],
+            up,
+            [0.09, 0.09, 0.10, 1.0],
+        );
         for side in [Side::South, Side::North] {
             let (lo, hi) = self.sidewalk_band(side);
-            ground.append(&quad([[-l, lo, 0.01], [l, lo, 0.01], [l, hi, 0.01], [-l, hi, 0.01]], up, [0.36, 0.34, 0.31, 1.0]));
+            ground.append(&quad(
+                [[-l, lo, 0.01], [l, lo, 0.01], [l, hi, 0.01], [-l, hi, 0.01]],
+                up,
+                [0.36, 0.34, 0.31, 1.0],
+            ));
             // Paving joints every 2 m give the detector the texture of a real pavement.
             let mut x = -l;
             while x < l {
-                ground.append(&quad([[x, lo, 0.012], [x + 0.05, lo, 0.012], [x + 0.05, hi, 0.012], [x, hi, 0.012]], up, [0.26, 0.25, 0.23, 1.0]));
+                ground.append(&quad(
+                    [[x, lo, 0.012], [x + 0.05, lo, 0.012], [x + 0.05, hi, 0.012], [x, hi, 0.012]],
+                    up,
+                    [0.26, 0.25, 0.23, 1.0],
+                ));
                 x += 2.0;
             }
             let curb_y = if side == Side::North { lo } else { hi - 0.2 };
@@ -98,7 +110,11 @@ impl StreetLayout {
         // Dashed centre line.
         let mut x = -l;
         while x < l {
-            ground.append(&quad([[x, -0.06, 0.011], [x + 3.0, -0.06, 0.011], [x + 3.0, 0.06, 0.011], [x, 0.06, 0.011]], up, [0.75, 0.75, 0.70, 1.0]));
+            ground.append(&quad(
+                [[x, -0.06, 0.011], [x + 3.0, -0.06, 0.011], [x + 3.0, 0.06, 0.011], [x, 0.06, 0.011]],
+                up,
+                [0.75, 0.75, 0.70, 1.0],
+            ));
             x += 6.0;
         }
         let mut meshes = vec![ground];
@@ -139,7 +155,7 @@ impl StreetLayout {
                             break;
                         }
                         let c = [[wx, face_y, z0], [wx + w, face_y, z0], [wx + w, face_y, z1], [wx, face_y, z1]];
-                        let c = if sign > 0.0 { [c[1], c[0], c[3], c[2]] } else { c };
+                        let c = if sign < 0.0 { [c[1], c[0], c[3], c[2]] } else { c };
                         m.append(&quad(c, normal, [0.07, 0.09, 0.11, 1.0]));
                         wx += w + 1.0;
                     }
@@ -173,7 +189,14 @@ mod tests {
     #[test]
     fn camera_across_the_street_sees_the_far_sidewalk_and_sky_camera_does_not() {
         let l = layout();
-        let mut v = CameraView { position: [0.0, -3.6, 5.0], yaw_deg: 90.0, pitch_deg: 25.0, hfov_deg: 70.0, width: 640, height: 480 };
+        let mut v = CameraView {
+            position: [0.0, -3.6, 5.0],
+            yaw_deg: 90.0,
+            pitch_deg: 25.0,
+            hfov_deg: 70.0,
+            width: 640,
+            height: 480,
+        };
         assert!(l.camera_sees_walkable_area(&v));
         v.pitch_deg = -40.0;
         assert!(!l.camera_sees_walkable_area(&v));

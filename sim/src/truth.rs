@@ -38,11 +38,7 @@ impl TruthBox {
 
 fn world_point(inst: &Instance, p: [f32; 3]) -> [f32; 3] {
     let (s, c) = inst.yaw_rad.sin_cos();
-    [
-        inst.translation[0] + c * p[0] - s * p[1],
-        inst.translation[1] + s * p[0] + c * p[1],
-        inst.translation[2] + p[2],
-    ]
+    [inst.translation[0] + c * p[0] - s * p[1], inst.translation[1] + s * p[0] + c * p[1], inst.translation[2] + p[2]]
 }
 
 /// Computes ground truth for every agent at least partly in view of a camera.
@@ -168,15 +164,31 @@ mod tests {
         AgentPose {
             id,
             class: AgentClass::Person,
-            instance: Instance { mesh: person_key(PersonLook { skin: 0, top: 0, bottom: 0, hair: 0, height: 2 }, 0), translation: [x, y, 0.0], yaw_rad: 0.0 },
+            instance: Instance {
+                mesh: person_key(PersonLook { skin: 0, top: 0, bottom: 0, hair: 0, height: 2 }, 0),
+                translation: [x, y, 0.0],
+                yaw_rad: 0.0,
+            },
             height_m: 1.75,
         }
     }
 
     #[test]
     fn a_person_behind_another_is_partly_hidden() {
-        let layout = StreetLayout::new(&Street { length_m: 60.0, road_width_m: 7.0, sidewalk_width_m: 3.5, building_height_m: 12.0 });
-        let view = CameraView { position: [0.0, -3.6, 1.6], yaw_deg: 90.0, pitch_deg: 5.0, hfov_deg: 60.0, width: 640, height: 480 };
+        let layout = StreetLayout::new(&Street {
+            length_m: 60.0,
+            road_width_m: 7.0,
+            sidewalk_width_m: 3.5,
+            building_height_m: 12.0,
+        });
+        let view = CameraView {
+            position: [0.0, -3.6, 1.6],
+            yaw_deg: 90.0,
+            pitch_deg: 5.0,
+            hfov_deg: 60.0,
+            width: 640,
+            height: 480,
+        };
         let truth = TruthCamera::new(view, &layout, AgentLibrary::new());
         let alone = Snapshot { step: 0, time_s: 0.0, agents: vec![person(1, 0.0, 6.0)] };
         let b = truth.boxes(&alone);

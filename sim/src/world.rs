@@ -225,7 +225,8 @@ impl Simulation {
             let group = next_id;
             for k in 0..size {
                 let offset = (k as f32 - (size - 1) as f32 / 2.0) * 0.65;
-                let look = PersonLook::from_random([rng.random(), rng.random(), rng.random(), rng.random(), rng.random()]);
+                let look =
+                    PersonLook::from_random([rng.random(), rng.random(), rng.random(), rng.random(), rng.random()]);
                 let ped = Pedestrian {
                     id: next_id,
                     pos: [start_x - dir * 0.15 * k as f32, lane_y + offset],
@@ -277,16 +278,7 @@ impl Simulation {
             };
             std::cmp::Reverse((*s, id))
         });
-        Self {
-            layout,
-            lines: scenario.lines.clone(),
-            dt,
-            step: 0,
-            pending,
-            peds: initial,
-            cars,
-            crossings: Vec::new(),
-        }
+        Self { layout, lines: scenario.lines.clone(), dt, step: 0, pending, peds: initial, cars, crossings: Vec::new() }
     }
 
     /// Current step index.
@@ -330,7 +322,16 @@ impl Simulation {
         let car_before: Vec<[f32; 2]> = self.cars.iter().map(|c| [c.x, c.lane_y]).collect();
         self.move_cars();
         for (c, from) in self.cars.iter().zip(car_before) {
-            record_crossings(&self.lines, &mut self.crossings, c.id, AgentClass::Car, from, [c.x, c.lane_y], t0, self.dt);
+            record_crossings(
+                &self.lines,
+                &mut self.crossings,
+                c.id,
+                AgentClass::Car,
+                from,
+                [c.x, c.lane_y],
+                t0,
+                self.dt,
+            );
         }
         let limit = self.layout.half_length + 0.5;
         self.peds.retain(|p| p.pos[0] * p.dir <= limit);
@@ -453,11 +454,7 @@ impl Simulation {
             height_m: body::CAR_SIZE[2],
         }));
         agents.sort_by_key(|a| a.id);
-        Snapshot {
-            step: self.step,
-            time_s: self.time_s(),
-            agents,
-        }
+        Snapshot { step: self.step, time_s: self.time_s(), agents }
     }
 }
 

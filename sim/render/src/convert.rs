@@ -40,17 +40,12 @@ pub(crate) fn camera_pose(view: &CameraView) -> (Vec3, Quat) {
 pub(crate) fn validate_view(view: &CameraView) -> Result<(), RenderError> {
     let bad = |reason: String| Err(RenderError::InvalidView(reason));
     if view.width == 0 || view.height == 0 || view.width > 8192 || view.height > 8192 {
-        return bad(format!(
-            "image size {}x{} outside 1..=8192",
-            view.width, view.height
-        ));
+        return bad(format!("image size {}x{} outside 1..=8192", view.width, view.height));
     }
     if !(view.hfov_deg > 0.0 && view.hfov_deg < 179.0) {
         return bad(format!("horizontal fov {} deg outside (0, 179)", view.hfov_deg));
     }
-    let finite = view.position.iter().all(|c| c.is_finite())
-        && view.yaw_deg.is_finite()
-        && view.pitch_deg.is_finite();
+    let finite = view.position.iter().all(|c| c.is_finite()) && view.yaw_deg.is_finite() && view.pitch_deg.is_finite();
     if !finite {
         return bad("non-finite position or angle".to_owned());
     }
@@ -69,10 +64,7 @@ pub(crate) struct BevyMesh {
 ///
 /// `what` names the mesh in error messages.
 pub(crate) fn build_mesh(data: &MeshData, what: &str) -> Result<Option<BevyMesh>, RenderError> {
-    let invalid = |reason: String| RenderError::InvalidMesh {
-        what: what.to_owned(),
-        reason,
-    };
+    let invalid = |reason: String| RenderError::InvalidMesh { what: what.to_owned(), reason };
     let n = data.positions.len();
     if data.normals.len() != n || data.colors.len() != n {
         return Err(invalid(format!(
@@ -81,11 +73,8 @@ pub(crate) fn build_mesh(data: &MeshData, what: &str) -> Result<Option<BevyMesh>
             data.colors.len()
         )));
     }
-    if data.indices.len() % 3 != 0 {
-        return Err(invalid(format!(
-            "{} indices is not a whole number of triangles",
-            data.indices.len()
-        )));
+    if !data.indices.len().is_multiple_of(3) {
+        return Err(invalid(format!("{} indices is not a whole number of triangles", data.indices.len())));
     }
     if let Some(bad) = data.indices.iter().find(|&&i| i as usize >= n) {
         return Err(invalid(format!("index {bad} out of range for {n} vertices")));
@@ -100,34 +89,20 @@ pub(crate) fn build_mesh(data: &MeshData, what: &str) -> Result<Option<BevyMesh>
         return Ok(None);
     }
 
-    let positions: Vec<[f32; 3]> = data
-        .positions
-        .iter()
-        .map(|&p| to_bevy(p).to_array())
-        .collect();
-    let normals: Vec<[f32; 3]> = data
-        .normals
-        .iter()
-        .map(|&v| to_bevy(v).to_array())
-        .collect();
+    let positions: Vec<[f32; 3]> = data.positions.iter().map(|&p| to_bevy(p).to_array()).collect();
+    let normals: Vec<[f32; 3]> = data.normals.iter().map(|&v| to_bevy(v).to_array()).collect();
     let (mut min, mut max) = (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY));
     for p in &positions {
         let p = Vec3::from_array(*p);
         min = min.min(p);
         max = max.max(p);
     }
-    let mesh = Mesh::new(
-        PrimitiveTopology::TriangleList,
-        RenderAssetUsages::RENDER_WORLD,
-    )
-    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
-    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
-    .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, data.colors.clone())
-    .with_inserted_indices(Indices::U32(data.indices.clone()));
-    Ok(Some(BevyMesh {
-        mesh,
-        aabb: Aabb::from_min_max(min, max),
-    }))
+    let mesh = Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::RENDER_WORLD)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, data.colors.clone())
+        .with_inserted_indices(Indices::U32(data.indices.clone()));
+    Ok(Some(BevyMesh { mesh, aabb: Aabb::from_min_max(min, max) }))
 }
 
 #[cfg(test)]
@@ -145,11 +120,7 @@ mod tests {
 
     #[test]
     fn yaw_matches_world_rotation() {
-        let inst = Instance {
-            mesh: camtwin_sim::geometry::MeshKey(0),
-            translation: [0.0; 3],
-            yaw_rad: 0.7,
-        };
+        let inst = Instance { mesh: camtwin_sim::geometry::MeshKey(0), translation: [0.0; 3], yaw_rad: 0.7 };
         // World: rotating +x by yaw about +z gives (cos, sin, 0).
         let expected = to_bevy([0.7f32.cos(), 0.7f32.sin(), 0.0]);
         let got = instance_rotation(&inst) * to_bevy([1.0, 0.0, 0.0]);
@@ -181,10 +152,7 @@ mod tests {
             colors: vec![[1.0; 4]; 3],
             indices: vec![0, 1, 3],
         };
-        assert!(matches!(
-            build_mesh(&m, "t"),
-            Err(RenderError::InvalidMesh { .. })
-        ));
+        assert!(matches!(build_mesh(&m, "t"), Err(RenderError::InvalidMesh { .. })));
         m.indices = vec![0, 1];
         assert!(build_mesh(&m, "t").is_err());
         m.normals.pop();

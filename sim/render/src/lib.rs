@@ -11,7 +11,7 @@
 //!   compilation and *no* pipelined rendering, so that one `update()` renders
 //!   exactly the state it was given. The static scenery is uploaded once; the
 //!   camera renders into an `Rgba8UnormSrgb` image. Shaders are compiled during
-//!   a short warm-up (a few seconds on lavapipe), so every later frame is real.
+//!   a short warm-up (under a second on lavapipe), so every later frame is real.
 //! * [`Renderer::render`] places the frame's [`Instance`]s (meshes looked up in a
 //!   [`MeshLibrary`] by key, uploaded on first use and cached by key), runs one
 //!   update, and copies the frame back to the CPU inside that same update
@@ -37,8 +37,9 @@
 //! # Determinism and threads
 //!
 //! Given the same device and inputs, frames are byte-identical across runs.
-//! A [`Renderer`] is `Send` (it can be moved to a worker thread) but not `Sync`;
-//! use each one from one thread at a time.
+//! A [`Renderer`] is `Send`: it may be created on one thread and used on
+//! another, and several renderers may run on different threads at once (each
+//! owns its own device). It is not `Sync`; its methods take `&mut self`.
 //!
 //! # Requirements
 //!
@@ -49,16 +50,12 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use bevy::app::{
-    App, PluginGroup, PluginsState, SubApps, TerminalCtrlCHandlerPlugin,
-    AppExit,
-};
+use bevy::DefaultPlugins;
+use bevy::app::{App, AppExit, PluginGroup, PluginsState, SubApps, TerminalCtrlCHandlerPlugin};
 use bevy::asset::{Assets, Handle};
 use bevy::camera::primitives::Aabb;
 use bevy::camera::visibility::{NoAutoAabb, Visibility};
-use bevy::camera::{
-    Camera, Camera3d, ClearColorConfig, PerspectiveProjection, Projection, RenderTarget,
-};
+use bevy::camera::{Camera, Camera3d, ClearColorConfig, PerspectiveProjection, Projection, RenderTarget};
 use bevy::color::Color;
 use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
 use bevy::ecs::change_detection::DetectChangesMut;
@@ -78,7 +75,6 @@ use bevy::render::{Render, RenderApp, RenderPlugin, RenderSystems};
 use bevy::shader::Shader;
 use bevy::transform::components::Transform;
 use bevy::window::{ExitCondition, WindowPlugin};
-use bevy::DefaultPlugins;
 use camtwin_sim::geometry::{CameraView, Instance, Lighting, MeshKey, MeshLibrary};
 
 mod convert;
@@ -199,8 +195,8 @@ impl Renderer {
     /// Builds the headless Bevy app for one camera: static scenery, lighting, camera.
     ///
     /// Opens the Vulkan device, uploads `scenery` (world coordinates), and warms
-    /// up until shaders are compiled (a few seconds on lavapipe), so that every
-    /// [`render`](Self::render) returns a complete frame.
+    /// up until shaders are compiled (0.4-1 s on lavapipe, 2 cores), so that
+    /// every [`render`](Self::render) returns a complete frame.
     pub fn new(
         scenery: &[camtwin_sim::geometry::MeshData],
         lighting: &Lighting,
@@ -259,16 +255,11 @@ impl Renderer {
     ///
     /// Instances whose library mesh is empty are skipped. The scenery given to
     /// [`new`](Self::new) is always drawn.
-    pub fn render(
-        &mut self,
-        instances: &[Instance],
-        library: &dyn MeshLibrary,
-    ) -> Result<RenderedFrame, RenderError> {
+    pub fn render(&mut self, instances: &[Instance], library: &dyn MeshLibrary) -> Result<RenderedFrame, RenderError> {
         self.check_usable()?;
         let mut placed = Vec::with_capacity(instances.len());
         for (index, instance) in instances.iter().enumerate() {
-            let finite =
-                instance.translation.iter().all(|c| c.is_finite()) && instance.yaw_rad.is_finite();
+            let finite = instance.translation.iter().all(|c| c.is_finite()) && instance.yaw_rad.is_finite();
             if !finite {
                 return Err(RenderError::InvalidInstance { index });
             }
@@ -294,26 +285,14 @@ impl Renderer {
     }
 
     /// Returns the cached GPU mesh for `key`, uploading it on first use.
-    fn library_mesh(
-        &mut self,
-        key: MeshKey,
-        library: &dyn MeshLibrary,
-    ) -> Result<Option<CachedMesh>, RenderError> {
+    fn library_mesh(&mut self, key: MeshKey, library: &dyn MeshLibrary) -> Result<Option<CachedMesh>, RenderError> {
         if let Some(cached) = self.meshes.get(&key) {
             return Ok(cached.clone());
         }
         let data = library.mesh(key);
         let cached = build_mesh(&data, &format!("library mesh {}", key.0))?.map(|m| {
-            let handle = self
-                .apps
-                .main
-                .world_mut()
-                .resource_mut::<Assets<Mesh>>()
-                .add(m.mesh);
-            CachedMesh {
-                handle,
-                aabb: m.aabb,
-            }
+            let handle = self.apps.main.world_mut().resource_mut::<Assets<Mesh>>().add(m.mesh);
+            CachedMesh { handle, aabb: m.aabb }
         });
         self.meshes.insert(key, cached.clone());
         Ok(cached)
@@ -383,26 +362,18 @@ impl Renderer {
             self.poisoned = true;
             return Err(RenderError::Device);
         }
-        let taken = self
-            .slot
-            .lock()
-            .map_err(|_| RenderError::Readback("frame mailbox poisoned".to_owned()))?
-            .take();
+        let taken = self.slot.lock().map_err(|_| RenderError::Readback("frame mailbox poisoned".to_owned()))?.take();
         match taken {
             Some(Ok(rgba)) => Ok(rgba),
             Some(Err(reason)) => Err(RenderError::Readback(reason)),
-            None => Err(RenderError::Readback(
-                "the render world did not run this update".to_owned(),
-            )),
+            None => Err(RenderError::Readback("the render world did not run this update".to_owned())),
         }
     }
 
     /// Fails fast once Bevy has panicked or stopped.
     fn check_usable(&self) -> Result<(), RenderError> {
         if self.poisoned {
-            Err(RenderError::Panicked(
-                "an earlier update failed; build a new Renderer".to_owned(),
-            ))
+            Err(RenderError::Panicked("an earlier update failed; build a new Renderer".to_owned()))
         } else {
             Ok(())
         }
@@ -428,9 +399,10 @@ impl Renderer {
         let start = Instant::now();
         let mut last = String::from("no update ran");
         let mut ready = false;
-        for _ in 0..MAX_WARMUP_UPDATES {
+        for update in 1..=MAX_WARMUP_UPDATES {
             match self.update_and_read() {
                 Ok(rgba) if marker_visible(&rgba, self.view.width, self.view.height) => {
+                    tracing::debug!(updates = update, seconds = start.elapsed().as_secs_f32(), "renderer warmed up");
                     ready = true;
                     break;
                 }
@@ -443,24 +415,13 @@ impl Renderer {
             }
         }
         self.apps.main.world_mut().despawn(marker_entity);
-        if ready {
-            Ok(())
-        } else {
-            Err(RenderError::WarmUp(last))
-        }
+        if ready { Ok(()) } else { Err(RenderError::WarmUp(last)) }
     }
 
     /// Drops the alpha channel.
     fn to_frame(&self, rgba: &[u8]) -> RenderedFrame {
-        let rgb = rgba
-            .chunks_exact(4)
-            .flat_map(|px| [px[0], px[1], px[2]])
-            .collect();
-        RenderedFrame {
-            width: self.view.width,
-            height: self.view.height,
-            rgb,
-        }
+        let rgb = rgba.chunks_exact(4).flat_map(|px| [px[0], px[1], px[2]]).collect();
+        RenderedFrame { width: self.view.width, height: self.view.height, rgb }
     }
 }
 
@@ -481,10 +442,7 @@ fn build_app(
                 close_when_requested: false,
                 ..Default::default()
             })
-            .set(RenderPlugin {
-                synchronous_pipeline_compilation: true,
-                ..Default::default()
-            })
+            .set(RenderPlugin { synchronous_pipeline_compilation: true, ..Default::default() })
             // Lock-step: the render world must finish within the same update.
             .disable::<PipelinedRenderingPlugin>()
             // The embedding program owns the global tracing subscriber and Ctrl-C.
@@ -495,10 +453,7 @@ fn build_app(
 
     app.world_mut()
         .resource_mut::<Assets<Shader>>()
-        .insert(
-            &LAMBERT_SHADER,
-            Shader::from_wgsl(LAMBERT_WGSL, "camtwin_render/lambert.wgsl"),
-        )
+        .insert(&LAMBERT_SHADER, Shader::from_wgsl(LAMBERT_WGSL, "camtwin_render/lambert.wgsl"))
         .map_err(|e| RenderError::Setup(format!("registering the shader: {e}")))?;
 
     let (width, height) = (view.width, view.height);
@@ -509,38 +464,24 @@ fn build_app(
     let render_app = app
         .get_sub_app_mut(RenderApp)
         .ok_or_else(|| RenderError::NoAdapter("Bevy found no rendering backend".to_owned()))?;
-    render_app.insert_resource(FrameReadback {
-        target: target.id(),
-        width,
-        height,
-        slot: slot.clone(),
-        staging: None,
-    });
+    render_app.insert_resource(FrameReadback { target: target.id(), width, height, slot: slot.clone(), staging: None });
     render_app.add_systems(Render, read_back_frame.in_set(RenderSystems::Cleanup));
 
     let start = Instant::now();
     while app.plugins_state() == PluginsState::Adding {
         if start.elapsed() > SETUP_TIMEOUT {
-            return Err(RenderError::Setup(
-                "plugins did not become ready".to_owned(),
-            ));
+            return Err(RenderError::Setup("plugins did not become ready".to_owned()));
         }
         bevy::tasks::tick_global_task_pools_on_main_thread();
     }
     app.finish();
     app.cleanup();
 
-    let material = app
-        .world_mut()
-        .resource_mut::<Assets<LambertMaterial>>()
-        .add(LambertMaterial::new(lighting));
+    let material = app.world_mut().resource_mut::<Assets<LambertMaterial>>().add(LambertMaterial::new(lighting));
     let (translation, rotation) = camera_pose(view);
     app.world_mut().spawn((
         Camera3d::default(),
-        Camera {
-            clear_color: ClearColorConfig::Custom(sky_color(lighting)),
-            ..Default::default()
-        },
+        Camera { clear_color: ClearColorConfig::Custom(sky_color(lighting)), ..Default::default() },
         RenderTarget::Image(target.into()),
         Projection::Perspective(PerspectiveProjection {
             fov: view.vfov_rad(),
@@ -549,11 +490,7 @@ fn build_app(
             far: FAR_M,
             ..Default::default()
         }),
-        Transform {
-            translation,
-            rotation,
-            scale: Vec3::ONE,
-        },
+        Transform { translation, rotation, scale: Vec3::ONE },
         Msaa::Off,
         Tonemapping::None,
         DebandDither::Disabled,
@@ -589,39 +526,26 @@ fn warmup_marker(view: &CameraView) -> convert::BevyMesh {
     let normal = (-forward).to_array();
     // Very bright red saturates even under dim light; green and blue stay 0.
     let red = Vec4::new(1000.0, 0.0, 0.0, 1.0).to_array();
-    let mesh = Mesh::new(
-        PrimitiveTopology::TriangleList,
-        bevy::asset::RenderAssetUsages::RENDER_WORLD,
-    )
-    .with_inserted_attribute(
-        Mesh::ATTRIBUTE_POSITION,
-        corners.iter().map(|c| c.to_array()).collect::<Vec<_>>(),
-    )
-    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, vec![normal; 4])
-    .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, vec![red; 4])
-    .with_inserted_indices(Indices::U32(vec![0, 1, 2, 0, 2, 3]));
-    let (min, max) = corners.iter().fold(
-        (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)),
-        |(lo, hi), c| (lo.min(*c), hi.max(*c)),
-    );
-    convert::BevyMesh {
-        mesh,
-        aabb: Aabb::from_min_max(min, max),
-    }
+    let mesh = Mesh::new(PrimitiveTopology::TriangleList, bevy::asset::RenderAssetUsages::RENDER_WORLD)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, corners.iter().map(|c| c.to_array()).collect::<Vec<_>>())
+        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, vec![normal; 4])
+        .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, vec![red; 4])
+        .with_inserted_indices(Indices::U32(vec![0, 1, 2, 0, 2, 3]));
+    let (min, max) = corners
+        .iter()
+        .fold((Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)), |(lo, hi), c| (lo.min(*c), hi.max(*c)));
+    convert::BevyMesh { mesh, aabb: Aabb::from_min_max(min, max) }
 }
 
 /// Whether the centre pixel of a packed RGBA8 frame shows the warm-up marker.
 fn marker_visible(rgba: &[u8], width: u32, height: u32) -> bool {
     let centre = ((height / 2) as usize * width as usize + (width / 2) as usize) * 4;
-    rgba.get(centre..centre + 4)
-        .is_some_and(|px| px[3] == 255 && px[1] < 8 && px[2] < 8)
+    rgba.get(centre..centre + 4).is_some_and(|px| px[3] == 255 && px[1] < 8 && px[2] < 8)
 }
 
 /// Whether Bevy asked to exit (its render error handler does so on device errors).
 fn exit_requested(world: &World) -> bool {
-    world
-        .get_resource::<Messages<AppExit>>()
-        .is_some_and(|m| !m.is_empty())
+    world.get_resource::<Messages<AppExit>>().is_some_and(|m| !m.is_empty())
 }
 
 /// Text of a caught panic.

@@ -14,8 +14,7 @@ use camtwin_sim::geometry::{Lighting, normalize};
 use crate::convert::to_bevy;
 
 /// Fixed id under which the WGSL source is added to `Assets<Shader>`.
-pub(crate) const LAMBERT_SHADER: Handle<Shader> =
-    uuid_handle!("5d0c7a52-3f1e-4c8b-9a41-7b2e6f90c3d1");
+pub(crate) const LAMBERT_SHADER: Handle<Shader> = uuid_handle!("5d0c7a52-3f1e-4c8b-9a41-7b2e6f90c3d1");
 
 /// WGSL source of the fragment shader.
 pub(crate) const LAMBERT_WGSL: &str = include_str!("lambert.wgsl");

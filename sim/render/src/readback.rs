@@ -14,8 +14,8 @@ use bevy::ecs::system::{Res, ResMut};
 use bevy::image::Image;
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_resource::{
-    Buffer, BufferDescriptor, BufferUsages, CommandEncoderDescriptor, MapMode, PollType,
-    TexelCopyBufferInfo, TexelCopyBufferLayout, TextureFormat,
+    Buffer, BufferDescriptor, BufferUsages, CommandEncoderDescriptor, MapMode, PollType, TexelCopyBufferInfo,
+    TexelCopyBufferLayout, TextureFormat,
 };
 use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy::render::texture::GpuImage;
@@ -51,20 +51,10 @@ impl FrameReadback {
     }
 
     /// Copies the target into the staging buffer, waits for it, and packs the rows.
-    fn read(
-        &mut self,
-        images: &RenderAssets<GpuImage>,
-        device: &RenderDevice,
-        queue: &RenderQueue,
-    ) -> FrameResult {
-        let image = images
-            .get(self.target)
-            .ok_or_else(|| "render target not on the GPU yet".to_owned())?;
+    fn read(&mut self, images: &RenderAssets<GpuImage>, device: &RenderDevice, queue: &RenderQueue) -> FrameResult {
+        let image = images.get(self.target).ok_or_else(|| "render target not on the GPU yet".to_owned())?;
         if image.texture_descriptor.format != TextureFormat::Rgba8UnormSrgb {
-            return Err(format!(
-                "unexpected target format {:?}",
-                image.texture_descriptor.format
-            ));
+            return Err(format!("unexpected target format {:?}", image.texture_descriptor.format));
         }
         let padded = self.padded_row_bytes();
         let height = self.height as usize;
@@ -80,18 +70,13 @@ impl FrameReadback {
             })
             .clone();
 
-        let mut encoder = device.create_command_encoder(&CommandEncoderDescriptor {
-            label: Some("camtwin frame readback"),
-        });
+        let mut encoder =
+            device.create_command_encoder(&CommandEncoderDescriptor { label: Some("camtwin frame readback") });
         encoder.copy_texture_to_buffer(
             image.texture.as_image_copy(),
             TexelCopyBufferInfo {
                 buffer: &staging,
-                layout: TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(padded as u32),
-                    rows_per_image: None,
-                },
+                layout: TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(padded as u32), rows_per_image: None },
             },
             image.texture_descriptor.size,
         );
@@ -103,9 +88,7 @@ impl FrameReadback {
             // The receiver only disappears if this function already returned.
             let _ = tx.send(result);
         });
-        device
-            .poll(PollType::wait_indefinitely())
-            .map_err(|e| format!("device poll failed: {e}"))?;
+        device.poll(PollType::wait_indefinitely()).map_err(|e| format!("device poll failed: {e}"))?;
         rx.recv()
             .map_err(|_| "map callback never ran".to_owned())?
             .map_err(|e| format!("mapping the staging buffer failed: {e}"))?;
@@ -122,11 +105,7 @@ impl FrameReadback {
         }
         staging.unmap();
         if packed.len() != row * height {
-            return Err(format!(
-                "read {} bytes, expected {}",
-                packed.len(),
-                row * height
-            ));
+            return Err(format!("read {} bytes, expected {}", packed.len(), row * height));
         }
         Ok(packed)
     }

@@ -34,13 +34,11 @@ fn cube(side: f32, color: [f32; 4]) -> MeshData {
     for (n, a, b) in faces {
         let base = mesh.positions.len() as u32;
         for (sa, sb) in [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)] {
-            mesh.positions
-                .push(std::array::from_fn(|k| h * (n[k] + sa * a[k] + sb * b[k])));
+            mesh.positions.push(std::array::from_fn(|k| h * (n[k] + sa * a[k] + sb * b[k])));
             mesh.normals.push(n);
             mesh.colors.push(color);
         }
-        mesh.indices
-            .extend([base, base + 1, base + 2, base, base + 2, base + 3]);
+        mesh.indices.extend([base, base + 1, base + 2, base, base + 2, base + 3]);
     }
     mesh
 }
@@ -61,8 +59,7 @@ fn ground(cx: f32, cy: f32, half: f32, tiles: u32) -> MeshData {
                 mesh.normals.push([0.0, 0.0, 1.0]);
                 mesh.colors.push([grey, grey, grey, 1.0]);
             }
-            mesh.indices
-                .extend([base, base + 1, base + 2, base, base + 2, base + 3]);
+            mesh.indices.extend([base, base + 1, base + 2, base, base + 2, base + 3]);
         }
     }
     mesh
@@ -78,14 +75,12 @@ fn figure(height: f32, color: [f32; 4]) -> MeshData {
         for s in 0..=segments {
             let phi = 2.0 * PI * s as f32 / segments as f32;
             let unit = [theta.sin() * phi.cos(), theta.sin() * phi.sin(), theta.cos()];
-            mesh.positions
-                .push([rx * unit[0], ry * unit[1], rz + rz * unit[2]]);
+            mesh.positions.push([rx * unit[0], ry * unit[1], rz + rz * unit[2]]);
             let n = [unit[0] / rx, unit[1] / ry, unit[2] / rz];
             mesh.normals.push(camtwin_sim::geometry::normalize(n));
             // A darker lower half (trousers) gives the figure some structure.
             let shade = if unit[2] < -0.1 { 0.4 } else { 1.0 };
-            mesh.colors
-                .push([color[0] * shade, color[1] * shade, color[2] * shade, 1.0]);
+            mesh.colors.push([color[0] * shade, color[1] * shade, color[2] * shade, 1.0]);
         }
     }
     let row = segments + 1;
@@ -105,14 +100,7 @@ fn figure(height: f32, color: [f32; 4]) -> MeshData {
 }
 
 fn street_view(width: u32, height: u32) -> CameraView {
-    CameraView {
-        position: [1.5, -10.0, 5.0],
-        yaw_deg: 80.0,
-        pitch_deg: 20.0,
-        hfov_deg: 65.0,
-        width,
-        height,
-    }
+    CameraView { position: [1.5, -10.0, 5.0], yaw_deg: 80.0, pitch_deg: 20.0, hfov_deg: 65.0, width, height }
 }
 
 /// World point seen at pixel `px` (continuous coordinates), `depth` metres along the axis.
@@ -155,8 +143,7 @@ fn renderer_is_send() {
 fn marker_lands_where_the_camera_view_projects_it() {
     let view = street_view(320, 240);
     let scenery = [ground(1.5, 10.0, 30.0, 12)];
-    let mut renderer =
-        Renderer::new(&scenery, &Lighting::default(), &view).expect("renderer (needs lavapipe)");
+    let mut renderer = Renderer::new(&scenery, &Lighting::default(), &view).expect("renderer (needs lavapipe)");
     let key = MeshKey(7);
     // Saturating colour: every face is pure white whatever its lighting.
     let library = MapLibrary(HashMap::from([(key, cube(0.06, [100.0, 100.0, 100.0, 1.0]))]));
@@ -164,35 +151,20 @@ fn marker_lands_where_the_camera_view_projects_it() {
     for target in [[160.0, 120.0], [37.3, 29.8], [290.6, 211.2], [70.0, 200.0], [250.0, 40.0]] {
         let p = point_at_pixel(&view, target, 7.0);
         let expected = view.project(p).expect("in front");
-        let instance = Instance {
-            mesh: key,
-            translation: p,
-            yaw_rad: 0.3,
-        };
+        let instance = Instance { mesh: key, translation: p, yaw_rad: 0.3 };
         let frame = renderer.render(&[instance], &library).expect("frame");
         assert_eq!(frame.rgb.len(), 320 * 240 * 3);
         let got = white_centroid(&frame).expect("marker visible");
         let err = ((got[0] - expected[0]).powi(2) + (got[1] - expected[1]).powi(2)).sqrt();
-        assert!(
-            err <= 1.5,
-            "marker at {p:?}: drawn at {got:?}, projected to {expected:?} ({err:.2} px)"
-        );
+        assert!(err <= 1.5, "marker at {p:?}: drawn at {got:?}, projected to {expected:?} ({err:.2} px)");
     }
 }
 
 fn crowd_scene() -> (Vec<MeshData>, MapLibrary, Vec<Instance>) {
     let scenery = vec![ground(1.5, 10.0, 30.0, 12)];
-    let colours = [
-        [0.6, 0.1, 0.1, 1.0],
-        [0.1, 0.4, 0.7, 1.0],
-        [0.8, 0.7, 0.2, 1.0],
-    ];
+    let colours = [[0.6, 0.1, 0.1, 1.0], [0.1, 0.4, 0.7, 1.0], [0.8, 0.7, 0.2, 1.0]];
     let library = MapLibrary(
-        colours
-            .iter()
-            .enumerate()
-            .map(|(i, &c)| (MeshKey(i as u64), figure(1.6 + 0.1 * i as f32, c)))
-            .collect(),
+        colours.iter().enumerate().map(|(i, &c)| (MeshKey(i as u64), figure(1.6 + 0.1 * i as f32, c))).collect(),
     );
     let instances = (0..9)
         .map(|i| Instance {
@@ -283,11 +255,7 @@ fn bench_fps_640x480_100_figures() {
         let instances: Vec<Instance> = (0..100)
             .map(|i| Instance {
                 mesh: MeshKey((i + f) % keys),
-                translation: [
-                    -7.0 + 1.4 * (i % 10) as f32 + 0.05 * f as f32,
-                    1.0 + 1.8 * (i / 10) as f32,
-                    0.0,
-                ],
+                translation: [-7.0 + 1.4 * (i % 10) as f32 + 0.05 * f as f32, 1.0 + 1.8 * (i / 10) as f32, 0.0],
                 yaw_rad: 0.3 * (i + f) as f32,
             })
             .collect();
@@ -297,27 +265,15 @@ fn bench_fps_640x480_100_figures() {
         if f >= 5 {
             timed += t.elapsed();
         }
-        if f == frames + 4 && std::env::var_os("TMP_DUMP").is_some() {
-            let mut out = format!("P6 {} {} 255\n", frame.width, frame.height).into_bytes();
-            out.extend_from_slice(&frame.rgb);
-            std::fs::write("/tmp/bench.ppm", out).expect("w");
-        }
     }
     let fps = frames as f64 / timed.as_secs_f64();
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS")).map(str::to_owned))
+        .unwrap_or_default();
     println!(
-        "setup {:.2} s; {frames} frames 640x480, 100 figures x {triangles} triangles: {fps:.1} frames/s",
+        "setup {:.2} s; {frames} frames 640x480, 100 figures x {triangles} triangles: \
+         {fps:.1} frames/s; {rss}",
         setup.as_secs_f64()
     );
-}
-
-#[test]
-#[ignore]
-fn tmp_dump() {
-    let view = street_view(320, 240);
-    let (scenery, library, instances) = crowd_scene();
-    let mut r = Renderer::new(&scenery, &Lighting::default(), &view).expect("r");
-    let f = r.render(&instances, &library).expect("f");
-    let mut out = format!("P6 {} {} 255\n", f.width, f.height).into_bytes();
-    out.extend_from_slice(&f.rgb);
-    std::fs::write("/tmp/crowd.ppm", out).expect("w");
 }
