@@ -32,12 +32,33 @@ enum Command {
     },
 }
 
+/// The Vulkan loader's window-system probe (libwayland) complains on stderr
+/// when `XDG_RUNTIME_DIR` is unset, as on headless servers and CI. Point it
+/// at a private folder so that a headless run prints only its own messages.
+fn quiet_headless_vulkan() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join("camtwin-runtime");
+    let private = std::fs::Permissions::from_mode(0o700);
+    if std::fs::create_dir_all(&dir).is_ok() && std::fs::set_permissions(&dir, private).is_ok() {
+        #[allow(unsafe_code)]
+        // SAFETY: called first thing in `main`, before any other thread exists,
+        // so nothing can read the environment concurrently.
+        unsafe {
+            std::env::set_var("XDG_RUNTIME_DIR", &dir);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_headless_vulkan();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,wgpu=error,naga=warn,bevy_render=warn".into()),
+                .unwrap_or_else(|_| "info,wgpu=error,naga=warn,bevy_render=error,bevy_pbr=warn".into()),
         )
         .with_writer(std::io::stderr)
         .with_target(false)

@@ -347,7 +347,11 @@ fn pairs<'a>(rows: impl Iterator<Item = &'a CountRow>) -> Vec<CountPair> {
 }
 
 fn pct(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |x| format!("{:+.1} %", x * 100.0)).replace('+', "")
+    v.map_or("n/a".into(), |x| format!("{:.1} %", x * 100.0))
+}
+
+fn signed_pct(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{:+.1} %", x * 100.0))
 }
 
 fn summary_markdown(s: &Scenario, path: &Path, rows: &[CountRow], notes: &[String], seconds: f64) -> String {
@@ -381,7 +385,7 @@ fn summary_markdown(s: &Scenario, path: &Path, rows: &[CountRow], notes: &[Strin
                 p.iter().map(|x| x.count).sum::<u64>(),
                 p.iter().map(|x| x.truth).sum::<u64>(),
                 pct(wape(&p)),
-                pct(bias(&p)).replace("n/a", "n/a")
+                signed_pct(bias(&p))
             ));
         }
     }

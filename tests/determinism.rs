@@ -24,7 +24,7 @@ fn ground_truth(s: &Scenario) -> String {
     let mut out = String::new();
     for _ in 0..s.step_count() {
         sim.step();
-        if sim.step_index() % 10 == 0 {
+        if sim.step_index().is_multiple_of(10) {
             let snap = sim.snapshot();
             out.push_str(&format!("{:?}\n{:?}\n", snap, truth.boxes(&snap)));
         }

@@ -25,7 +25,7 @@ impl PrivacySettings {
     /// Applies the settings: `None` if the frame is decimated away (it is
     /// dropped here), else the frame at reduced resolution.
     pub fn apply(&self, frame: Frame) -> Option<Frame> {
-        if frame.index % self.frame_step.max(1) as u64 != 0 {
+        if !frame.index.is_multiple_of(self.frame_step.max(1) as u64) {
             return None;
         }
         let k = self.downscale.max(1);
@@ -35,7 +35,7 @@ impl PrivacySettings {
         let (w, h) = (frame.width / k, frame.height / k);
         let src_w = frame.width as usize;
         let mut out = vec![0u8; w as usize * h as usize * 3];
-        let area = (k * k) as u32;
+        let area = k * k;
         for y in 0..h as usize {
             for x in 0..w as usize {
                 let mut acc = [0u32; 3];
@@ -43,14 +43,14 @@ impl PrivacySettings {
                     let row = (y * k as usize + dy) * src_w;
                     for dx in 0..k as usize {
                         let i = (row + x * k as usize + dx) * 3;
-                        for c in 0..3 {
-                            acc[c] += frame.rgb[i + c] as u32;
+                        for (a, &v) in acc.iter_mut().zip(&frame.rgb[i..i + 3]) {
+                            *a += v as u32;
                         }
                     }
                 }
                 let o = (y * w as usize + x) * 3;
-                for c in 0..3 {
-                    out[o + c] = ((acc[c] + area / 2) / area) as u8;
+                for (dst, a) in out[o..o + 3].iter_mut().zip(acc) {
+                    *dst = ((a + area / 2) / area) as u8;
                 }
             }
         }

@@ -150,9 +150,8 @@ impl Tracker {
             let t = &mut self.tracks[ti];
             let gap = (t.misses + 1) as f32;
             let new = dets[di].bbox;
-            for i in 0..4 {
-                let v = (new[i] - t.bbox[i]) / gap;
-                t.velocity[i] = 0.6 * t.velocity[i] + 0.4 * v;
+            for ((vel, n), old) in t.velocity.iter_mut().zip(new).zip(t.bbox) {
+                *vel = 0.6 * *vel + 0.4 * (n - old) / gap;
             }
             t.bbox = new;
             t.hits += 1;

@@ -301,7 +301,7 @@ mod tests {
                 let top = m.positions.iter().map(|p| p[2]).fold(f32::MIN, f32::max);
                 let bottom = m.positions.iter().map(|p| p[2]).fold(f32::MAX, f32::min);
                 assert!((top - look.height_m()).abs() < 0.06, "top {top} for {}", look.height_m());
-                assert!(bottom >= -1e-4 && bottom < 0.05, "feet at {bottom}");
+                assert!((-1e-4..0.05).contains(&bottom), "feet at {bottom}");
                 assert!(m.triangle_count() < 700, "{} triangles", m.triangle_count());
             }
         }

@@ -410,7 +410,7 @@ impl Scenario {
                     format!("camera `{}`: field of view must be between 5 and 150 degrees, got {}", c.id, c.hfov_deg),
                 ));
             }
-            if c.fps == 0 || h.step_hz % c.fps != 0 {
+            if c.fps == 0 || !h.step_hz.is_multiple_of(c.fps) {
                 return Err(fail(
                     &key("fps"),
                     format!("camera `{}`: fps {} must divide scenario.step_hz {}", c.id, c.fps, h.step_hz),
@@ -437,7 +437,7 @@ impl Scenario {
         }
         for (i, l) in self.lines.iter().enumerate() {
             let len = ((l.to[0] - l.from[0]).powi(2) + (l.to[1] - l.from[1]).powi(2)).sqrt();
-            if !(len >= 0.1) {
+            if len.is_nan() || len < 0.1 {
                 return Err(fail(&format!("lines[{i}].to"), format!("line `{}` is shorter than 10 cm", l.id)));
             }
         }

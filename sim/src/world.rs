@@ -340,9 +340,8 @@ impl Simulation {
 
     fn move_pedestrians(&mut self) {
         let n = self.peds.len();
-        let mut acc = vec![[0.0f32; 2]; n];
-        for i in 0..n {
-            let p = &self.peds[i];
+        let mut acc = Vec::with_capacity(n);
+        for (i, p) in self.peds.iter().enumerate() {
             let mut desired = [p.dir * p.speed, 0.0];
             let mut lane = p.lane_y;
             if let Some((leader, offset)) = p.follow
@@ -361,7 +360,7 @@ impl Simulation {
                 }
                 let d = [p.pos[0] - q.pos[0], p.pos[1] - q.pos[1]];
                 let dist = (d[0] * d[0] + d[1] * d[1]).sqrt();
-                if dist > 3.0 || dist < 1e-4 {
+                if !(1e-4..=3.0).contains(&dist) {
                     continue;
                 }
                 let nrm = [d[0] / dist, d[1] / dist];
@@ -380,7 +379,7 @@ impl Simulation {
             let (lo, hi) = self.layout.sidewalk_band(p.side);
             a[1] += force::A_WALL * ((force::RADIUS - (p.pos[1] - lo)) / force::B_WALL).exp();
             a[1] -= force::A_WALL * ((force::RADIUS - (hi - p.pos[1])) / force::B_WALL).exp();
-            acc[i] = a;
+            acc.push(a);
         }
         let dt = self.dt;
         for (p, a) in self.peds.iter_mut().zip(acc) {

@@ -6,7 +6,7 @@
 //!
 //! # How a frame is made
 //!
-//! * [`Renderer::new`] builds a Bevy [`App`](bevy::app::App) with no window and
+//! * [`Renderer::new`] builds a Bevy [`App`] with no window and
 //!   no winit, a software (or hardware) Vulkan device, synchronous pipeline
 //!   compilation and *no* pipelined rendering, so that one `update()` renders
 //!   exactly the state it was given. The static scenery is uploaded once; the
