@@ -98,32 +98,43 @@ impl LineCounter {
         g.iter().all(|v| v.is_finite()).then_some(g)
     }
 
+    /// Which side of the line a box's foot point is on: 1 left, -1 right,
+    /// 0 inside the dead band; `None` when it is beyond the line's ends.
+    fn side_of(&self, bbox: [f32; 4], scale: f64) -> Option<i8> {
+        let (a, b) = (self.line.from, self.line.to);
+        let ab = [b[0] - a[0], b[1] - a[1]];
+        let len = (ab[0] * ab[0] + ab[1] * ab[1]).sqrt();
+        let foot = [(bbox[0] + bbox[2]) as f64 / 2.0 * scale, bbox[3] as f64 * scale];
+        let g = self.to_ground(foot)?;
+        let ap = [g[0] - a[0], g[1] - a[1]];
+        // Signed distance: positive on the left of a→b.
+        let dist = (ab[0] * ap[1] - ab[1] * ap[0]) / len;
+        let along = (ab[0] * ap[0] + ab[1] * ap[1]) / (len * len);
+        if !(-0.05..=1.05).contains(&along) {
+            return None;
+        }
+        Some(if dist > self.line.dead_band_m {
+            1
+        } else if dist < -self.line.dead_band_m {
+            -1
+        } else {
+            0
+        })
+    }
+
     /// Consumes one frame's tracks (`frame_width` is the analysed frame's
     /// width, to undo downscaling); returns the crossings completed in it.
     pub fn update(&mut self, time_s: f64, frame_width: u32, tracks: &[TrackObservation]) -> Vec<CountEvent> {
         let scale = self.line.native_width as f64 / frame_width.max(1) as f64;
-        let (a, b) = (self.line.from, self.line.to);
-        let ab = [b[0] - a[0], b[1] - a[1]];
-        let len = (ab[0] * ab[0] + ab[1] * ab[1]).sqrt();
         let mut events = Vec::new();
         for t in tracks {
-            let foot = [(t.bbox[0] + t.bbox[2]) as f64 / 2.0 * scale, t.bbox[3] as f64 * scale];
-            let Some(g) = self.to_ground(foot) else { continue };
-            let ap = [g[0] - a[0], g[1] - a[1]];
-            // Signed distance: positive on the left of a→b.
-            let dist = (ab[0] * ap[1] - ab[1] * ap[0]) / len;
-            let along = (ab[0] * ap[0] + ab[1] * ap[1]) / (len * len);
-            if !(-0.05..=1.05).contains(&along) {
-                continue;
-            }
-            let side = if dist > self.line.dead_band_m {
-                1
-            } else if dist < -self.line.dead_band_m {
-                -1
-            } else {
-                0
-            };
+            let Some(side) = self.side_of(t.bbox, scale) else { continue };
+            let fresh = !self.state.contains_key(&t.id);
+            let origin_side = if fresh { self.side_of(t.origin, scale).unwrap_or(0) } else { 0 };
             let s = self.state.entry(t.id).or_default();
+            if fresh {
+                s.side = origin_side;
+            }
             if side == 0 {
                 continue;
             }
@@ -160,7 +171,17 @@ mod tests {
     }
 
     fn obs(id: u64, foot_x: f32) -> TrackObservation {
-        TrackObservation { id, class: ObjectClass::Person, bbox: [foot_x - 10.0, 50.0, foot_x + 10.0, 100.0] }
+        let bbox = [foot_x - 10.0, 50.0, foot_x + 10.0, 100.0];
+        TrackObservation { id, class: ObjectClass::Person, bbox, origin: bbox }
+    }
+
+    #[test]
+    fn a_track_confirmed_after_the_line_counts_from_where_it_started() {
+        let mut c = LineCounter::new(identity_line());
+        let late = TrackObservation { origin: obs(3, 60.0).bbox, ..obs(3, 130.0) };
+        let events = c.update(0.0, 640, &[late]);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].direction, CrossingDirection::Positive);
     }
 
     #[test]

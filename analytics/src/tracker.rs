@@ -38,6 +38,9 @@ pub struct TrackObservation {
     pub class: ObjectClass,
     /// Box in frame pixels.
     pub bbox: [f32; 4],
+    /// Box of the detection that started the track, so that a counter can
+    /// tell where a track came from even if it was confirmed late.
+    pub origin: [f32; 4],
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +48,7 @@ struct Track {
     id: Option<u64>,
     class: ObjectClass,
     bbox: [f32; 4],
+    origin: [f32; 4],
     velocity: [f32; 4],
     hits: u32,
     misses: u32,
@@ -99,6 +103,7 @@ impl Tracker {
                     id: None,
                     class: d.class,
                     bbox: d.bbox,
+                    origin: d.bbox,
                     velocity: [0.0; 4],
                     hits: 1,
                     misses: 0,
@@ -112,7 +117,7 @@ impl Tracker {
                 self.next_id += 1;
             }
             if let (Some(id), 0) = (t.id, t.misses) {
-                out.push(TrackObservation { id, class: t.class, bbox: t.bbox });
+                out.push(TrackObservation { id, class: t.class, bbox: t.bbox, origin: t.origin });
             }
         }
         out
