@@ -54,7 +54,7 @@ fn camera_that_sees_no_walkable_area_is_rejected() {
 #[test]
 fn zero_agents_are_rejected() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = write(dir.path(), "empty.toml", &SMALL.replace("count = 50", "count = 0"));
+    let path = write(dir.path(), "empty.toml", &SMALL.replace("count = 70", "count = 0"));
     assert_clean_failure(&camtwin(&["check", path.to_str().expect("utf8")]), &["empty.toml:", "pedestrians.count"]);
 }
 

@@ -32,12 +32,12 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// A small street scenario for fast end-to-end runs: 320x240, a narrower
-/// field of view so people are still 60+ px tall.
+/// field of view so people are still 70+ px tall.
 pub const SMALL: &str = r#"
 [scenario]
 name = "small"
 seed = 7
-duration_s = 12.0
+duration_s = 20.0
 step_hz = 20
 
 [street]
@@ -46,7 +46,7 @@ road_width_m = 7.0
 sidewalk_width_m = 3.5
 
 [pedestrians]
-count = 50
+count = 70
 group_share = 0.0
 
 [vehicles]
@@ -57,7 +57,7 @@ id = "cam"
 position = [0.0, -3.6, 5.0]
 yaw_deg = 90.0
 pitch_deg = 27.0
-hfov_deg = 50.0
+hfov_deg = 42.0
 width = 320
 height = 240
 fps = 10
