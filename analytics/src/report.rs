@@ -112,7 +112,7 @@ pub struct Series {
     pub values: Vec<u64>,
 }
 
-/// Draws count-per-interval lines (one panel per direction) to a PNG.
+/// Draws counts per interval as grouped bars (one panel per direction) to a PNG.
 pub fn plot_counts(
     path: &Path,
     title: &str,
@@ -155,15 +155,20 @@ pub fn plot_counts(
                 })
                 .draw()
                 .map_err(|e| perr(&e))?;
+            // Grouped bars: one group per interval, one bar per series, so
+            // equal counts stay visible side by side.
+            let width = 0.8 / series.len().max(1) as f64;
             for (k, s) in series.iter().enumerate() {
                 let color = colors[k % colors.len()];
-                let pts: Vec<(f64, u64)> = s.values.iter().enumerate().map(|(i, v)| (i as f64, *v)).collect();
+                let offset = -0.4 + width * k as f64;
                 chart
-                    .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                    .draw_series(s.values.iter().enumerate().map(|(i, v)| {
+                        let x0 = i as f64 + offset;
+                        Rectangle::new([(x0, 0), (x0 + width * 0.9, *v)], color.filled())
+                    }))
                     .map_err(|e| perr(&e))?
                     .label(s.label.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-                chart.draw_series(pts.iter().map(|p| Circle::new(*p, 4, color.filled()))).map_err(|e| perr(&e))?;
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
             }
             chart
                 .configure_series_labels()
