@@ -429,10 +429,17 @@ impl Scenario {
                 ));
             }
         }
-        let mut ids = std::collections::BTreeSet::new();
-        for (i, c) in self.cameras.iter().enumerate() {
-            if !ids.insert(c.id.as_str()) {
-                return Err(fail(&format!("cameras[{i}].id"), format!("duplicate id `{}`", c.id)));
+        let tables: [(&str, Vec<&str>); 3] = [
+            ("cameras", self.cameras.iter().map(|c| c.id.as_str()).collect()),
+            ("lines", self.lines.iter().map(|l| l.id.as_str()).collect()),
+            ("infrared", self.infrared.iter().map(|s| s.id.as_str()).collect()),
+        ];
+        for (table, ids) in tables {
+            let mut seen = std::collections::BTreeSet::new();
+            for (i, id) in ids.iter().enumerate() {
+                if !seen.insert(*id) {
+                    return Err(fail(&format!("{table}[{i}].id"), format!("duplicate id `{id}`")));
+                }
             }
         }
         for (i, l) in self.lines.iter().enumerate() {
@@ -616,6 +623,18 @@ fps = 10
         let msg = s.validate(&text, p()).expect_err("invalid").to_string();
         assert!(msg.contains("sees no walkable area"), "{msg}");
         assert!(msg.contains("cameras[0].pitch_deg"), "{msg}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_located() {
+        let text = format!(
+            "{MINIMAL}\n[[lines]]\nid = \"a\"\nfrom = [0.0, 3.5]\nto = [0.0, 7.0]\n\n[[lines]]\nid = \"a\"\nfrom = [1.0, 3.5]\nto = [1.0, 7.0]\n"
+        );
+        let s = Scenario::parse(&text, p()).expect("parses");
+        let msg = s.validate(&text, p()).expect_err("duplicate").to_string();
+        assert!(msg.contains("lines[1].id") && msg.contains("duplicate id `a`"), "{msg}");
+        let line = text.lines().enumerate().filter(|(_, l)| l.starts_with("id = \"a\"")).nth(1).expect("line").0 + 1;
+        assert!(msg.contains(&format!(":{line}:")), "{msg} (expected line {line})");
     }
 
     #[test]
