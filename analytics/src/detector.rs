@@ -2,8 +2,8 @@
 //!
 //! The network's raw head outputs are decoded here (sigmoid offsets, anchor
 //! scaling, objectness × class score, per-class non-maximum suppression); the
-//! anchors and strides come from the JSON sidecar written by the model
-//! conversion script, so nothing about the network is hard-coded.
+//! input size, anchors and centre scaling are read from the JSON sidecar
+//! written by the model conversion script, so another YOLO export drops in.
 //! Only the classes a street census needs are kept: person, bicycle, car.
 
 use std::path::{Path, PathBuf};
