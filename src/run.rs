@@ -19,6 +19,7 @@ use camtwin_sim::body::AgentLibrary;
 use camtwin_sim::scenario::{CameraSpec, CountingLine, Scenario};
 use camtwin_sim::sensors::InfraredCounter;
 use camtwin_sim::street::StreetLayout;
+use camtwin_sim::truth::TruthCamera;
 use camtwin_sim::world::{AgentClass, Crossing, Direction, Simulation};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -41,6 +42,11 @@ pub struct RunArgs {
     /// Detector threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Also write each camera's per-frame ground truth (boxes, visible
+    /// fraction, pixels per metre) to OUT/truth-<camera>.csv, for scoring
+    /// detectors on the rendered footage.
+    #[arg(long)]
+    pub export_truth: bool,
 }
 
 /// `camtwin check`: parse and validate, then describe.
@@ -81,6 +87,29 @@ struct SimProducer {
     progress: ProgressBar,
     preview: Option<(PathBuf, u32)>,
     render_s: f64,
+    /// Ground-truth labels of every frame, when exported.
+    truth: Option<(TruthCamera, Vec<TruthRow>)>,
+}
+
+impl TruthRow {
+    /// Column names, in field order.
+    const HEADER: [&'static str; 10] =
+        ["frame", "time_s", "agent", "class", "x0", "y0", "x1", "y1", "visible_fraction", "pixels_per_metre"];
+}
+
+/// One row of `truth-<camera>.csv`: one agent in one frame.
+#[derive(Debug, Clone, serde::Serialize)]
+struct TruthRow {
+    frame: u64,
+    time_s: f32,
+    agent: u32,
+    class: &'static str,
+    x0: f32,
+    y0: f32,
+    x1: f32,
+    y1: f32,
+    visible_fraction: f32,
+    pixels_per_metre: f32,
 }
 
 impl FrameProducer for SimProducer {
@@ -108,6 +137,20 @@ impl FrameProducer for SimProducer {
                 return Some(Err(e.to_string()));
             }
         }
+        if let Some((truth, rows)) = &mut self.truth {
+            rows.extend(truth.boxes(&snapshot).into_iter().map(|b| TruthRow {
+                frame: self.next_index,
+                time_s: snapshot.time_s,
+                agent: b.agent,
+                class: b.class.name(),
+                x0: b.bbox[0],
+                y0: b.bbox[1],
+                x1: b.bbox[2],
+                y1: b.bbox[3],
+                visible_fraction: b.visible_fraction,
+                pixels_per_metre: b.pixels_per_metre,
+            }));
+        }
         let frame =
             Frame::new(self.next_index, snapshot.time_s as f64, rendered.width, rendered.height, rendered.rgb, lease);
         self.next_index += 1;
@@ -118,12 +161,12 @@ impl FrameProducer for SimProducer {
 
 impl SimProducer {
     /// Runs the simulation to the end of the scenario (after the last frame).
-    fn finish(mut self, total_steps: u64) -> (Simulation, f64) {
+    fn finish(mut self, total_steps: u64) -> (Simulation, f64, Option<Vec<TruthRow>>) {
         while self.sim.step_index() < total_steps {
             self.sim.step();
         }
         self.progress.finish_and_clear();
-        (self.sim, self.render_s)
+        (self.sim, self.render_s, self.truth.map(|(_, rows)| rows))
     }
 }
 
@@ -211,15 +254,19 @@ pub fn run(args: &RunArgs) -> Result<()> {
             None
         };
         let sim_scenario = scenario.clone();
+        let export_truth = args.export_truth;
         let make = move || -> std::result::Result<SimProducer, String> {
             let sim = Simulation::new(&sim_scenario);
             let layout = StreetLayout::new(&sim_scenario.street);
             let renderer =
                 Renderer::new(&layout.scenery(), &sim_scenario.lighting, &view).map_err(|e| e.to_string())?;
+            let library = AgentLibrary::new();
+            let truth = export_truth.then(|| (TruthCamera::new(view, &layout, library.clone()), Vec::new()));
             Ok(SimProducer {
                 sim,
                 renderer,
-                library: AgentLibrary::new(),
+                library,
+                truth,
                 steps_per_frame,
                 frames_total,
                 next_index: 0,
@@ -246,7 +293,20 @@ pub fn run(args: &RunArgs) -> Result<()> {
         tracing::info!(camera = %cam.id, frames = frames_total, line = %line.id, "rendering and analysing");
         let (summary, producer) =
             run_pipeline(make, detector.clone(), config).with_context(|| format!("camera `{}`", cam.id))?;
-        let (sim, render_s) = producer.finish(total_steps);
+        let (sim, render_s, truth_rows) = producer.finish(total_steps);
+        if let Some(rows) = truth_rows {
+            let path = args.out.join(format!("truth-{}.csv", cam.id));
+            let mut w = csv::Writer::from_writer(Vec::new());
+            if rows.is_empty() {
+                // serde writes the header with the first row: keep it for an empty table.
+                w.write_record(TruthRow::HEADER).with_context(|| format!("encoding {}", path.display()))?;
+            }
+            for r in &rows {
+                w.serialize(r).with_context(|| format!("encoding {}", path.display()))?;
+            }
+            let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("encoding {}: {e}", path.display()))?;
+            report::write_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        }
         camera_notes.push(camera_note(cam, &summary, render_s, &line));
         sources.push(SourceResult {
             source: format!("camera:{}", cam.id),
