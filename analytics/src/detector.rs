@@ -80,12 +80,12 @@ pub enum DetectorError {
         path: PathBuf,
     },
     /// A model file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The model's checksum does not match its manifest.
     #[error("{} does not match its checksum in SHA256SUMS (expected {expected}, found {found}): run `make models` to regenerate it", path.display())]
@@ -188,11 +188,11 @@ pub fn model_paths(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, DetectorError> {
-    std::fs::read(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::NotFound {
+    std::fs::read(path).map_err(|cause| {
+        if cause.kind() == std::io::ErrorKind::NotFound {
             DetectorError::MissingModel { path: path.to_path_buf() }
         } else {
-            DetectorError::Io { path: path.to_path_buf(), source }
+            DetectorError::Io { path: path.to_path_buf(), cause }
         }
     })
 }

@@ -34,12 +34,12 @@ pub enum PipelineError {
     #[error(transparent)]
     Detector(#[from] crate::detector::DetectorError),
     /// An actor stopped before the run ended.
-    #[error("pipeline stage `{stage}` stopped unexpectedly: {source}")]
+    #[error("pipeline stage `{stage}` stopped unexpectedly: {cause}")]
     Mailbox {
         /// The stage that could not be reached.
         stage: &'static str,
         /// The cause.
-        source: MailboxError,
+        cause: MailboxError,
     },
     /// The aggregate file could not be written.
     #[error("cannot write {}: {message}", path.display())]
@@ -149,7 +149,7 @@ struct Aggregates(Vec<IntervalCount>);
 struct Flush;
 
 fn mailbox(stage: &'static str) -> impl Fn(MailboxError) -> PipelineError {
-    move |source| PipelineError::Mailbox { stage, source }
+    move |cause| PipelineError::Mailbox { stage, cause }
 }
 
 async fn forward<M>(to: Recipient<M>, msg: M, stage: &'static str) -> StageResult

@@ -13,12 +13,12 @@ use serde::Serialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// Writing a file failed.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// CSV encoding failed.
     #[error("cannot encode {}: {message}", path.display())]
@@ -89,7 +89,7 @@ pub fn write_counts_csv(path: &Path, rows: &[CountRow]) -> Result<(), ReportErro
         w.serialize(r).map_err(|e| csv_err(&e))?;
     }
     let bytes = w.into_inner().map_err(|e| csv_err(&e))?;
-    write_atomic(path, &bytes).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })
+    write_atomic(path, &bytes).map_err(|cause| ReportError::Io { path: path.to_path_buf(), cause })
 }
 
 /// The standard location of the label font (Debian's fonts-dejavu-core).
@@ -182,7 +182,7 @@ pub fn plot_counts(
     }
     let mut png = Vec::new();
     encode_png(&mut png, w, h, &buf).map_err(|e| perr(&e))?;
-    write_atomic(path, &png).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })
+    write_atomic(path, &png).map_err(|cause| ReportError::Io { path: path.to_path_buf(), cause })
 }
 
 fn encode_png(out: &mut Vec<u8>, w: u32, h: u32, rgb: &[u8]) -> Result<(), String> {
@@ -198,7 +198,7 @@ fn encode_png(out: &mut Vec<u8>, w: u32, h: u32, rgb: &[u8]) -> Result<(), Strin
 pub fn write_png(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<(), ReportError> {
     let mut png = Vec::new();
     encode_png(&mut png, w, h, rgb).map_err(|message| ReportError::Plot { path: path.to_path_buf(), message })?;
-    write_atomic(path, &png).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })
+    write_atomic(path, &png).map_err(|cause| ReportError::Io { path: path.to_path_buf(), cause })
 }
 
 #[cfg(test)]

@@ -278,12 +278,12 @@ impl fmt::Display for Location {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("{}: cannot read scenario: {source}", path.display())]
+    #[error("{}: cannot read scenario: {cause}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The file is not valid TOML or does not match the format.
     #[error("{at}: {message}")]
@@ -307,7 +307,7 @@ impl Scenario {
     /// Reads, parses and validates a scenario file.
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
         let text =
-            std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
+            std::fs::read_to_string(path).map_err(|cause| ScenarioError::Read { path: path.to_path_buf(), cause })?;
         let scenario = Self::parse(&text, path)?;
         scenario.validate(&text, path)?;
         Ok(scenario)
