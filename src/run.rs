@@ -359,7 +359,9 @@ fn count_rows(sources: &[SourceResult], crossings: &[Crossing], interval_s: u32,
     let mut rows = Vec::new();
     for s in sources {
         let truth = truth_intervals(crossings, s.line, interval_s, duration);
-        for (c, t) in s.intervals.iter().zip(&truth) {
+        for c in &s.intervals {
+            let key = |x: &&IntervalCount| x.start_s == c.start_s && x.class == c.class && x.direction == c.direction;
+            let truth_count = truth.iter().find(key).map_or(0, |t| t.count);
             let class_used = s.intervals.iter().chain(&truth).any(|x| x.class == c.class && x.count > 0);
             if c.class != ObjectClass::Person && !class_used {
                 continue;
@@ -371,7 +373,7 @@ fn count_rows(sources: &[SourceResult], crossings: &[Crossing], interval_s: u32,
                 class: c.class.name().into(),
                 direction: c.direction.name().into(),
                 count: c.count,
-                ground_truth: t.count,
+                ground_truth: truth_count,
             });
         }
     }
