@@ -14,7 +14,7 @@ demo: setup
 	$(CARGO) run --locked --bin camtwin -- run scenarios/demo.toml --out $(OUT)
 
 test: setup
-	$(CARGO) test --locked --workspace
+	$(CARGO) test --locked --workspace --lib --bins --tests
 
 setup: system models build
 
