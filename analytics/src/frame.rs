@@ -26,7 +26,8 @@ pub struct Frame {
 
 impl Frame {
     /// Wraps pixels taken from a source; `lease` must come from the run's gate.
-    pub fn new(index: u64, time_s: f64, width: u32, height: u32, rgb: Vec<u8>, lease: FrameLease) -> Self {
+    pub fn new(index: u64, time_s: f64, width: u32, height: u32, rgb: Vec<u8>, mut lease: FrameLease) -> Self {
+        lease.hold_frame();
         Self { index, time_s, width, height, rgb, lease }
     }
 
@@ -78,9 +79,9 @@ pub struct FrameAudit {
     pub created: u64,
     /// Frames destroyed.
     pub destroyed: u64,
-    /// Frames alive now.
+    /// Slots held now (frames, or leases about to become frames).
     pub alive: usize,
-    /// Most frames alive at once.
+    /// Most slots held at once.
     pub peak_alive: usize,
     /// The bound.
     pub capacity: usize,
@@ -109,9 +110,8 @@ impl FrameGate {
             };
         }
         s.alive += 1;
-        s.created += 1;
         s.peak = s.peak.max(s.alive);
-        FrameLease { gate: self.inner.clone() }
+        FrameLease { gate: self.inner.clone(), holds_frame: false }
     }
 
     /// The counts so far.
@@ -127,17 +127,30 @@ impl FrameGate {
     }
 }
 
-/// A slot in a [`FrameGate`], released when the frame holding it is dropped.
+/// A slot in a [`FrameGate`], released when the frame holding it is dropped
+/// (or unused, when a source has nothing more to give).
 #[derive(Debug)]
 pub struct FrameLease {
     gate: Arc<GateInner>,
+    holds_frame: bool,
+}
+
+impl FrameLease {
+    fn hold_frame(&mut self) {
+        if !self.holds_frame {
+            self.holds_frame = true;
+            self.gate.lock().created += 1;
+        }
+    }
 }
 
 impl Drop for FrameLease {
     fn drop(&mut self) {
         let mut s = self.gate.lock();
         s.alive = s.alive.saturating_sub(1);
-        s.destroyed += 1;
+        if self.holds_frame {
+            s.destroyed += 1;
+        }
         self.gate.freed.notify_one();
     }
 }
@@ -162,6 +175,10 @@ mod tests {
         waiter.join().expect("waiter");
         drop(b);
         let audit = gate.audit();
-        assert_eq!((audit.created, audit.destroyed, audit.alive, audit.peak_alive), (3, 3, 0, 2));
+        assert_eq!(
+            (audit.created, audit.destroyed, audit.alive, audit.peak_alive),
+            (2, 2, 0, 2),
+            "an unused lease is no frame"
+        );
     }
 }
