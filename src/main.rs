@@ -5,6 +5,7 @@
 //! baseline on the same ground truth, and writes `counts.csv`, `counts.png`
 //! and `summary.md` to DIR.
 
+mod analyse;
 mod run;
 
 use std::path::PathBuf;
@@ -25,6 +26,9 @@ enum Command {
     /// Simulate a scenario, analyse each camera's video, compare with ground
     /// truth and the infrared baseline, and write counts, plot and summary.
     Run(run::RunArgs),
+    /// Run recorded footage (a folder of PNG frames) through the same
+    /// analytics pipeline, with the site described by a scenario file.
+    Analyse(analyse::AnalyseArgs),
     /// Check a scenario file and print what it describes.
     Check {
         /// The scenario file (TOML).
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Analyse(args) => analyse::analyse(&args),
         Command::Check { scenario } => run::check(&scenario),
     };
     match result {

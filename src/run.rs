@@ -68,7 +68,8 @@ pub fn check(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn ensure_writable_dir(dir: &Path) -> Result<()> {
+/// Creates `dir` if needed and checks that files can be written in it.
+pub fn ensure_writable_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
     let probe = dir.join(format!(".camtwin-probe-{}", std::process::id()));
     std::fs::write(&probe, b"").with_context(|| format!("output folder {} is not writable", dir.display()))?;
@@ -198,7 +199,7 @@ fn truth_intervals(crossings: &[Crossing], line: usize, interval_s: u32, duratio
 
 /// The counting line a camera counts: the first whose ends both project
 /// inside its image.
-fn line_in_view(scenario: &Scenario, cam: &CameraSpec) -> Option<(usize, CountingLine)> {
+pub fn line_in_view(scenario: &Scenario, cam: &CameraSpec) -> Option<(usize, CountingLine)> {
     let view = cam.view();
     scenario.lines.iter().enumerate().find_map(|(i, l)| {
         let inside = [l.from, l.to].iter().all(|p| {
@@ -207,6 +208,26 @@ fn line_in_view(scenario: &Scenario, cam: &CameraSpec) -> Option<(usize, Countin
         });
         inside.then(|| (i, l.clone()))
     })
+}
+
+/// The analytics configuration of one camera: the scenario's privacy and
+/// aggregation settings, the counting line and the camera's calibration.
+pub fn pipeline_config(scenario: &Scenario, cam: &CameraSpec, line: &CountingLine, out: &Path) -> PipelineConfig {
+    PipelineConfig {
+        privacy: PrivacySettings { downscale: scenario.privacy.downscale, frame_step: scenario.privacy.frame_step },
+        line: LineGeometry {
+            from: line.from.map(f64::from),
+            to: line.to.map(f64::from),
+            image_to_ground: cam.view().image_to_ground_homography(),
+            native_width: cam.width,
+            dead_band_m: 0.25,
+        },
+        tracker: TrackerConfig::default(),
+        interval_s: scenario.aggregation.interval_s,
+        duration_s: scenario.scenario.duration_s as f64,
+        max_frames_in_flight: 4,
+        sink: Some(out.join(format!("aggregates-{}.csv", cam.id))),
+    }
 }
 
 struct SourceResult {
@@ -275,21 +296,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
                 render_s: 0.0,
             })
         };
-        let config = PipelineConfig {
-            privacy: PrivacySettings { downscale: scenario.privacy.downscale, frame_step: scenario.privacy.frame_step },
-            line: LineGeometry {
-                from: line.from.map(f64::from),
-                to: line.to.map(f64::from),
-                image_to_ground: view.image_to_ground_homography(),
-                native_width: cam.width,
-                dead_band_m: 0.25,
-            },
-            tracker: TrackerConfig::default(),
-            interval_s,
-            duration_s: duration,
-            max_frames_in_flight: 4,
-            sink: Some(args.out.join(format!("aggregates-{}.csv", cam.id))),
-        };
+        let config = pipeline_config(&scenario, cam, &line, &args.out);
         tracing::info!(camera = %cam.id, frames = frames_total, line = %line.id, "rendering and analysing");
         let (summary, producer) =
             run_pipeline(make, detector.clone(), config).with_context(|| format!("camera `{}`", cam.id))?;
