@@ -302,17 +302,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             run_pipeline(make, detector.clone(), config).with_context(|| format!("camera `{}`", cam.id))?;
         let (sim, render_s, truth_rows) = producer.finish(total_steps);
         if let Some(rows) = truth_rows {
-            let path = args.out.join(format!("truth-{}.csv", cam.id));
-            let mut w = csv::Writer::from_writer(Vec::new());
-            if rows.is_empty() {
-                // serde writes the header with the first row: keep it for an empty table.
-                w.write_record(TruthRow::HEADER).with_context(|| format!("encoding {}", path.display()))?;
-            }
-            for r in &rows {
-                w.serialize(r).with_context(|| format!("encoding {}", path.display()))?;
-            }
-            let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("encoding {}: {e}", path.display()))?;
-            report::write_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            report::write_csv(&args.out.join(format!("truth-{}.csv", cam.id)), &rows, &TruthRow::HEADER)?;
         }
         camera_notes.push(camera_note(cam, &summary, render_s, &line));
         sources.push(SourceResult {

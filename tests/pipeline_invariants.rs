@@ -31,13 +31,16 @@ impl FrameProducer for Noise {
     }
 }
 
-#[test]
-fn frames_are_bounded_audited_and_decimated() {
-    let detector = Detector::load(&common::models(), DetectorConfig::default()).expect("model: run `make models`");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sink = dir.path().join("aggregates.csv");
-    let config = PipelineConfig {
-        privacy: PrivacySettings { downscale: 2, frame_step: 3 },
+/// A 160-px-wide camera whose pixels are ground centimetres, counting a 1 m
+/// line, with at most two frames alive.
+fn config(
+    privacy: PrivacySettings,
+    interval_s: u32,
+    duration_s: f64,
+    sink: Option<std::path::PathBuf>,
+) -> PipelineConfig {
+    PipelineConfig {
+        privacy,
         line: LineGeometry {
             from: [0.0, 0.0],
             to: [0.0, 1.0],
@@ -46,11 +49,19 @@ fn frames_are_bounded_audited_and_decimated() {
             dead_band_m: 0.2,
         },
         tracker: TrackerConfig::default(),
-        interval_s: 1,
-        duration_s: 3.0,
+        interval_s,
+        duration_s,
         max_frames_in_flight: 2,
-        sink: Some(sink.clone()),
-    };
+        sink,
+    }
+}
+
+#[test]
+fn frames_are_bounded_audited_and_decimated() {
+    let detector = Detector::load(&common::models(), DetectorConfig::default()).expect("model: run `make models`");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sink = dir.path().join("aggregates.csv");
+    let config = config(PrivacySettings { downscale: 2, frame_step: 3 }, 1, 3.0, Some(sink.clone()));
     let (summary, producer) =
         run_pipeline(|| Ok(Noise { next: 0, total: 30 }), detector, config).expect("pipeline runs");
     assert_eq!(producer.next, 30);
@@ -74,21 +85,7 @@ fn a_failing_source_fails_the_run_cleanly() {
         }
     }
     let detector = Detector::load(&common::models(), DetectorConfig::default()).expect("model");
-    let config = PipelineConfig {
-        privacy: PrivacySettings::default(),
-        line: LineGeometry {
-            from: [0.0, 0.0],
-            to: [0.0, 1.0],
-            image_to_ground: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-            native_width: 160,
-            dead_band_m: 0.2,
-        },
-        tracker: TrackerConfig::default(),
-        interval_s: 60,
-        duration_s: 1.0,
-        max_frames_in_flight: 2,
-        sink: None,
-    };
+    let config = config(PrivacySettings::default(), 60, 1.0, None);
     let err = run_pipeline(|| Ok(Broken), detector, config).expect_err("fails");
     assert!(err.to_string().contains("camera unplugged"), "{err}");
 }

@@ -8,6 +8,9 @@ use serde::Serialize;
 use crate::counter::{CountEvent, CrossingDirection};
 use crate::detector::ObjectClass;
 
+/// Column names of an aggregates file, in [`IntervalCount`] field order.
+pub const AGGREGATE_HEADER: [&str; 5] = ["start_s", "end_s", "class", "direction", "count"];
+
 /// Counts of one class in one direction over one interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct IntervalCount {

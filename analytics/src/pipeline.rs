@@ -362,13 +362,8 @@ impl Handler<Aggregates> for CsvSink {
     type Result = StageResult;
     fn handle(&mut self, msg: Aggregates, _: &mut Context<Self>) -> Self::Result {
         let Some(path) = &self.path else { return Ok(()) };
-        let err = |message: String| PipelineError::Sink { path: path.clone(), message };
-        let mut w = csv::Writer::from_writer(Vec::new());
-        for row in &msg.0 {
-            w.serialize(row).map_err(|e| err(e.to_string()))?;
-        }
-        let bytes = w.into_inner().map_err(|e| err(e.to_string()))?;
-        crate::report::write_atomic(path, &bytes).map_err(|e| err(e.to_string()))
+        crate::report::write_csv(path, &msg.0, &crate::aggregate::AGGREGATE_HEADER)
+            .map_err(|e| PipelineError::Sink { path: path.clone(), message: e.to_string() })
     }
 }
 

@@ -81,15 +81,29 @@ pub struct CountRow {
     pub ground_truth: u64,
 }
 
-/// Writes `counts.csv`.
-pub fn write_counts_csv(path: &Path, rows: &[CountRow]) -> Result<(), ReportError> {
+/// Writes `rows` as CSV (header from the row type's field names) through
+/// [`write_atomic`]. An empty table still gets `empty_header`, since serde
+/// writes the header only with the first row.
+pub fn write_csv<T: Serialize>(path: &Path, rows: &[T], empty_header: &[&str]) -> Result<(), ReportError> {
     let csv_err = |e: &dyn std::fmt::Display| ReportError::Csv { path: path.to_path_buf(), message: e.to_string() };
     let mut w = csv::Writer::from_writer(Vec::new());
+    if rows.is_empty() {
+        w.write_record(empty_header).map_err(|e| csv_err(&e))?;
+    }
     for r in rows {
         w.serialize(r).map_err(|e| csv_err(&e))?;
     }
     let bytes = w.into_inner().map_err(|e| csv_err(&e))?;
     write_atomic(path, &bytes).map_err(|cause| ReportError::Io { path: path.to_path_buf(), cause })
+}
+
+/// Column names of `counts.csv`, in [`CountRow`] field order.
+pub const COUNT_HEADER: [&str; 7] =
+    ["interval_start_s", "interval_end_s", "source", "class", "direction", "count", "ground_truth"];
+
+/// Writes `counts.csv`.
+pub fn write_counts_csv(path: &Path, rows: &[CountRow]) -> Result<(), ReportError> {
+    write_csv(path, rows, &COUNT_HEADER)
 }
 
 /// The standard location of the label font (Debian's fonts-dejavu-core).
