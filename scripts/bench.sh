@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/camtwin/target}"
 cargo build --locked --workspace --all-targets
 cargo test --locked --bench throughput -- "${BENCH_FRAMES:-200}"
+cargo test --locked --bench tracking -- "${BENCH_TRACK_FRAMES:-20000}"
 bin="$CARGO_TARGET_DIR/debug/camtwin"
 start=$(date +%s.%N)
 "$bin" run scenarios/demo.toml --out "${TMPDIR:-/tmp}/camtwin-bench-demo" > /dev/null

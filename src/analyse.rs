@@ -7,12 +7,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use camtwin_analytics::detector::{Detector, DetectorConfig};
+use camtwin_analytics::detector::{Detector, DetectorConfig, ObjectClass};
 use camtwin_analytics::frame::{Frame, FrameLease};
 use camtwin_analytics::pipeline::{FrameProducer, run_pipeline};
 use camtwin_sim::scenario::Scenario;
 
-use crate::run::{ensure_writable_dir, line_in_view, pipeline_config};
+use crate::run::{lines_in_view, pipeline_config, prepare_out_dir};
 
 /// Arguments of `camtwin analyse`.
 #[derive(Debug, clap::Args)]
@@ -87,9 +87,10 @@ pub fn analyse(args: &AnalyseArgs) -> Result<()> {
         let known: Vec<&str> = scenario.cameras.iter().map(|c| c.id.as_str()).collect();
         bail!("{}: no camera `{}` (cameras: {})", args.scenario.display(), args.camera, known.join(", "));
     };
-    let Some((_, line)) = line_in_view(&scenario, cam) else {
-        bail!("{}: no counting line lies fully in the image of camera `{}`", args.scenario.display(), cam.id);
-    };
+    let lines = lines_in_view(&scenario, cam);
+    if lines.is_empty() {
+        bail!("{}: no counting line lies in the image of camera `{}`", args.scenario.display(), cam.id);
+    }
     let mut files: Vec<PathBuf> = std::fs::read_dir(&args.frames)
         .with_context(|| format!("cannot read the frames folder {}", args.frames.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -99,22 +100,31 @@ pub fn analyse(args: &AnalyseArgs) -> Result<()> {
     if files.is_empty() {
         bail!("{}: no .png frames in this folder", args.frames.display());
     }
-    ensure_writable_dir(&args.out)?;
     let detector = Detector::load(&args.models, DetectorConfig::default())?;
-    let mut config = pipeline_config(&scenario, cam, &line, &args.out);
+    prepare_out_dir(&args.out)?;
+    let mut config = pipeline_config(&scenario, cam, &lines, &args.out);
     config.duration_s = files.len() as f64 / cam.fps as f64;
     let producer = PngFolder { files, next: 0, fps: cam.fps, size: (cam.width, cam.height) };
-    tracing::info!(camera = %cam.id, frames = producer.files.len(), line = %line.id, "analysing recorded frames");
+    tracing::info!(camera = %cam.id, frames = producer.files.len(), lines = lines.len(), "analysing recorded frames");
     let (summary, _) = run_pipeline(move || Ok(producer), detector, config)?;
-    let person: u64 = summary.intervals.iter().filter(|c| c.class.name() == "person").map(|c| c.count).sum();
+    let per_line: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let n: u64 = summary
+                .intervals
+                .iter()
+                .filter(|c| c.class == ObjectClass::Person && c.line == l.spec.id)
+                .map(|c| c.count)
+                .sum();
+            format!("{n} across line `{}`", l.spec.id)
+        })
+        .collect();
     println!(
-        "{} frames analysed ({} after decimation), detector {:.1} ms/frame, {} persons counted across line `{}`; \
-         aggregates in {}",
+        "{} frames analysed ({} after decimation), detector {:.1} ms/frame; persons counted: {}; aggregates in {}",
         summary.frames_in,
         summary.frames_analysed,
         summary.detector_ms_per_frame(),
-        person,
-        line.id,
+        per_line.join(", "),
         args.out.join(format!("aggregates-{}.csv", cam.id)).display()
     );
     Ok(())

@@ -1,26 +1,28 @@
 //! The `run` command: wires the simulation, the renderer, the analytics
-//! pipeline and the sensor models together for one scenario.
+//! pipeline and the sensor models together for one scenario, over one seed
+//! or several, and hands the results to the scoring library.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use camtwin_analytics::aggregate::{Aggregator, IntervalCount};
-use camtwin_analytics::counter::{CountEvent, CrossingDirection, LineGeometry};
-use camtwin_analytics::detector::{Detector, DetectorConfig, ObjectClass};
+use camtwin_analytics::counter::{CountingGeometry, LineShape, LineSpec};
+use camtwin_analytics::detector::{Detector, DetectorConfig};
 use camtwin_analytics::frame::{Frame, FrameLease};
-use camtwin_analytics::metrics::{CountPair, bias, wape};
 use camtwin_analytics::pipeline::{FrameProducer, PipelineConfig, PipelineSummary, run_pipeline};
 use camtwin_analytics::privacy::PrivacySettings;
-use camtwin_analytics::report::{self, CountRow, Series};
+use camtwin_analytics::report::{self, COUNT_HEADER};
+use camtwin_analytics::scoring::{
+    self, CrossingSplit, ERROR_HEADER, ErrorRow, SEED_ERROR_HEADER, SPLIT_HEADER, SourceCounts, TimedCount,
+};
 use camtwin_analytics::tracker::TrackerConfig;
 use camtwin_render::Renderer;
 use camtwin_sim::body::AgentLibrary;
-use camtwin_sim::scenario::{CameraSpec, CountingLine, Scenario};
+use camtwin_sim::scenario::{CameraSpec, Scenario};
 use camtwin_sim::sensors::InfraredCounter;
 use camtwin_sim::street::StreetLayout;
-use camtwin_sim::truth::TruthCamera;
-use camtwin_sim::world::{AgentClass, Crossing, Direction, Simulation};
+use camtwin_sim::truth::{CrossingVisibility, TruthCamera};
+use camtwin_sim::world::{Crossing, Simulation};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Arguments of `camtwin run`.
@@ -36,7 +38,8 @@ pub struct RunArgs {
     pub models: PathBuf,
     /// Also save the first N rendered frames of each camera as PNG under
     /// OUT/frames/ (for inspecting the rendering; off by default, as the
-    /// product keeps no video).
+    /// product keeps no video). Saved frames are footage: the summary counts
+    /// them as retained.
     #[arg(long, default_value_t = 0)]
     pub preview_frames: u32,
     /// Detector threads.
@@ -47,6 +50,22 @@ pub struct RunArgs {
     /// detectors on the rendered footage.
     #[arg(long)]
     pub export_truth: bool,
+    /// Run the scenario over N seeds (the scenario's seed, then the next
+    /// ones), each in OUT/seed-<seed>/, and report the mean and 95 %
+    /// interval of every error in OUT/errors-over-seeds.csv.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub seeds: u32,
+    /// Detector input size WIDTHxHEIGHT (multiples of 32) instead of the
+    /// model's 416x416, e.g. 416x320 for 4:3 cameras.
+    #[arg(long, value_parser = parse_size)]
+    pub detector_input: Option<(usize, usize)>,
+}
+
+/// Parses `WIDTHxHEIGHT`.
+pub fn parse_size(text: &str) -> std::result::Result<(usize, usize), String> {
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(|| format!("`{text}` is not WIDTHxHEIGHT"))?;
+    let parse = |v: &str| v.trim().parse::<usize>().map_err(|_| format!("`{v}` in `{text}` is not a whole number"));
+    Ok((parse(w)?, parse(h)?))
 }
 
 /// `camtwin check`: parse and validate, then describe.
@@ -68,16 +87,35 @@ pub fn check(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Creates `dir` if needed and checks that files can be written in it.
-pub fn ensure_writable_dir(dir: &Path) -> Result<()> {
+/// Files a run writes at the top of its output folder: removed before a new
+/// run starts, so a failed run never leaves an older result looking like its own.
+const RESULT_FILES: [&str; 6] =
+    ["counts.csv", "errors.csv", "crossings.csv", "counts.png", "summary.md", "errors-over-seeds.csv"];
+
+/// Creates `dir` if needed, checks that files can be written in it and
+/// removes the results of an earlier run. Call it only once the inputs are
+/// validated and the model is loaded.
+pub fn prepare_out_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
     let probe = dir.join(format!(".camtwin-probe-{}", std::process::id()));
     std::fs::write(&probe, b"").with_context(|| format!("output folder {} is not writable", dir.display()))?;
     let _ = std::fs::remove_file(&probe);
+    let stale = |name: &str| {
+        RESULT_FILES.contains(&name)
+            || (name.ends_with(".csv") && (name.starts_with("aggregates-") || name.starts_with("truth-")))
+    };
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if stale(&name) {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("cannot remove the earlier result {}", entry.path().display()))?;
+        }
+    }
     Ok(())
 }
 
-/// Renders the simulation for one camera, frame by frame, in lock-step.
+/// Renders the simulation for one camera, frame by frame, in lock-step, and
+/// collects the ground truth of what it films.
 struct SimProducer {
     sim: Simulation,
     renderer: Renderer,
@@ -87,9 +125,12 @@ struct SimProducer {
     next_index: u64,
     progress: ProgressBar,
     preview: Option<(PathBuf, u32)>,
+    saved_frames: u64,
     render_s: f64,
+    truth: TruthCamera,
+    visibility: CrossingVisibility,
     /// Ground-truth labels of every frame, when exported.
-    truth: Option<(TruthCamera, Vec<TruthRow>)>,
+    rows: Option<Vec<TruthRow>>,
 }
 
 impl TruthRow {
@@ -131,15 +172,18 @@ impl FrameProducer for SimProducer {
         };
         self.render_s += started.elapsed().as_secs_f64();
         if let Some((dir, n)) = &self.preview
-            && self.next_index < *n as u64
+            && self.next_index < u64::from(*n)
         {
             let path = dir.join(format!("frame-{:05}.png", self.next_index));
             if let Err(e) = report::write_png(&path, rendered.width, rendered.height, &rendered.rgb) {
                 return Some(Err(e.to_string()));
             }
+            self.saved_frames += 1;
         }
-        if let Some((truth, rows)) = &mut self.truth {
-            rows.extend(truth.boxes(&snapshot).into_iter().map(|b| TruthRow {
+        let boxes = self.truth.boxes(&snapshot);
+        self.visibility.observe(&snapshot, &boxes);
+        if let Some(rows) = &mut self.rows {
+            rows.extend(boxes.into_iter().map(|b| TruthRow {
                 frame: self.next_index,
                 time_s: snapshot.time_s,
                 agent: b.agent,
@@ -152,88 +196,152 @@ impl FrameProducer for SimProducer {
                 pixels_per_metre: b.pixels_per_metre,
             }));
         }
-        let frame =
-            Frame::new(self.next_index, snapshot.time_s as f64, rendered.width, rendered.height, rendered.rgb, lease);
+        let frame = Frame::new(
+            self.next_index,
+            f64::from(snapshot.time_s),
+            rendered.width,
+            rendered.height,
+            rendered.rgb,
+            lease,
+        );
         self.next_index += 1;
         self.progress.inc(1);
         Some(Ok(frame))
     }
 }
 
+/// What a camera's producer leaves behind once the simulation has run out.
+struct CameraTruth {
+    sim: Simulation,
+    render_s: f64,
+    saved_frames: u64,
+    visibility: CrossingVisibility,
+    rows: Option<Vec<TruthRow>>,
+}
+
 impl SimProducer {
     /// Runs the simulation to the end of the scenario (after the last frame).
-    fn finish(mut self, total_steps: u64) -> (Simulation, f64, Option<Vec<TruthRow>>) {
+    fn finish(mut self, total_steps: u64) -> CameraTruth {
         while self.sim.step_index() < total_steps {
             self.sim.step();
         }
         self.progress.finish_and_clear();
-        (self.sim, self.render_s, self.truth.map(|(_, rows)| rows))
+        CameraTruth {
+            sim: self.sim,
+            render_s: self.render_s,
+            saved_frames: self.saved_frames,
+            visibility: self.visibility,
+            rows: self.rows,
+        }
     }
 }
 
-fn to_direction(d: Direction) -> CrossingDirection {
-    match d {
-        Direction::Positive => CrossingDirection::Positive,
-        Direction::Negative => CrossingDirection::Negative,
-    }
+/// One of the scenario's counting lines as a camera sees it.
+#[derive(Debug, Clone)]
+pub struct LineInView {
+    /// The line as the camera counts it: the part of it inside the image.
+    pub spec: LineSpec,
+    /// Share of the line's length inside the image, 0..=1.
+    pub share_in_view: f64,
 }
 
-fn to_class(c: AgentClass) -> ObjectClass {
-    match c {
-        AgentClass::Person => ObjectClass::Person,
-        AgentClass::Car => ObjectClass::Car,
-    }
-}
+/// Samples along a line to find the part inside a camera's image.
+const LINE_SAMPLES: usize = 200;
 
-/// Ground-truth counts of one line, aggregated like a sensor's.
-fn truth_intervals(crossings: &[Crossing], line: usize, interval_s: u32, duration: f64) -> Vec<IntervalCount> {
-    let mut agg = Aggregator::new(interval_s, duration);
-    let events: Vec<CountEvent> = crossings
-        .iter()
-        .filter(|c| c.line == line)
-        .map(|c| CountEvent { time_s: c.time_s as f64, class: to_class(c.class), direction: to_direction(c.direction) })
-        .collect();
-    agg.add(&events);
-    agg.finish(&[ObjectClass::Person, ObjectClass::Bicycle, ObjectClass::Car])
-}
-
-/// The counting line a camera counts: the first whose ends both project
-/// inside its image.
-pub fn line_in_view(scenario: &Scenario, cam: &CameraSpec) -> Option<(usize, CountingLine)> {
+/// The counting lines a camera sees, each cut to the part inside its image
+/// (the longest stretch whose ground points project at least 2 px inside).
+pub fn lines_in_view(scenario: &Scenario, cam: &CameraSpec) -> Vec<LineInView> {
     let view = cam.view();
-    scenario.lines.iter().enumerate().find_map(|(i, l)| {
-        let inside = [l.from, l.to].iter().all(|p| {
-            view.project([p[0], p[1], 0.0])
-                .is_some_and(|px| px[0] >= 0.0 && px[1] >= 0.0 && px[0] < cam.width as f32 && px[1] < cam.height as f32)
-        });
-        inside.then(|| (i, l.clone()))
-    })
+    let (w, h) = (cam.width as f32 - 2.0, cam.height as f32 - 2.0);
+    scenario
+        .lines
+        .iter()
+        .filter_map(|l| {
+            let at = |k: usize| {
+                let u = k as f32 / LINE_SAMPLES as f32;
+                [l.from[0] + u * (l.to[0] - l.from[0]), l.from[1] + u * (l.to[1] - l.from[1])]
+            };
+            let inside = |k: usize| {
+                let p = at(k);
+                view.project([p[0], p[1], 0.0])
+                    .is_some_and(|px| px[0] >= 2.0 && px[1] >= 2.0 && px[0] <= w && px[1] <= h)
+            };
+            // Longest run of inside samples.
+            let (mut best, mut start) = (None::<(usize, usize)>, None);
+            for k in 0..=LINE_SAMPLES {
+                match (inside(k), start) {
+                    (true, None) => start = Some(k),
+                    (false, Some(s)) => {
+                        if best.is_none_or(|(a, b)| k - 1 - s > b - a) {
+                            best = Some((s, k - 1));
+                        }
+                        start = None;
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(s) = start
+                && best.is_none_or(|(a, b)| LINE_SAMPLES - s > b - a)
+            {
+                best = Some((s, LINE_SAMPLES));
+            }
+            let (a, b) = best.filter(|(a, b)| b > a)?;
+            let (from, to) = (at(a), at(b));
+            Some(LineInView {
+                spec: LineSpec {
+                    id: l.id.clone(),
+                    shape: LineShape::Ground { from: from.map(f64::from), to: to.map(f64::from) },
+                    dead_band: COUNTING_DEAD_BAND_M,
+                },
+                share_in_view: (b - a) as f64 / LINE_SAMPLES as f64,
+            })
+        })
+        .collect()
 }
+
+/// Half-width of the counting lines' dead band, metres: wider than the
+/// foot-point jitter of a tracked walker (a few centimetres at the demo's
+/// 60-100 px people), narrower than a step.
+const COUNTING_DEAD_BAND_M: f64 = 0.25;
 
 /// The analytics configuration of one camera: the scenario's privacy and
-/// aggregation settings, the counting line and the camera's calibration.
-pub fn pipeline_config(scenario: &Scenario, cam: &CameraSpec, line: &CountingLine, out: &Path) -> PipelineConfig {
+/// aggregation settings, the counting lines and the camera's calibration.
+pub fn pipeline_config(scenario: &Scenario, cam: &CameraSpec, lines: &[LineInView], out: &Path) -> PipelineConfig {
     PipelineConfig {
         privacy: PrivacySettings { downscale: scenario.privacy.downscale, frame_step: scenario.privacy.frame_step },
-        line: LineGeometry {
-            from: line.from.map(f64::from),
-            to: line.to.map(f64::from),
-            image_to_ground: cam.view().image_to_ground_homography(),
+        counting: CountingGeometry {
+            lines: lines.iter().map(|l| l.spec.clone()).collect(),
+            image_to_ground: Some(cam.view().image_to_ground_homography()),
             native_width: cam.width,
-            dead_band_m: 0.25,
         },
         tracker: TrackerConfig::default(),
         interval_s: scenario.aggregation.interval_s,
-        duration_s: scenario.scenario.duration_s as f64,
+        duration_s: f64::from(scenario.scenario.duration_s),
         max_frames_in_flight: 4,
         sink: Some(out.join(format!("aggregates-{}.csv", cam.id))),
     }
 }
 
-struct SourceResult {
-    source: String,
-    line: usize,
-    intervals: Vec<IntervalCount>,
+/// Ground-truth crossings in the scoring vocabulary.
+fn timed(scenario: &Scenario, crossings: &[Crossing]) -> Vec<TimedCount> {
+    crossings
+        .iter()
+        .filter_map(|c| {
+            Some(TimedCount {
+                line: scenario.lines.get(c.line)?.id.clone(),
+                time_s: f64::from(c.time_s),
+                class: c.class,
+                direction: c.direction,
+            })
+        })
+        .collect()
+}
+
+/// What one seed's run produced, for the summary over seeds.
+struct SeedOutcome {
+    errors: Vec<ErrorRow>,
+    splits: Vec<CrossingSplit>,
+    summary: String,
 }
 
 /// `camtwin run`.
@@ -243,150 +351,256 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if scenario.cameras.is_empty() {
         bail!("{}: the scenario has no [[cameras]]: nothing to analyse", args.scenario.display());
     }
-    ensure_writable_dir(&args.out)?;
-    let detector = Detector::load(&args.models, DetectorConfig { threads: args.threads.max(1), ..Default::default() })?;
-    let duration = scenario.scenario.duration_s as f64;
-    let interval_s = scenario.aggregation.interval_s;
-    let total_steps = scenario.step_count();
-    let mut sources: Vec<SourceResult> = Vec::new();
-    let mut camera_notes = Vec::new();
-    let mut crossings: Option<Vec<Crossing>> = None;
-
-    for cam in &scenario.cameras {
-        let Some((line_index, line)) = line_in_view(&scenario, cam) else {
-            tracing::warn!(camera = %cam.id, "no counting line lies fully in view; camera skipped");
-            continue;
-        };
-        let view = cam.view();
-        let frames_total = (duration * cam.fps as f64).floor() as u64;
-        let steps_per_frame = scenario.scenario.step_hz / cam.fps;
-        let progress = ProgressBar::new(frames_total);
-        progress.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} frames, {per_sec}, eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        progress.set_prefix(format!("camera {}", cam.id));
-        let preview = if args.preview_frames > 0 {
-            let dir = args.out.join("frames").join(&cam.id);
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-            Some((dir, args.preview_frames))
-        } else {
-            None
-        };
-        let sim_scenario = scenario.clone();
-        let export_truth = args.export_truth;
-        let make = move || -> std::result::Result<SimProducer, String> {
-            let sim = Simulation::new(&sim_scenario);
-            let layout = StreetLayout::new(&sim_scenario.street);
-            let renderer =
-                Renderer::new(&layout.scenery(), &sim_scenario.lighting, &view).map_err(|e| e.to_string())?;
-            let library = AgentLibrary::new();
-            let truth = export_truth.then(|| (TruthCamera::new(view, &layout, library.clone()), Vec::new()));
-            Ok(SimProducer {
-                sim,
-                renderer,
-                library,
-                truth,
-                steps_per_frame,
-                frames_total,
-                next_index: 0,
-                progress,
-                preview,
-                render_s: 0.0,
-            })
-        };
-        let config = pipeline_config(&scenario, cam, &line, &args.out);
-        tracing::info!(camera = %cam.id, frames = frames_total, line = %line.id, "rendering and analysing");
-        let (summary, producer) =
-            run_pipeline(make, detector.clone(), config).with_context(|| format!("camera `{}`", cam.id))?;
-        let (sim, render_s, truth_rows) = producer.finish(total_steps);
-        if let Some(rows) = truth_rows {
-            report::write_csv(&args.out.join(format!("truth-{}.csv", cam.id)), &rows, &TruthRow::HEADER)?;
-        }
-        camera_notes.push(camera_note(cam, &summary, render_s, &line));
-        sources.push(SourceResult {
-            source: format!("camera:{}", cam.id),
-            line: line_index,
-            intervals: summary.intervals,
-        });
-        crossings.get_or_insert_with(|| sim.crossings().to_vec());
-    }
-    if sources.is_empty() {
+    let blind: Vec<&str> =
+        scenario.cameras.iter().filter(|c| lines_in_view(&scenario, c).is_empty()).map(|c| c.id.as_str()).collect();
+    if blind.len() == scenario.cameras.len() {
         bail!(
-            "{}: no camera has a counting line fully in view: add a [[lines]] entry inside a camera's image",
+            "{}: no camera sees any counting line: add a [[lines]] entry inside a camera's image",
             args.scenario.display()
         );
     }
-    // The simulation is deterministic: every camera saw the same crossings.
-    let crossings = crossings.unwrap_or_default();
-    for (i, ir) in scenario.infrared.iter().enumerate() {
-        let Some(line) = scenario.lines.iter().position(|l| l.id == ir.line) else { continue };
-        let sensor = InfraredCounter::new(ir.clone(), line, scenario.scenario.seed ^ (i as u64 + 1));
-        let events: Vec<CountEvent> = sensor
-            .count(&crossings)
-            .iter()
-            .map(|c| CountEvent {
-                time_s: c.time_s as f64,
-                class: to_class(c.class),
-                direction: to_direction(c.direction),
-            })
-            .collect();
-        let mut agg = Aggregator::new(interval_s, duration);
-        agg.add(&events);
-        sources.push(SourceResult {
-            source: format!("infrared:{}", ir.id),
-            line,
-            intervals: agg.finish(&[ObjectClass::Person, ObjectClass::Bicycle, ObjectClass::Car]),
-        });
+    for id in blind {
+        tracing::warn!(camera = %id, "no counting line is in this camera's view; it is skipped");
     }
-
-    let rows = count_rows(&sources, &crossings, interval_s, duration);
-    report::write_counts_csv(&args.out.join("counts.csv"), &rows)?;
-    plot(&args.out.join("counts.png"), &scenario, &rows)?;
-    let summary = summary_markdown(&scenario, &args.scenario, &rows, &camera_notes, started.elapsed().as_secs_f64());
-    report::write_atomic(&args.out.join("summary.md"), summary.as_bytes())
+    let detector = Detector::load(
+        &args.models,
+        DetectorConfig { threads: args.threads.max(1), input: args.detector_input, ..Default::default() },
+    )?;
+    prepare_out_dir(&args.out)?;
+    let seeds: Vec<u64> = (0..u64::from(args.seeds)).map(|k| scenario.scenario.seed.wrapping_add(k)).collect();
+    if let [seed] = seeds[..] {
+        let outcome = run_seed(args, &scenario, seed, &args.out, &detector, started)?;
+        println!("{}", outcome.summary);
+        return Ok(());
+    }
+    let mut outcomes = Vec::new();
+    for (k, &seed) in seeds.iter().enumerate() {
+        tracing::info!(seed, run = k + 1, of = seeds.len(), "seed");
+        let dir = args.out.join(format!("seed-{seed}"));
+        prepare_out_dir(&dir)?;
+        outcomes.push(run_seed(args, &scenario, seed, &dir, &detector, Instant::now())?);
+    }
+    let per_seed: Vec<Vec<ErrorRow>> = outcomes.iter().map(|o| o.errors.clone()).collect();
+    let over = scoring::errors_over_seeds(&per_seed);
+    report::write_csv(&args.out.join("errors-over-seeds.csv"), &over, &SEED_ERROR_HEADER)?;
+    let splits: Vec<CrossingSplit> = scoring::sum_splits(outcomes.iter().flat_map(|o| o.splits.iter()));
+    report::write_csv(&args.out.join("crossings.csv"), &splits, &SPLIT_HEADER)?;
+    let mut md = format!(
+        "# camtwin run over {} seeds: {}\n\nScenario `{}`, seeds {}; each seed's outputs are in `seed-<seed>/`.\n\n",
+        seeds.len(),
+        scenario.scenario.name,
+        args.scenario.display(),
+        seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+    );
+    md.push_str(&scoring::seed_error_table(&over));
+    md.push_str(&scoring::split_table(&splits, "all seeds together"));
+    md.push_str(&format!(
+        "\nFiles: `errors-over-seeds.csv` (mean and 95 % interval of every whole-run error), `crossings.csv` \
+         (crossings of all seeds, split by what each camera could see). Wall time {:.1} s.\n",
+        started.elapsed().as_secs_f64()
+    ));
+    report::write_atomic(&args.out.join("summary.md"), md.as_bytes())
         .with_context(|| format!("cannot write {}", args.out.join("summary.md").display()))?;
-    println!("{summary}");
-    tracing::info!(out = %args.out.display(), seconds = started.elapsed().as_secs_f64(), "done");
+    println!("{md}");
     Ok(())
 }
 
-fn count_rows(sources: &[SourceResult], crossings: &[Crossing], interval_s: u32, duration: f64) -> Vec<CountRow> {
-    let mut rows = Vec::new();
-    for s in sources {
-        let truth = truth_intervals(crossings, s.line, interval_s, duration);
-        for c in &s.intervals {
-            let key = |x: &&IntervalCount| x.start_s == c.start_s && x.class == c.class && x.direction == c.direction;
-            let truth_count = truth.iter().find(key).map_or(0, |t| t.count);
-            let class_used = s.intervals.iter().chain(&truth).any(|x| x.class == c.class && x.count > 0);
-            if c.class != ObjectClass::Person && !class_used {
-                continue;
-            }
-            rows.push(CountRow {
-                interval_start_s: c.start_s,
-                interval_end_s: c.end_s,
-                source: s.source.clone(),
-                class: c.class.name().into(),
-                direction: c.direction.name().into(),
-                count: c.count,
-                ground_truth: truth_count,
-            });
-        }
-    }
-    rows
+/// One camera's results.
+struct CameraOutcome {
+    counts: SourceCounts,
+    split: Vec<CrossingSplit>,
+    note: String,
+    crossings: Vec<Crossing>,
 }
 
-fn camera_note(cam: &CameraSpec, s: &PipelineSummary, render_s: f64, line: &CountingLine) -> String {
+fn run_camera(
+    args: &RunArgs,
+    scenario: &Scenario,
+    cam: &CameraSpec,
+    out: &Path,
+    detector: &Detector,
+) -> Result<Option<CameraOutcome>> {
+    let lines = lines_in_view(scenario, cam);
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let duration = f64::from(scenario.scenario.duration_s);
+    let view = cam.view();
+    let frames_total = (duration * f64::from(cam.fps)).floor() as u64;
+    let steps_per_frame = scenario.scenario.step_hz / cam.fps;
+    let progress = ProgressBar::new(frames_total);
+    progress.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} frames, {per_sec}, eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    progress.set_prefix(format!("camera {}", cam.id));
+    let preview = if args.preview_frames > 0 {
+        let dir = out.join("frames").join(&cam.id);
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Some((dir, args.preview_frames))
+    } else {
+        None
+    };
+    let sim_scenario = scenario.clone();
+    let export_truth = args.export_truth;
+    let make = move || -> std::result::Result<SimProducer, String> {
+        let sim = Simulation::new(&sim_scenario);
+        let layout = StreetLayout::new(&sim_scenario.street);
+        let renderer = Renderer::new(&layout.scenery(), &sim_scenario.lighting, &view).map_err(|e| e.to_string())?;
+        let library = AgentLibrary::new();
+        let truth = TruthCamera::new(view, &layout, library.clone());
+        let visibility = CrossingVisibility::new(sim_scenario.lines.iter().map(|l| (l.from, l.to)).collect());
+        Ok(SimProducer {
+            sim,
+            renderer,
+            library,
+            truth,
+            visibility,
+            rows: export_truth.then(Vec::new),
+            steps_per_frame,
+            frames_total,
+            next_index: 0,
+            progress,
+            preview,
+            saved_frames: 0,
+            render_s: 0.0,
+        })
+    };
+    let config = pipeline_config(scenario, cam, &lines, out);
+    tracing::info!(camera = %cam.id, frames = frames_total, lines = lines.len(), "rendering and analysing");
+    let (summary, producer) =
+        run_pipeline(make, detector.clone(), config).with_context(|| format!("camera `{}`", cam.id))?;
+    let truth = producer.finish(scenario.step_count());
+    if let Some(rows) = &truth.rows {
+        report::write_csv(&out.join(format!("truth-{}.csv", cam.id)), rows, &TruthRow::HEADER)?;
+    }
+    let crossings = truth.sim.crossings().to_vec();
+    let visible = truth.visibility.visible(&crossings);
+    let source = format!("camera:{}", cam.id);
+    let line_ids: Vec<String> = lines.iter().map(|l| l.spec.id.clone()).collect();
+    let counted: Vec<TimedCount> = summary
+        .events
+        .iter()
+        .filter_map(|e| {
+            Some(TimedCount {
+                line: line_ids.get(e.line)?.clone(),
+                time_s: e.time_s,
+                class: e.class,
+                direction: e.direction,
+            })
+        })
+        .collect();
+    let split = scoring::split_crossings(&source, &line_ids, &counted, &timed(scenario, &crossings), &visible);
+    let note = camera_note(cam, &summary, truth.render_s, truth.saved_frames, &lines);
+    Ok(Some(CameraOutcome { counts: SourceCounts { source, intervals: summary.intervals }, split, note, crossings }))
+}
+
+/// Runs every camera and sensor of `scenario` with `seed` and writes the
+/// outputs to `out`.
+fn run_seed(
+    args: &RunArgs,
+    scenario: &Scenario,
+    seed: u64,
+    out: &Path,
+    detector: &Detector,
+    started: Instant,
+) -> Result<SeedOutcome> {
+    let mut scenario = scenario.clone();
+    scenario.scenario.seed = seed;
+    let scenario = &scenario;
+    let duration = f64::from(scenario.scenario.duration_s);
+    let interval_s = scenario.aggregation.interval_s;
+    let mut sources: Vec<SourceCounts> = Vec::new();
+    let mut splits = Vec::new();
+    let mut notes = Vec::new();
+    let mut crossings: Option<Vec<Crossing>> = None;
+    for cam in &scenario.cameras {
+        let Some(outcome) = run_camera(args, scenario, cam, out, detector)? else { continue };
+        sources.push(outcome.counts);
+        splits.extend(outcome.split);
+        notes.push(outcome.note);
+        // The simulation is deterministic: every camera saw the same crossings.
+        crossings.get_or_insert(outcome.crossings);
+    }
+    let crossings = match crossings {
+        Some(c) => c,
+        None => {
+            let mut sim = Simulation::new(scenario);
+            while sim.step_index() < scenario.step_count() {
+                sim.step();
+            }
+            sim.crossings().to_vec()
+        }
+    };
+    for (i, ir) in scenario.infrared.iter().enumerate() {
+        let Some(line) = scenario.lines.iter().position(|l| l.id == ir.line) else { continue };
+        let sensor = InfraredCounter::new(ir.clone(), line, seed ^ (i as u64 + 1));
+        let counted: Vec<TimedCount> = sensor
+            .count(&crossings)
+            .iter()
+            .map(|c| TimedCount {
+                line: ir.line.clone(),
+                time_s: f64::from(c.time_s),
+                class: c.class,
+                direction: c.direction,
+            })
+            .collect();
+        sources.push(SourceCounts {
+            source: format!("infrared:{}", ir.id),
+            intervals: scoring::aggregate_timed(&counted, std::slice::from_ref(&ir.line), interval_s, duration),
+        });
+    }
+    let truth = timed(scenario, &crossings);
+    let rows = scoring::count_rows(&sources, &truth, interval_s, duration);
+    let errors = scoring::error_rows(&rows);
+    report::write_csv(&out.join("counts.csv"), &rows, &COUNT_HEADER)?;
+    report::write_csv(&out.join("errors.csv"), &errors, &ERROR_HEADER)?;
+    report::write_csv(&out.join("crossings.csv"), &splits, &SPLIT_HEADER)?;
+    let (starts, panels) = scoring::count_panels(&rows);
+    report::plot_counts(
+        &out.join("counts.png"),
+        &format!("{}: counts per {} s interval", scenario.scenario.name, interval_s),
+        &starts,
+        &panels,
+        Path::new(report::DEFAULT_FONT),
+    )?;
+    let summary = summary_markdown(scenario, &args.scenario, &errors, &splits, &notes, started.elapsed().as_secs_f64());
+    report::write_atomic(&out.join("summary.md"), summary.as_bytes())
+        .with_context(|| format!("cannot write {}", out.join("summary.md").display()))?;
+    tracing::info!(out = %out.display(), seed, seconds = started.elapsed().as_secs_f64(), "done");
+    Ok(SeedOutcome { errors, splits, summary })
+}
+
+fn camera_note(cam: &CameraSpec, s: &PipelineSummary, render_s: f64, saved: u64, lines: &[LineInView]) -> String {
+    let lines_text: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            if l.share_in_view >= 0.995 {
+                format!("`{}` (fully in view)", l.spec.id)
+            } else {
+                format!(
+                    "`{}` (only {:.0} % of its length is in view: the camera counts that part, the truth is the whole line)",
+                    l.spec.id,
+                    l.share_in_view * 100.0
+                )
+            }
+        })
+        .collect();
+    let retained = if saved == 0 {
+        "none outlived detection".to_string()
+    } else {
+        format!("{saved} frames were saved to disk as previews and are retained until deleted (footage)")
+    };
     format!(
-        "- camera `{}` ({}x{} at {} fps) counting line `{}`: {} frames rendered ({:.1} frames/s rendering), {} analysed, \
-         detector {:.1} ms/frame, {} detections, {} confirmed tracks, {} crossings counted; frames alive at most {} \
-         (bound {}), {} created and {} destroyed: none outlived detection.",
+        "- camera `{}` ({}x{} at {} fps) counting line(s) {}: {} frames rendered ({:.1} frames/s rendering), {} \
+         analysed, detector {:.1} ms/frame, {} detections, {} confirmed tracks, {} crossings counted; frames alive \
+         at most {} (bound {}), {} created and {} destroyed in the pipeline: {retained}.",
         cam.id,
         cam.width,
         cam.height,
         cam.fps,
-        line.id,
+        lines_text.join(", "),
         s.frames_in,
         if render_s > 0.0 { s.frames_in as f64 / render_s } else { 0.0 },
         s.frames_analysed,
@@ -401,25 +615,17 @@ fn camera_note(cam: &CameraSpec, s: &PipelineSummary, render_s: f64, line: &Coun
     )
 }
 
-fn pairs<'a>(rows: impl Iterator<Item = &'a CountRow>) -> Vec<CountPair> {
-    rows.map(|r| CountPair { count: r.count, truth: r.ground_truth }).collect()
-}
-
-fn pct(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |x| format!("{:.1} %", x * 100.0))
-}
-
-fn signed_pct(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |x| format!("{:+.1} %", x * 100.0))
-}
-
-fn summary_markdown(s: &Scenario, path: &Path, rows: &[CountRow], notes: &[String], seconds: f64) -> String {
-    let mut sources: Vec<&str> = rows.iter().map(|r| r.source.as_str()).collect();
-    sources.dedup();
+fn summary_markdown(
+    s: &Scenario,
+    path: &Path,
+    errors: &[ErrorRow],
+    splits: &[CrossingSplit],
+    notes: &[String],
+    seconds: f64,
+) -> String {
     let mut md = format!(
         "# camtwin run: {}\n\nScenario `{}`, seed {}, {} s simulated, {} pedestrians and {} cars; privacy: downscale ×{}, \
-         one frame in {}; counts aggregated every {} s.\n\n## Count error per source (person)\n\n\
-         | source | direction | counted | ground truth | WAPE | bias |\n|---|---|---:|---:|---:|---:|\n",
+         one frame in {}; counts aggregated every {} s.\n\n",
         s.scenario.name,
         path.display(),
         s.scenario.seed,
@@ -430,69 +636,18 @@ fn summary_markdown(s: &Scenario, path: &Path, rows: &[CountRow], notes: &[Strin
         s.privacy.frame_step,
         s.aggregation.interval_s
     );
-    for src in &sources {
-        for dir in ["positive", "negative", "both"] {
-            let sel: Vec<&CountRow> = rows
-                .iter()
-                .filter(|r| r.source == *src && r.class == "person" && (dir == "both" || r.direction == dir))
-                .collect();
-            let p = pairs(sel.iter().copied());
-            md.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
-                src,
-                dir,
-                p.iter().map(|x| x.count).sum::<u64>(),
-                p.iter().map(|x| x.truth).sum::<u64>(),
-                pct(wape(&p)),
-                signed_pct(bias(&p))
-            ));
-        }
-    }
-    md.push_str(
-        "\nWAPE = Σ|count − truth| / Σ truth over intervals (and directions for \"both\"); bias = (Σ count − Σ truth) / Σ truth.\n\n## Cameras\n\n",
-    );
+    md.push_str(&scoring::error_table(errors, "person"));
+    md.push_str(&scoring::split_table(splits, "this seed"));
+    md.push_str("\n## Cameras\n\n");
     for n in notes {
         md.push_str(n);
         md.push('\n');
     }
     md.push_str(&format!(
-        "\nFiles: `counts.csv` (every interval, source, class and direction with its ground truth), `counts.png`, \
-         `aggregates-<camera>.csv` (what the device emits). Wall time {seconds:.1} s.\n"
+        "\nFiles: `counts.csv` (every interval, source, line, class and direction with its ground truth), \
+         `errors.csv` (WAPE and bias per source, line, class, direction and interval), `crossings.csv` (each \
+         camera's crossings split by what it could see), `counts.png`, `aggregates-<camera>.csv` (what the device \
+         emits). Wall time {seconds:.1} s.\n"
     ));
     md
-}
-
-fn plot(path: &Path, s: &Scenario, rows: &[CountRow]) -> Result<()> {
-    let mut starts: Vec<u32> = rows.iter().map(|r| r.interval_start_s).collect();
-    starts.sort_unstable();
-    starts.dedup();
-    let mut sources: Vec<String> = rows.iter().map(|r| r.source.clone()).collect();
-    sources.dedup();
-    let mut panels = Vec::new();
-    for dir in ["positive", "negative"] {
-        let value = |src: &str, start: u32, truth: bool| {
-            rows.iter()
-                .find(|r| r.source == src && r.class == "person" && r.direction == dir && r.interval_start_s == start)
-                .map_or(0, |r| if truth { r.ground_truth } else { r.count })
-        };
-        let mut series = Vec::new();
-        if let Some(first) = sources.first() {
-            series.push(Series {
-                label: "ground truth".into(),
-                values: starts.iter().map(|&t| value(first, t, true)).collect(),
-            });
-        }
-        for src in &sources {
-            series.push(Series { label: src.clone(), values: starts.iter().map(|&t| value(src, t, false)).collect() });
-        }
-        panels.push((format!("persons crossing, {dir} direction"), series));
-    }
-    report::plot_counts(
-        path,
-        &format!("{}: counts per {} s interval", s.scenario.name, s.aggregation.interval_s),
-        &starts,
-        &panels,
-        Path::new(report::DEFAULT_FONT),
-    )?;
-    Ok(())
 }

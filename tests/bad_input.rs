@@ -83,5 +83,59 @@ fn missing_model_names_the_command_that_fetches_it() {
         dir.path().join("nomodels").to_str().expect("utf8"),
     ]);
     assert_clean_failure(&out, &["make models"]);
-    assert!(!out_dir.join("counts.csv").exists() && !out_dir.join("summary.md").exists());
+    assert!(!out_dir.exists(), "no output folder before the model is loaded");
+}
+
+#[test]
+fn a_model_file_that_is_not_onnx_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = write(dir.path(), "ok.toml", SMALL);
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).expect("models dir");
+    let json = std::fs::read(common::models().join("yolov4-tiny.json")).expect("sidecar: run `make models`");
+    std::fs::write(models.join("yolov4-tiny.json"), &json).expect("copy sidecar");
+    let garbage = b"this is not a neural network";
+    std::fs::write(models.join("yolov4-tiny.onnx"), garbage).expect("write");
+    let hex = |b: &[u8]| -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+    };
+    let sums = format!("{}  yolov4-tiny.onnx\n{}  yolov4-tiny.json\n", hex(garbage), hex(&json));
+    std::fs::write(models.join("SHA256SUMS"), sums).expect("sums");
+    let out_dir = dir.path().join("out");
+    let out = camtwin(&[
+        "run",
+        scenario.to_str().expect("utf8"),
+        "--out",
+        out_dir.to_str().expect("utf8"),
+        "--models",
+        models.to_str().expect("utf8"),
+    ]);
+    assert_clean_failure(&out, &["cannot load the detector model", "yolov4-tiny.onnx"]);
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn a_run_that_fails_midway_leaves_no_earlier_result_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = write(dir.path(), "ok.toml", SMALL);
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).expect("out");
+    for f in ["counts.csv", "summary.md", "errors.csv"] {
+        std::fs::write(out_dir.join(f), "from an earlier run").expect("stale result");
+    }
+    // Previews cannot be saved where a file named `frames` stands.
+    std::fs::write(out_dir.join("frames"), "").expect("blocker");
+    let out = camtwin(&[
+        "run",
+        scenario.to_str().expect("utf8"),
+        "--out",
+        out_dir.to_str().expect("utf8"),
+        "--preview-frames",
+        "1",
+    ]);
+    assert_clean_failure(&out, &["frames"]);
+    for f in ["counts.csv", "summary.md", "errors.csv"] {
+        assert!(!out_dir.join(f).exists(), "{f} of an earlier run is still there");
+    }
 }

@@ -10,7 +10,7 @@ use camtwin_sim::body::AgentLibrary;
 use camtwin_sim::scenario::Scenario;
 use camtwin_sim::street::StreetLayout;
 use camtwin_sim::truth::TruthCamera;
-use camtwin_sim::world::{AgentClass, Simulation};
+use camtwin_sim::world::Simulation;
 
 #[test]
 fn detector_finds_most_clearly_visible_rendered_people() {
@@ -39,7 +39,7 @@ fn detector_finds_most_clearly_visible_rendered_people() {
             .filter(|d| d.class == ObjectClass::Person)
             .collect();
         let boxes = truth.boxes(&snap);
-        let persons: Vec<_> = boxes.iter().filter(|b| b.class == AgentClass::Person).collect();
+        let persons: Vec<_> = boxes.iter().filter(|b| b.class == ObjectClass::Person).collect();
         for b in persons.iter().filter(|b| b.height() >= 60.0 && b.visible_fraction >= 0.7) {
             eligible += 1;
             if dets.iter().any(|d| iou(&d.bbox, &b.bbox) >= 0.5) {

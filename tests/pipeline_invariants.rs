@@ -5,7 +5,7 @@
 
 mod common;
 
-use camtwin_analytics::counter::LineGeometry;
+use camtwin_analytics::counter::{CountingGeometry, LineShape, LineSpec};
 use camtwin_analytics::detector::{Detector, DetectorConfig};
 use camtwin_analytics::frame::{Frame, FrameLease};
 use camtwin_analytics::pipeline::{FrameProducer, PipelineConfig, run_pipeline};
@@ -41,12 +41,14 @@ fn config(
 ) -> PipelineConfig {
     PipelineConfig {
         privacy,
-        line: LineGeometry {
-            from: [0.0, 0.0],
-            to: [0.0, 1.0],
-            image_to_ground: [[0.01, 0.0, 0.0], [0.0, 0.01, 0.0], [0.0, 0.0, 1.0]],
+        counting: CountingGeometry {
+            lines: vec![LineSpec {
+                id: "l".into(),
+                shape: LineShape::Ground { from: [0.0, 0.0], to: [0.0, 1.0] },
+                dead_band: 0.2,
+            }],
+            image_to_ground: Some([[0.01, 0.0, 0.0], [0.0, 0.01, 0.0], [0.0, 0.0, 1.0]]),
             native_width: 160,
-            dead_band_m: 0.2,
         },
         tracker: TrackerConfig::default(),
         interval_s,
@@ -71,8 +73,8 @@ fn frames_are_bounded_audited_and_decimated() {
     assert!(audit.peak_alive <= 2, "{audit:?}");
     assert_eq!((audit.created, audit.destroyed, audit.alive), (30, 30, 0), "{audit:?}");
     let csv = std::fs::read_to_string(&sink).expect("aggregates written");
-    assert!(csv.starts_with("start_s,end_s,class,direction,count\n"), "{csv}");
-    assert_eq!(csv.lines().count(), 1 + 3 * 3 * 2, "3 intervals x 3 classes x 2 directions");
+    assert!(csv.starts_with("start_s,end_s,line,class,direction,count\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 3 * 6 * 2, "3 intervals x 6 classes x 2 directions");
 }
 
 #[test]

@@ -1,157 +1,268 @@
-//! Line counting on the ground plane.
+//! Line counting: several directional lines per camera, each with its own id.
 //!
-//! Each confirmed track's foot point (bottom centre of its box) is mapped to
-//! the ground with the camera's calibration homography, and a crossing is
-//! counted when the foot moves from one side of the line to the other by more
-//! than a dead band. The dead band stops box flicker near the line from
-//! counting one walker twice, and each track counts at most once per
-//! direction. Working in metres rather than pixels keeps counts meaningful
-//! wherever the line sits in the image.
+//! A line is either a segment on the ground (rendered scenes, or real footage
+//! with a ground calibration), where each confirmed track's foot point
+//! (bottom centre of its box) is mapped to the ground through the camera's
+//! image → ground homography and distances are in metres; or a polyline in
+//! image pixels (real footage without calibration), where distances are in
+//! native pixels.
+//!
+//! Hysteresis: a track's side of a line changes only when its foot is beyond
+//! a dead band on the other side, so foot-point jitter, a box that shrinks
+//! when the legs are hidden, and flicker near the line do not count twice;
+//! each track counts at most once per line and direction. Only measured
+//! boxes move a track's side (a coasting track's prediction does not), so a
+//! walker hidden while crossing counts when it reappears on the far side. A
+//! track confirmed late starts from the side where its first detection was.
+//!
+//! The crossing time is interpolated between the last measurement on the old
+//! side and the first on the new one, so a crossing belongs to the interval
+//! in which it happened, not to the frame in which the counter noticed it.
 
 use std::collections::HashMap;
 
+pub use camtwin_vocab::Direction;
+
 use crate::detector::ObjectClass;
-use crate::tracker::TrackObservation;
+use crate::tracker::{TrackObservation, TrackState};
 
-/// Which way a line was crossed: `Positive` is from the left of the line
-/// (looking from its first end to its second) to its right.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CrossingDirection {
-    /// Left to right.
-    Positive,
-    /// Right to left.
-    Negative,
+/// Where a counting line lies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LineShape {
+    /// A segment on the ground, metres (east, north); needs a calibration.
+    Ground {
+        /// First end.
+        from: [f64; 2],
+        /// Second end.
+        to: [f64; 2],
+    },
+    /// A polyline in native image pixels (x right, y down), two points or more.
+    Image {
+        /// The vertices.
+        points: Vec<[f64; 2]>,
+    },
 }
 
-impl CrossingDirection {
-    /// Name used in outputs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Positive => "positive",
-            Self::Negative => "negative",
-        }
-    }
-
-    /// Parses an output name back.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "positive" => Some(Self::Positive),
-            "negative" => Some(Self::Negative),
-            _ => None,
-        }
-    }
+/// A counting line. Crossing it from its left to its right, looking along it
+/// from its first point towards its last, is [`Direction::Positive`]: on the
+/// ground as on a map seen from above, in image pixels as on the screen (a
+/// line drawn from the top of the screen to the bottom has its left on the
+/// screen's right).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineSpec {
+    /// Identifier used in outputs.
+    pub id: String,
+    /// Its geometry.
+    pub shape: LineShape,
+    /// Half-width of the dead band around the line: metres for ground lines,
+    /// native pixels for image lines.
+    pub dead_band: f64,
 }
 
-/// A counting line with the camera calibration needed to use it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LineGeometry {
-    /// First end on the ground (east, north), metres.
-    pub from: [f64; 2],
-    /// Second end.
-    pub to: [f64; 2],
-    /// Image (native pixels) → ground homography.
-    pub image_to_ground: [[f64; 3]; 3],
-    /// Native image width, pixels (to rescale downscaled frames).
+/// The lines of one camera and what is needed to use them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountingGeometry {
+    /// The lines, in output order.
+    pub lines: Vec<LineSpec>,
+    /// Native image → ground homography, for ground lines.
+    pub image_to_ground: Option<[[f64; 3]; 3]>,
+    /// Native image width, pixels (to map downscaled frames back).
     pub native_width: u32,
-    /// Half-width of the dead band around the line, metres.
-    pub dead_band_m: f64,
+}
+
+/// Why a counting geometry cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CounterError {
+    /// A ground line without a calibration to reach it.
+    #[error("line `{0}` is on the ground but the camera has no ground calibration")]
+    NoCalibration(String),
+    /// A degenerate line.
+    #[error("line `{0}` needs two distinct points")]
+    Degenerate(String),
 }
 
 /// One counted crossing.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CountEvent {
-    /// When, seconds.
+    /// Index of the line in its [`CountingGeometry::lines`] (or, for ground
+    /// truth, in the scenario's lines).
+    pub line: usize,
+    /// When the crossing happened, seconds.
     pub time_s: f64,
     /// Class of the track.
     pub class: ObjectClass,
     /// Which way.
-    pub direction: CrossingDirection,
+    pub direction: Direction,
 }
 
-#[derive(Debug, Clone, Default)]
-struct TrackSide {
+/// Maps native pixels to ground metres.
+fn apply_homography(h: &[[f64; 3]; 3], px: [f64; 2]) -> Option<[f64; 2]> {
+    let w = h[2][0] * px[0] + h[2][1] * px[1] + h[2][2];
+    if w.abs() < 1e-12 {
+        return None;
+    }
+    let g = [(h[0][0] * px[0] + h[0][1] * px[1] + h[0][2]) / w, (h[1][0] * px[0] + h[1][1] * px[1] + h[1][2]) / w];
+    g.iter().all(|v| v.is_finite()).then_some(g)
+}
+
+/// Signed distance of `p` from the polyline (positive on its left) and
+/// whether `p` lies alongside it (its nearest point is not an end that `p`
+/// is beyond by more than 5 % of the first or last segment).
+fn signed_distance(points: &[[f64; 2]], p: [f64; 2]) -> Option<f64> {
+    let mut best: Option<(f64, f64)> = None; // (|distance|, signed)
+    let last = points.len().checked_sub(2)?;
+    for (i, seg) in points.windows(2).enumerate() {
+        let (a, b) = (seg[0], seg[1]);
+        let ab = [b[0] - a[0], b[1] - a[1]];
+        let len2 = ab[0] * ab[0] + ab[1] * ab[1];
+        if len2 <= 0.0 {
+            continue;
+        }
+        let ap = [p[0] - a[0], p[1] - a[1]];
+        let u = (ab[0] * ap[0] + ab[1] * ap[1]) / len2;
+        let (lo, hi) = (if i == 0 { -0.05 } else { 0.0 }, if i == last { 1.05 } else { 1.0 });
+        if !(lo..=hi).contains(&u) {
+            continue;
+        }
+        // Left of a→b in a right-handed frame (x east, y north).
+        let signed = (ab[0] * ap[1] - ab[1] * ap[0]) / len2.sqrt();
+        if best.is_none_or(|(d, _)| signed.abs() < d) {
+            best = Some((signed.abs(), signed));
+        }
+    }
+    best.map(|(_, s)| s)
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct LineState {
+    /// Committed side: 1 left, -1 right, 0 not yet known.
     side: i8,
+    /// Last measurement on the committed side (time, signed distance).
+    last: Option<(f64, f64)>,
     counted_positive: bool,
     counted_negative: bool,
 }
 
-/// Counts line crossings of confirmed tracks.
+/// A line ready to count: the shape in the space its distances are taken in.
+#[derive(Debug, Clone)]
+struct PreparedLine {
+    points: Vec<[f64; 2]>,
+    on_ground: bool,
+    dead_band: f64,
+}
+
+/// Counts line crossings of confirmed tracks on every line of a camera.
 #[derive(Debug, Clone)]
 pub struct LineCounter {
-    line: LineGeometry,
-    state: HashMap<u64, TrackSide>,
+    lines: Vec<PreparedLine>,
+    image_to_ground: Option<[[f64; 3]; 3]>,
+    native_width: u32,
+    state: HashMap<(u64, usize), LineState>,
 }
 
 impl LineCounter {
-    /// A counter for `line`.
-    pub fn new(line: LineGeometry) -> Self {
-        Self { line, state: HashMap::new() }
-    }
-
-    fn to_ground(&self, px: [f64; 2]) -> Option<[f64; 2]> {
-        let h = &self.line.image_to_ground;
-        let w = h[2][0] * px[0] + h[2][1] * px[1] + h[2][2];
-        if w.abs() < 1e-12 {
-            return None;
+    /// A counter for every line of `geometry`.
+    pub fn new(geometry: &CountingGeometry) -> Result<Self, CounterError> {
+        let mut lines = Vec::new();
+        for l in &geometry.lines {
+            let (points, on_ground) = match &l.shape {
+                LineShape::Ground { from, to } => {
+                    if geometry.image_to_ground.is_none() {
+                        return Err(CounterError::NoCalibration(l.id.clone()));
+                    }
+                    (vec![*from, *to], true)
+                }
+                // Image y points down: flip it so that "left" means the same
+                // as on the ground seen from above.
+                LineShape::Image { points } => (points.iter().map(|p| [p[0], -p[1]]).collect(), false),
+            };
+            let length: f64 = points.windows(2).map(|s| (s[1][0] - s[0][0]).hypot(s[1][1] - s[0][1])).sum();
+            if points.len() < 2 || !(length > 0.0) {
+                return Err(CounterError::Degenerate(l.id.clone()));
+            }
+            lines.push(PreparedLine { points, on_ground, dead_band: l.dead_band.max(0.0) });
         }
-        let g = [(h[0][0] * px[0] + h[0][1] * px[1] + h[0][2]) / w, (h[1][0] * px[0] + h[1][1] * px[1] + h[1][2]) / w];
-        g.iter().all(|v| v.is_finite()).then_some(g)
-    }
-
-    /// Which side of the line a box's foot point is on: 1 left, -1 right,
-    /// 0 inside the dead band; `None` when it is beyond the line's ends.
-    fn side_of(&self, bbox: [f32; 4], scale: f64) -> Option<i8> {
-        let (a, b) = (self.line.from, self.line.to);
-        let ab = [b[0] - a[0], b[1] - a[1]];
-        let len = (ab[0] * ab[0] + ab[1] * ab[1]).sqrt();
-        let foot = [(bbox[0] + bbox[2]) as f64 / 2.0 * scale, bbox[3] as f64 * scale];
-        let g = self.to_ground(foot)?;
-        let ap = [g[0] - a[0], g[1] - a[1]];
-        // Signed distance: positive on the left of a→b.
-        let dist = (ab[0] * ap[1] - ab[1] * ap[0]) / len;
-        let along = (ab[0] * ap[0] + ab[1] * ap[1]) / (len * len);
-        if !(-0.05..=1.05).contains(&along) {
-            return None;
-        }
-        Some(if dist > self.line.dead_band_m {
-            1
-        } else if dist < -self.line.dead_band_m {
-            -1
-        } else {
-            0
+        Ok(Self {
+            lines,
+            image_to_ground: geometry.image_to_ground,
+            native_width: geometry.native_width,
+            state: HashMap::new(),
         })
     }
 
-    /// Consumes one frame's tracks (`frame_width` is the analysed frame's
-    /// width, to undo downscaling); returns the crossings completed in it.
+    /// Signed distance of a box's foot point from line `li`.
+    fn distance(&self, li: usize, bbox: [f32; 4], scale: f64) -> Option<f64> {
+        let line = &self.lines[li];
+        let foot = [f64::from(bbox[0] + bbox[2]) / 2.0 * scale, f64::from(bbox[3]) * scale];
+        let p =
+            if line.on_ground { apply_homography(self.image_to_ground.as_ref()?, foot)? } else { [foot[0], -foot[1]] };
+        signed_distance(&line.points, p)
+    }
+
+    fn side(&self, li: usize, d: f64) -> i8 {
+        let band = self.lines[li].dead_band;
+        if d > band {
+            1
+        } else if d < -band {
+            -1
+        } else {
+            0
+        }
+    }
+
+    /// Consumes one frame's confirmed tracks at `time_s` (`frame_width` is
+    /// the analysed frame's width, to undo downscaling); returns the
+    /// crossings completed in it. Tracks missing from `tracks` have ended:
+    /// their state is dropped.
     pub fn update(&mut self, time_s: f64, frame_width: u32, tracks: &[TrackObservation]) -> Vec<CountEvent> {
-        let scale = self.line.native_width as f64 / frame_width.max(1) as f64;
+        let scale = f64::from(self.native_width) / f64::from(frame_width.max(1));
+        self.state.retain(|(id, _), _| tracks.iter().any(|t| t.id == *id));
         let mut events = Vec::new();
-        for t in tracks {
-            let Some(side) = self.side_of(t.bbox, scale) else { continue };
-            let fresh = !self.state.contains_key(&t.id);
-            let origin_side = if fresh { self.side_of(t.origin, scale).unwrap_or(0) } else { 0 };
-            let s = self.state.entry(t.id).or_default();
-            if fresh {
-                s.side = origin_side;
-            }
-            if side == 0 {
-                continue;
-            }
-            if s.side != 0 && s.side != side {
-                let (direction, counted) = if s.side > 0 {
-                    (CrossingDirection::Positive, &mut s.counted_positive)
-                } else {
-                    (CrossingDirection::Negative, &mut s.counted_negative)
-                };
-                if !*counted {
-                    *counted = true;
-                    events.push(CountEvent { time_s, class: t.class, direction });
+        for t in tracks.iter().filter(|t| t.state == TrackState::Tracked) {
+            for li in 0..self.lines.len() {
+                let Some(d) = self.distance(li, t.bbox, scale) else { continue };
+                let side = self.side(li, d);
+                let key = (t.id, li);
+                if !self.state.contains_key(&key) {
+                    let origin = self.distance(li, t.origin, scale).map(|d0| (self.side(li, d0), d0));
+                    let mut s = LineState::default();
+                    if let Some((origin_side, d0)) = origin
+                        && origin_side != 0
+                    {
+                        s.side = origin_side;
+                        s.last = Some((t.origin_time_s, d0));
+                    }
+                    self.state.insert(key, s);
                 }
+                let Some(s) = self.state.get_mut(&key) else { continue };
+                if side == 0 {
+                    continue;
+                }
+                if s.side != 0 && s.side != side {
+                    let (direction, counted) = if s.side > 0 {
+                        (Direction::Positive, &mut s.counted_positive)
+                    } else {
+                        (Direction::Negative, &mut s.counted_negative)
+                    };
+                    if !*counted {
+                        *counted = true;
+                        let when = match s.last {
+                            Some((t0, d0)) if d0 != d && t0 < time_s => t0 + (time_s - t0) * d0 / (d0 - d),
+                            _ => time_s,
+                        };
+                        events.push(CountEvent { line: li, time_s: when, class: t.class, direction });
+                    }
+                }
+                s.side = side;
+                s.last = Some((time_s, d));
             }
-            s.side = side;
         }
         events
+    }
+
+    /// Track-and-line states held (for tests of pruning).
+    pub fn tracked_states(&self) -> usize {
+        self.state.len()
     }
 }
 
@@ -159,54 +270,142 @@ impl LineCounter {
 mod tests {
     use super::*;
 
-    fn identity_line() -> LineGeometry {
-        // Image pixels are ground metres ×100 (x → east, y → north).
-        LineGeometry {
-            from: [1.0, 0.0],
-            to: [1.0, 2.0],
-            image_to_ground: [[0.01, 0.0, 0.0], [0.0, 0.01, 0.0], [0.0, 0.0, 1.0]],
+    /// Image pixels are ground metres ×100 (x → east, y → north); a ground
+    /// line at x = 1 m from y = 0 to 2 m.
+    fn ground() -> CountingGeometry {
+        CountingGeometry {
+            lines: vec![LineSpec {
+                id: "l".into(),
+                shape: LineShape::Ground { from: [1.0, 0.0], to: [1.0, 2.0] },
+                dead_band: 0.2,
+            }],
+            image_to_ground: Some([[0.01, 0.0, 0.0], [0.0, 0.01, 0.0], [0.0, 0.0, 1.0]]),
             native_width: 640,
-            dead_band_m: 0.2,
         }
     }
 
     fn obs(id: u64, foot_x: f32) -> TrackObservation {
         let bbox = [foot_x - 10.0, 50.0, foot_x + 10.0, 100.0];
-        TrackObservation { id, class: ObjectClass::Person, bbox, origin: bbox }
+        TrackObservation {
+            id,
+            class: ObjectClass::Person,
+            bbox,
+            origin: bbox,
+            origin_time_s: 0.0,
+            state: TrackState::Tracked,
+        }
+    }
+
+    fn walk(c: &mut LineCounter, id: u64, xs: &[f32]) -> Vec<CountEvent> {
+        let mut events = Vec::new();
+        for (i, x) in xs.iter().enumerate() {
+            events.extend(c.update(i as f64, 640, &[obs(id, *x)]));
+        }
+        events
     }
 
     #[test]
     fn a_track_confirmed_after_the_line_counts_from_where_it_started() {
-        let mut c = LineCounter::new(identity_line());
-        let late = TrackObservation { origin: obs(3, 60.0).bbox, ..obs(3, 130.0) };
-        let events = c.update(0.0, 640, &[late]);
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        let late = TrackObservation { origin: obs(3, 60.0).bbox, origin_time_s: 1.0, ..obs(3, 130.0) };
+        let events = c.update(2.0, 640, &[late]);
         assert_eq!(events.len(), 1);
-        assert_eq!(events[0].direction, CrossingDirection::Positive);
+        assert_eq!(events[0].direction, Direction::Positive);
+        // From 60 px (0.4 m left of the line) at 1 s to 130 px (0.3 m right) at 2 s.
+        assert!((events[0].time_s - (1.0 + 0.4 / 0.7)).abs() < 1e-9, "{events:?}");
     }
 
     #[test]
-    fn a_walk_across_counts_once_with_direction() {
-        let mut c = LineCounter::new(identity_line());
-        let mut events = Vec::new();
-        // Walking east: from the line's left (west) to its right.
-        for (i, x) in [40.0, 70.0, 95.0, 105.0, 98.0, 110.0, 130.0, 160.0].iter().enumerate() {
-            events.extend(c.update(i as f64, 640, &[obs(7, *x)]));
-        }
+    fn a_walk_across_counts_once_with_direction_and_interpolated_time() {
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        // Walking east: from the line's left (west) to its right; jitter at the line.
+        let events = walk(&mut c, 7, &[40.0, 70.0, 95.0, 105.0, 98.0, 110.0, 130.0, 160.0]);
         assert_eq!(events.len(), 1, "{events:?}");
-        assert_eq!(events[0].direction, CrossingDirection::Positive);
+        assert_eq!(events[0].direction, Direction::Positive);
+        // Last left of the band at t = 1 (70 px), first right of it at t = 6 (130 px)...
+        // but 95/105/98/110 are inside the band (80..120 px), so the last
+        // measurement before the crossing is at t = 5 (110 px, d = +0.1 m).
+        assert!(events[0].time_s >= 1.0 && events[0].time_s <= 6.0, "{events:?}");
     }
 
     #[test]
     fn flicker_inside_the_dead_band_does_not_count() {
-        let mut c = LineCounter::new(identity_line());
-        let n: usize = [90.0, 110.0, 90.0, 110.0].iter().map(|x| c.update(0.0, 640, &[obs(1, *x)]).len()).sum();
-        assert_eq!(n, 0);
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        assert!(walk(&mut c, 1, &[90.0, 110.0, 90.0, 110.0]).is_empty());
+    }
+
+    #[test]
+    fn coasting_predictions_do_not_move_a_track_across() {
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        c.update(0.0, 640, &[obs(1, 50.0)]);
+        let ghost = TrackObservation { state: TrackState::Lost, ..obs(1, 150.0) };
+        assert!(c.update(1.0, 640, &[ghost]).is_empty());
+        // Seen again on the far side: now it counts, at a time between the two measurements.
+        let e = c.update(2.0, 640, &[obs(1, 150.0)]);
+        assert_eq!(e.len(), 1);
+        assert!((e[0].time_s - 1.0).abs() < 1e-9, "{e:?}");
     }
 
     #[test]
     fn downscaled_frames_are_mapped_back_to_native_pixels() {
-        let mut c = LineCounter::new(identity_line());
+        let mut c = LineCounter::new(&ground()).expect("counter");
         c.update(0.0, 320, &[obs(1, 20.0)]);
         assert_eq!(c.update(1.0, 320, &[obs(1, 80.0)]).len(), 1);
+    }
+
+    #[test]
+    fn ended_tracks_are_pruned() {
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        c.update(0.0, 640, &[obs(1, 50.0), obs(2, 60.0)]);
+        assert_eq!(c.tracked_states(), 2);
+        c.update(1.0, 640, &[obs(2, 70.0)]);
+        assert_eq!(c.tracked_states(), 1);
+    }
+
+    #[test]
+    fn several_lines_count_apart_with_their_index() {
+        let mut g = ground();
+        g.lines.push(LineSpec {
+            id: "m".into(),
+            shape: LineShape::Ground { from: [2.0, 0.0], to: [2.0, 2.0] },
+            dead_band: 0.2,
+        });
+        let mut c = LineCounter::new(&g).expect("counter");
+        let events = walk(&mut c, 1, &[50.0, 150.0, 250.0]);
+        assert_eq!(events.iter().map(|e| e.line).collect::<Vec<_>>(), [0, 1]);
+    }
+
+    #[test]
+    fn image_polylines_count_in_pixels_with_screen_left_to_right() {
+        // A vertical polyline at x = 100 px going down the screen (y grows):
+        // seen on the screen, walking right crosses it from its left... which,
+        // looking from the first point (top) to the last (bottom), is its
+        // right: negative.
+        let g = CountingGeometry {
+            lines: vec![LineSpec {
+                id: "img".into(),
+                shape: LineShape::Image { points: vec![[100.0, 0.0], [100.0, 60.0], [100.0, 120.0]] },
+                dead_band: 5.0,
+            }],
+            image_to_ground: None,
+            native_width: 640,
+        };
+        let mut c = LineCounter::new(&g).expect("counter");
+        let e = walk(&mut c, 1, &[60.0, 98.0, 140.0]);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].direction, Direction::Negative);
+        // Beyond the polyline's lower end nothing counts.
+        let mut below = obs(2, 60.0);
+        below.bbox[3] = 200.0;
+        c.update(0.0, 640, &[below]);
+        below.bbox = [130.0, 150.0, 150.0, 200.0];
+        assert!(c.update(1.0, 640, &[below]).is_empty());
+    }
+
+    #[test]
+    fn ground_lines_need_a_calibration() {
+        let mut g = ground();
+        g.image_to_ground = None;
+        assert_eq!(LineCounter::new(&g).err(), Some(CounterError::NoCalibration("l".into())));
     }
 }

@@ -4,7 +4,8 @@
 //! scaling, objectness × class score, per-class non-maximum suppression); the
 //! input size, anchors and centre scaling are read from the JSON sidecar
 //! written by the model conversion script, so another YOLO export drops in.
-//! Only the classes a street census needs are kept: person, bicycle, car.
+//! Only the classes a street census needs are kept: person, bicycle, car,
+//! motorcycle, bus and truck ([`ObjectClass`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,42 +14,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tract_onnx::prelude::*;
 
-/// Classes the product counts, with their COCO indices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ObjectClass {
-    /// COCO class 0.
-    Person,
-    /// COCO class 1.
-    Bicycle,
-    /// COCO class 2.
-    Car,
-}
-
-impl ObjectClass {
-    /// Maps a COCO class index to a counted class.
-    pub fn from_coco(index: usize) -> Option<Self> {
-        match index {
-            0 => Some(Self::Person),
-            1 => Some(Self::Bicycle),
-            2 => Some(Self::Car),
-            _ => None,
-        }
-    }
-
-    /// Name used in outputs (COCO's).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Person => "person",
-            Self::Bicycle => "bicycle",
-            Self::Car => "car",
-        }
-    }
-
-    /// Parses an output name back.
-    pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Person, Self::Bicycle, Self::Car].into_iter().find(|c| c.name() == name)
-    }
-}
+pub use camtwin_vocab::ObjectClass;
 
 /// One detected object in frame pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -105,6 +71,14 @@ pub enum DetectorError {
         /// What is wrong.
         message: String,
     },
+    /// The model file is not a network tract can load with the sidecar's input.
+    #[error("cannot load the detector model {}: {message}", path.display())]
+    Model {
+        /// The model file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// tract failed.
     #[error("detector inference failed: {0}")]
     Tract(String),
@@ -149,6 +123,9 @@ pub struct InputMeta {
 pub struct HeadMeta {
     /// Output tensor name.
     pub name: String,
+    /// Input pixels per grid cell: how an output tensor is matched to its
+    /// head (its grid is the input size divided by the stride).
+    pub stride: usize,
     /// Anchor boxes `(w, h)` in input pixels.
     pub anchors: Vec<[f32; 2]>,
     /// Darknet's `scale_x_y` centre scaling.
@@ -166,11 +143,16 @@ pub struct DetectorConfig {
     pub nms_iou: f32,
     /// Threads tract may use for matrix products.
     pub threads: usize,
+    /// Network input `(width, height)` instead of the sidecar's, each a
+    /// multiple of the largest head stride (32 for YOLOv4-tiny): a 4:3 frame
+    /// fits 416×320 with its proportions kept and a quarter fewer pixels
+    /// than 416×416. `None` keeps the sidecar's size.
+    pub input: Option<(usize, usize)>,
 }
 
 impl Default for DetectorConfig {
     fn default() -> Self {
-        Self { score_threshold: 0.25, nms_iou: 0.45, threads: 2 }
+        Self { score_threshold: 0.25, nms_iou: 0.45, threads: 2, input: None }
     }
 }
 
@@ -222,18 +204,47 @@ impl Detector {
         let bytes = read(&onnx_path)?;
         verify_checksum(dir, &onnx_path, &bytes)?;
         let meta_bytes = read(&meta_path)?;
-        let meta: ModelMeta = serde_json::from_slice(&meta_bytes)
+        verify_checksum(dir, &meta_path, &meta_bytes)?;
+        let mut meta: ModelMeta = serde_json::from_slice(&meta_bytes)
             .map_err(|e| DetectorError::Meta { path: meta_path.clone(), message: e.to_string() })?;
         if meta.outputs.is_empty() || meta.input.width == 0 || meta.input.height == 0 {
             return Err(DetectorError::Meta { path: meta_path, message: "no outputs or zero input size".into() });
         }
+        let mut strides: Vec<usize> = meta.outputs.iter().map(|h| h.stride).collect();
+        strides.sort_unstable();
+        strides.dedup();
+        if strides.len() != meta.outputs.len() || strides.contains(&0) {
+            return Err(DetectorError::Meta {
+                path: meta_path,
+                message: "every head needs its own non-zero stride".into(),
+            });
+        }
+        if let Some((w, h)) = config.input {
+            let step = strides.last().copied().unwrap_or(32);
+            if w == 0 || h == 0 || w % step != 0 || h % step != 0 {
+                return Err(DetectorError::Meta {
+                    path: meta_path,
+                    message: format!("detector input {w}x{h} is not a multiple of the largest stride {step}"),
+                });
+            }
+            meta.input.width = w;
+            meta.input.height = h;
+        }
+        let model_err = |e: TractError| DetectorError::Model { path: onnx_path.clone(), message: format!("{e:#}") };
         let model = tract_onnx::onnx()
             .model_for_read(&mut std::io::Cursor::new(bytes))
-            .map_err(tract_err)?
+            .map_err(model_err)?
             .with_input_fact(0, f32::fact([1, 3, meta.input.height, meta.input.width]).into())
-            .map_err(tract_err)?
+            .map_err(model_err)?
             .into_optimized()
-            .map_err(tract_err)?;
+            .map_err(model_err)?;
+        let heads = model.output_outlets().map_err(model_err)?.len();
+        if heads != meta.outputs.len() {
+            return Err(DetectorError::Model {
+                path: onnx_path,
+                message: format!("the network has {heads} outputs but its sidecar describes {}", meta.outputs.len()),
+            });
+        }
         let options = RunOptions {
             executor: (config.threads > 1).then(|| tract_linalg::multithread::Executor::multithread(config.threads)),
             ..Default::default()
@@ -247,7 +258,7 @@ impl Detector {
         (self.meta.input.width, self.meta.input.height)
     }
 
-    /// Detects persons, bicycles and cars in an RGB8 image.
+    /// Detects the counted road users ([`ObjectClass`]) in an RGB8 image.
     pub fn detect_rgb(&self, width: u32, height: u32, rgb: &[u8]) -> Result<Vec<Detection>, DetectorError> {
         let expected = width as usize * height as usize * 3;
         if rgb.len() != expected || width == 0 || height == 0 {
@@ -258,10 +269,17 @@ impl Detector {
         let tensor = Tensor::from_shape(&[1, 3, ih, iw], &input).map_err(tract_err)?;
         let outputs = self.plan.run(tvec!(tensor.into())).map_err(tract_err)?;
         let mut candidates = Vec::new();
-        for (head, out) in self.meta.outputs.iter().zip(outputs.iter()) {
+        for out in outputs.iter() {
             let view = out.to_plain_array_view::<f32>().map_err(tract_err)?;
             let shape = view.shape().to_vec();
-            if shape.len() != 4 || shape[1] != head.anchors.len() * (5 + head.classes) {
+            // Match the output to its head by stride, not by position.
+            let head = (shape.len() == 4 && shape[3] > 0)
+                .then(|| self.meta.outputs.iter().find(|h| h.stride * shape[3] == iw && h.stride * shape[2] == ih))
+                .flatten()
+                .ok_or_else(|| {
+                    DetectorError::Tract(format!("an output of shape {shape:?} matches no head's stride"))
+                })?;
+            if shape[1] != head.anchors.len() * (5 + head.classes) {
                 return Err(DetectorError::Tract(format!("head {} has shape {shape:?}", head.name)));
             }
             let (gh, gw) = (shape[2], shape[3]);
@@ -309,8 +327,8 @@ fn decode_head(
                     continue;
                 }
                 let mut best: Option<(ObjectClass, f32)> = None;
-                for (coco, class) in [(0usize, ObjectClass::Person), (1, ObjectClass::Bicycle), (2, ObjectClass::Car)] {
-                    let p = obj * sigmoid(at(base + 5 + coco, y, x));
+                for class in ObjectClass::ALL.into_iter().filter(|c| c.coco_index() < head.classes) {
+                    let p = obj * sigmoid(at(base + 5 + class.coco_index(), y, x));
                     if p >= threshold && best.is_none_or(|(_, b)| p > b) {
                         best = Some((class, p));
                     }

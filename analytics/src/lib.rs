@@ -3,18 +3,23 @@
 //! ONNX), a tracker and line counters, as actix actors with bounded frames in
 //! flight; only per-interval counts come out.
 //!
-//! This crate never sees ground truth, except as plain counts in [`metrics`],
+//! This crate never sees ground truth, except as plain counts and timed
+//! crossings handed to [`metrics`] and [`scoring`],
 //! and never depends on the renderer: it takes RGB frames from any
 //! [`pipeline::FrameProducer`], rendered or recorded.
 //!
 //! - [`frame`]: frames and the audit of their lifetime.
 //! - [`privacy`]: downscaling and frame decimation.
 //! - [`detector`]: YOLO on tract, decoding and NMS.
-//! - [`tracker`]: confirmation-gated IoU tracking.
-//! - [`counter`]: ground-plane line counting with a dead band.
-//! - [`aggregate`]: counts per interval, class and direction.
+//! - [`tracker`]: ByteTrack-class tracking (Kalman filter, Hungarian
+//!   assignment, two-stage association, lifetimes in seconds).
+//! - [`counter`]: several directional lines per camera, on the ground or in
+//!   the image, with hysteresis and interpolated crossing times.
+//! - [`aggregate`]: counts per interval, line, class and direction.
 //! - [`pipeline`]: the actor chain.
 //! - [`metrics`]: WAPE and bias against ground truth.
+//! - [`scoring`]: the truth join, error tables, the visible/lost split of a
+//!   camera's error, statistics over seeds, plot panels.
 //! - [`report`]: CSV, PNG plot and atomic file writing.
 
 pub mod aggregate;
@@ -25,4 +30,5 @@ pub mod metrics;
 pub mod pipeline;
 pub mod privacy;
 pub mod report;
+pub mod scoring;
 pub mod tracker;

@@ -18,7 +18,7 @@ use std::time::Instant;
 use actix::prelude::*;
 
 use crate::aggregate::{Aggregator, IntervalCount};
-use crate::counter::{CountEvent, LineCounter, LineGeometry};
+use crate::counter::{CountEvent, CountingGeometry, LineCounter};
 use crate::detector::{Detection, Detector, ObjectClass};
 use crate::frame::{Frame, FrameAudit, FrameGate, FrameLease};
 use crate::privacy::PrivacySettings;
@@ -49,6 +49,9 @@ pub enum PipelineError {
         /// The cause.
         message: String,
     },
+    /// The counting lines cannot be used.
+    #[error(transparent)]
+    Counter(#[from] crate::counter::CounterError),
     /// A frame outlived the run: the privacy invariant is broken.
     #[error("frame audit failed: {0:?}")]
     Audit(FrameAudit),
@@ -66,8 +69,8 @@ pub trait FrameProducer {
 pub struct PipelineConfig {
     /// Privacy filter settings.
     pub privacy: PrivacySettings,
-    /// The counting line and the camera calibration.
-    pub line: LineGeometry,
+    /// The counting lines and the camera calibration.
+    pub counting: CountingGeometry,
     /// Tracker settings.
     pub tracker: TrackerConfig,
     /// Aggregation interval, seconds.
@@ -97,6 +100,10 @@ pub struct PipelineSummary {
     pub crossings_counted: u64,
     /// The aggregates.
     pub intervals: Vec<IntervalCount>,
+    /// Every counted crossing with its time, as the aggregator received
+    /// them: kept in memory so that a simulation can score counts against
+    /// ground truth crossing by crossing; never written by the sink.
+    pub events: Vec<CountEvent>,
     /// Frame lifetime audit at the end of the run.
     pub audit: FrameAudit,
 }
@@ -265,7 +272,7 @@ impl Actor for TrackerStage {
 impl Handler<Detections> for TrackerStage {
     type Result = ResponseFuture<StageResult>;
     fn handle(&mut self, msg: Detections, _: &mut Context<Self>) -> Self::Result {
-        let tracks = self.tracker.update(&msg.detections);
+        let tracks = self.tracker.update(msg.time_s, &msg.detections);
         Box::pin(forward(self.next.clone(), Tracks { time_s: msg.time_s, width: msg.width, tracks }, "line counter"))
     }
 }
@@ -321,6 +328,7 @@ impl Handler<Flush> for LineCounterStage {
 /// Buckets crossings into intervals; at the end hands the aggregates to the sink.
 struct AggregatorStage {
     aggregator: Aggregator,
+    events: Vec<CountEvent>,
     next: Recipient<Aggregates>,
 }
 
@@ -332,6 +340,7 @@ impl Handler<Counts> for AggregatorStage {
     type Result = StageResult;
     fn handle(&mut self, msg: Counts, _: &mut Context<Self>) -> Self::Result {
         self.aggregator.add(&msg.0);
+        self.events.extend(msg.0);
         Ok(())
     }
 }
@@ -339,11 +348,12 @@ impl Handler<Counts> for AggregatorStage {
 impl Handler<Flush> for AggregatorStage {
     type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
-        let intervals = self.aggregator.finish(&[ObjectClass::Person, ObjectClass::Bicycle, ObjectClass::Car]);
+        let intervals = self.aggregator.finish(&ObjectClass::ALL);
+        let events = std::mem::take(&mut self.events);
         let next = self.next.clone();
         Box::pin(async move {
             forward(next, Aggregates(intervals.clone()), "csv sink").await?;
-            Ok(PipelineSummary { intervals, ..Default::default() })
+            Ok(PipelineSummary { intervals, events, ..Default::default() })
         })
     }
 }
@@ -415,6 +425,8 @@ where
     P: FrameProducer + Send + 'static,
     F: FnOnce() -> Result<P, String> + Send + 'static,
 {
+    let counter = LineCounter::new(&config.counting)?;
+    let line_ids: Vec<String> = config.counting.lines.iter().map(|l| l.id.clone()).collect();
     let gate = FrameGate::new(config.max_frames_in_flight);
     // The channel holds leased frames only, so the gate is the real bound.
     let (tx, rx) = tokio::sync::mpsc::channel(config.max_frames_in_flight.max(1));
@@ -449,12 +461,13 @@ where
     let summary = system.block_on(async move {
         let sink = CsvSink { path: config.sink.clone() }.start();
         let aggregator = AggregatorStage {
-            aggregator: Aggregator::new(config.interval_s, config.duration_s),
+            aggregator: Aggregator::new(config.interval_s, config.duration_s, line_ids),
+            events: Vec::new(),
             next: sink.recipient(),
         }
         .start();
         let counter = LineCounterStage {
-            counter: LineCounter::new(config.line),
+            counter,
             next: aggregator.clone().recipient(),
             next_flush: aggregator.recipient(),
             counted: 0,

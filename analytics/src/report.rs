@@ -71,6 +71,8 @@ pub struct CountRow {
     pub interval_end_s: u32,
     /// Which source counted (`camera:<id>`, `infrared:<id>`).
     pub source: String,
+    /// The counting line the count and the truth are for.
+    pub line: String,
     /// Counted class.
     pub class: String,
     /// Crossing direction.
@@ -98,8 +100,8 @@ pub fn write_csv<T: Serialize>(path: &Path, rows: &[T], empty_header: &[&str]) -
 }
 
 /// Column names of `counts.csv`, in [`CountRow`] field order.
-pub const COUNT_HEADER: [&str; 7] =
-    ["interval_start_s", "interval_end_s", "source", "class", "direction", "count", "ground_truth"];
+pub const COUNT_HEADER: [&str; 8] =
+    ["interval_start_s", "interval_end_s", "source", "line", "class", "direction", "count", "ground_truth"];
 
 /// Writes `counts.csv`.
 pub fn write_counts_csv(path: &Path, rows: &[CountRow]) -> Result<(), ReportError> {

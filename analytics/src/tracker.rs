@@ -1,32 +1,77 @@
-//! Multi-object tracker: greedy IoU association in two passes (confident
-//! detections first, then weak ones to keep existing tracks alive, as
-//! ByteTrack does), constant-velocity prediction, and confirmation before a
-//! track gets an id.
+//! Multi-object tracker of the ByteTrack class (Zhang et al., "ByteTrack:
+//! Multi-Object Tracking by Associating Every Detection Box", ECCV 2022).
 //!
-//! Ids are handed out only to confirmed tracks, so a one-frame false
-//! positive never reaches the counters (peers inflate counts with unconfirmed
-//! tracks that share a placeholder id). Ids are per-run integers that say
-//! nothing about who a person is.
+//! - Each track carries a constant-velocity Kalman filter on its box centre,
+//!   width and height, in pixels and pixels per second. Time is in seconds, so
+//!   a decimated stream (fewer frames a second) predicts further between
+//!   frames instead of behaving as if people slowed down.
+//! - Association is optimal (Hungarian, [`pathfinding::kuhn_munkres`]) on IoU
+//!   between predicted and detected boxes of the same class, in ByteTrack's
+//!   stages: confident detections against every track (tracked or lost), then
+//!   weak detections against tracks still tracked (a weak box is usually a
+//!   partly hidden person), then the remaining confident detections against
+//!   tentative tracks. What is left of the confident detections starts
+//!   tentative tracks.
+//! - A tentative track becomes confirmed (and gets an id) after
+//!   [`TrackerConfig::min_hits`] matched frames; a tentative track that misses
+//!   one frame dies, so flicker and one-frame false positives never reach the
+//!   counters (peers inflate counts with unconfirmed tracks that share a
+//!   placeholder id).
+//! - A confirmed track that loses its detection (a walker hidden by another,
+//!   or merged with a companion into one box) coasts on its prediction for up
+//!   to [`TrackerConfig::max_lost_s`] seconds and takes up again when a box
+//!   reappears near where it is predicted.
+//!
+//! Ids are per-run integers that say nothing about who a person is: no
+//! appearance features are computed or kept (no re-identification).
+
+use pathfinding::kuhn_munkres::kuhn_munkres;
+use pathfinding::matrix::Matrix;
 
 use crate::detector::{Detection, ObjectClass, iou};
 
-/// Tracker settings.
+/// Tracker settings (defaults after ByteTrack's MOT17 settings, with times
+/// converted from its 30-frame buffer at 30 fps into seconds).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrackerConfig {
-    /// Detections at or above this score may start tracks.
+    /// Detections at or above this score are "high" (first association,
+    /// track birth); those below are "low" (second association only).
     pub high_score: f32,
-    /// Minimum IoU between a prediction and a detection to associate them.
+    /// Detections below this score are ignored.
+    pub low_score: f32,
+    /// Minimum IoU for the first association (confident boxes, all tracks).
     pub match_iou: f32,
-    /// Consecutive hits before a track is confirmed.
+    /// Minimum IoU for the second association (weak boxes, tracked tracks).
+    pub low_match_iou: f32,
+    /// Minimum IoU to extend a tentative track.
+    pub tentative_match_iou: f32,
+    /// Matched frames before a track is confirmed and gets an id.
     pub min_hits: u32,
-    /// Frames a confirmed track survives without a detection.
-    pub max_misses: u32,
+    /// Seconds a confirmed track survives without a detection.
+    pub max_lost_s: f64,
 }
 
 impl Default for TrackerConfig {
     fn default() -> Self {
-        Self { high_score: 0.45, match_iou: 0.2, min_hits: 3, max_misses: 8 }
+        Self {
+            high_score: 0.45,
+            low_score: 0.1,
+            match_iou: 0.2,
+            low_match_iou: 0.4,
+            tentative_match_iou: 0.3,
+            min_hits: 3,
+            max_lost_s: 2.0,
+        }
     }
+}
+
+/// Whether a confirmed track was seen in the current frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackState {
+    /// Matched to a detection in this frame: its box is measured.
+    Tracked,
+    /// Not matched in this frame: its box is a prediction.
+    Lost,
 }
 
 /// A confirmed track's state after one frame.
@@ -36,29 +81,127 @@ pub struct TrackObservation {
     pub id: u64,
     /// Class of the detections it follows.
     pub class: ObjectClass,
-    /// Box in frame pixels.
+    /// Filtered box in frame pixels (predicted when [`TrackState::Lost`]).
     pub bbox: [f32; 4],
     /// Box of the detection that started the track, so that a counter can
     /// tell where a track came from even if it was confirmed late.
     pub origin: [f32; 4],
+    /// Time of the detection that started the track, seconds.
+    pub origin_time_s: f64,
+    /// Tracked or coasting.
+    pub state: TrackState,
+}
+
+/// One coordinate's constant-velocity Kalman filter: position and velocity
+/// with their 2×2 covariance. The four box coordinates are filtered apart:
+/// with ByteTrack's diagonal noise the full 8-state filter's covariance stays
+/// block-diagonal, so this is the same filter, not an approximation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Axis {
+    pos: f64,
+    vel: f64,
+    /// Covariance `[[p_pp, p_pv], [p_pv, p_vv]]`.
+    p_pp: f64,
+    p_pv: f64,
+    p_vv: f64,
+}
+
+/// Noise of the motion model, as fractions of the box size (ByteTrack's
+/// 1/20 for position and 1/160 per frame for velocity, at its 30 fps).
+mod noise {
+    /// Reference frame interval the fractions were set for, seconds.
+    pub const REF_DT: f64 = 1.0 / 30.0;
+    /// Position noise, fraction of the box size.
+    pub const POSITION: f64 = 1.0 / 20.0;
+    /// Velocity noise per reference frame, fraction of the box size.
+    pub const VELOCITY: f64 = 1.0 / 160.0;
+}
+
+impl Axis {
+    fn new(pos: f64, size: f64) -> Self {
+        let sp = 2.0 * noise::POSITION * size;
+        let sv = 10.0 * noise::VELOCITY * size / noise::REF_DT;
+        Self { pos, vel: 0.0, p_pp: sp * sp, p_pv: 0.0, p_vv: sv * sv }
+    }
+
+    fn predict(&mut self, dt: f64, size: f64) {
+        let steps = dt / noise::REF_DT;
+        let qp = (noise::POSITION * size).powi(2) * steps;
+        let qv = (noise::VELOCITY * size / noise::REF_DT).powi(2) * steps;
+        self.pos += self.vel * dt;
+        self.p_pp += 2.0 * dt * self.p_pv + dt * dt * self.p_vv + qp;
+        self.p_pv += dt * self.p_vv;
+        self.p_vv += qv;
+    }
+
+    fn update(&mut self, z: f64, size: f64) {
+        let r = (noise::POSITION * size).powi(2);
+        let s = self.p_pp + r;
+        let (k0, k1) = (self.p_pp / s, self.p_pv / s);
+        let y = z - self.pos;
+        self.pos += k0 * y;
+        self.vel += k1 * y;
+        let (pp, pv, vv) = (self.p_pp, self.p_pv, self.p_vv);
+        self.p_pp = (1.0 - k0) * pp;
+        self.p_pv = (1.0 - k0) * pv;
+        self.p_vv = vv - k1 * pv;
+    }
+}
+
+/// The box as `[cx, cy, w, h]` axes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct BoxFilter {
+    axes: [Axis; 4],
+}
+
+impl BoxFilter {
+    fn new(b: [f32; 4]) -> Self {
+        let m = measure(b);
+        let (w, h) = (m[2].max(1.0), m[3].max(1.0));
+        Self { axes: [Axis::new(m[0], w), Axis::new(m[1], h), Axis::new(m[2], w), Axis::new(m[3], h)] }
+    }
+
+    fn sizes(&self) -> [f64; 4] {
+        let (w, h) = (self.axes[2].pos.max(1.0), self.axes[3].pos.max(1.0));
+        [w, h, w, h]
+    }
+
+    fn predict(&mut self, dt: f64) {
+        let sizes = self.sizes();
+        for (a, s) in self.axes.iter_mut().zip(sizes) {
+            a.predict(dt, s);
+        }
+    }
+
+    fn update(&mut self, b: [f32; 4]) {
+        let sizes = self.sizes();
+        for ((a, z), s) in self.axes.iter_mut().zip(measure(b)).zip(sizes) {
+            a.update(z, s);
+        }
+    }
+
+    fn bbox(&self) -> [f32; 4] {
+        let [cx, cy, w, h] = self.axes.map(|a| a.pos);
+        let (w, h) = (w.max(1.0), h.max(1.0));
+        [(cx - w / 2.0) as f32, (cy - h / 2.0) as f32, (cx + w / 2.0) as f32, (cy + h / 2.0) as f32]
+    }
+}
+
+fn measure(b: [f32; 4]) -> [f64; 4] {
+    let [x0, y0, x1, y1] = b.map(f64::from);
+    [(x0 + x1) / 2.0, (y0 + y1) / 2.0, x1 - x0, y1 - y0]
 }
 
 #[derive(Debug, Clone)]
 struct Track {
     id: Option<u64>,
     class: ObjectClass,
-    bbox: [f32; 4],
+    filter: BoxFilter,
     origin: [f32; 4],
-    velocity: [f32; 4],
+    origin_time_s: f64,
     hits: u32,
-    misses: u32,
-}
-
-impl Track {
-    fn predicted(&self) -> [f32; 4] {
-        let k = (self.misses + 1) as f32;
-        [0, 1, 2, 3].map(|i| self.bbox[i] + self.velocity[i] * k)
-    }
+    last_seen_s: f64,
+    matched_now: bool,
 }
 
 /// The tracker's state across frames.
@@ -67,12 +210,41 @@ pub struct Tracker {
     config: TrackerConfig,
     tracks: Vec<Track>,
     next_id: u64,
+    last_time_s: Option<f64>,
+}
+
+/// Optimal one-to-one matching of `rows` to `cols` maximising total IoU among
+/// pairs at or above `min_iou`; returns `(row, col)` pairs.
+fn assign(rows: usize, cols: usize, similarity: impl Fn(usize, usize) -> f32, min_iou: f32) -> Vec<(usize, usize)> {
+    if rows == 0 || cols == 0 {
+        return Vec::new();
+    }
+    // Integer weights (micro-IoU); pairs under the gate weigh nothing and
+    // are dropped after the assignment, which then equals a maximum-weight
+    // matching over the admissible pairs only.
+    let weight = |r: usize, c: usize| {
+        let s = similarity(r, c);
+        if s >= min_iou { (f64::from(s) * 1e6).round() as i64 } else { 0 }
+    };
+    let transposed = rows > cols;
+    let pairs: Vec<(usize, usize)> = if transposed {
+        let m = Matrix::from_fn(cols, rows, |(c, r)| weight(r, c));
+        let (_, to_row) = kuhn_munkres(&m);
+        to_row.into_iter().enumerate().map(|(c, r)| (r, c)).collect()
+    } else {
+        let m = Matrix::from_fn(rows, cols, |(r, c)| weight(r, c));
+        let (_, to_col) = kuhn_munkres(&m);
+        to_col.into_iter().enumerate().collect()
+    };
+    let mut out: Vec<(usize, usize)> = pairs.into_iter().filter(|&(r, c)| similarity(r, c) >= min_iou).collect();
+    out.sort_unstable();
+    out
 }
 
 impl Tracker {
     /// A tracker with no tracks.
     pub fn new(config: TrackerConfig) -> Self {
-        Self { config, tracks: Vec::new(), next_id: 1 }
+        Self { config, tracks: Vec::new(), next_id: 1, last_time_s: None }
     }
 
     /// Number of ids handed out so far.
@@ -80,33 +252,63 @@ impl Tracker {
         self.next_id - 1
     }
 
-    /// Consumes one frame's detections; returns the confirmed tracks seen in it.
-    pub fn update(&mut self, detections: &[Detection]) -> Vec<TrackObservation> {
-        let (high, low): (Vec<&Detection>, Vec<&Detection>) =
-            detections.iter().partition(|d| d.score >= self.config.high_score);
-        let mut matched = vec![false; self.tracks.len()];
-        let mut used_high = vec![false; high.len()];
-        self.associate(&high, &mut used_high, &mut matched, |_| true);
-        let mut used_low = vec![false; low.len()];
-        self.associate(&low, &mut used_low, &mut matched, |t| t.id.is_some());
-        for (t, m) in self.tracks.iter_mut().zip(&matched) {
-            if !m {
-                t.misses += 1;
-                t.hits = 0;
-            }
-        }
+    /// Consumes one frame's detections at `time_s` (seconds); returns every
+    /// confirmed track still alive, tracked or coasting. A confirmed id
+    /// missing from the list has ended for good.
+    pub fn update(&mut self, time_s: f64, detections: &[Detection]) -> Vec<TrackObservation> {
         let cfg = self.config;
-        self.tracks.retain(|t| if t.id.is_some() { t.misses <= cfg.max_misses } else { t.misses == 0 });
-        for (d, used) in high.iter().zip(&used_high) {
+        let dt = self.last_time_s.map_or(0.0, |t| (time_s - t).max(0.0));
+        self.last_time_s = Some(time_s);
+        for t in &mut self.tracks {
+            t.filter.predict(dt);
+            t.matched_now = false;
+        }
+        let high: Vec<&Detection> = detections.iter().filter(|d| d.score >= cfg.high_score).collect();
+        let low: Vec<&Detection> =
+            detections.iter().filter(|d| d.score >= cfg.low_score && d.score < cfg.high_score).collect();
+        let predicted: Vec<[f32; 4]> = self.tracks.iter().map(|t| t.filter.bbox()).collect();
+
+        // Stage 1: confident boxes against every confirmed track, tracked or lost.
+        let confirmed: Vec<usize> = (0..self.tracks.len()).filter(|&i| self.tracks[i].id.is_some()).collect();
+        let mut high_used = vec![false; high.len()];
+        self.match_stage(&confirmed, &high, &mut high_used, &predicted, cfg.match_iou, time_s);
+
+        // Stage 2: weak boxes against confirmed tracks seen in the last frame.
+        // ByteTrack's "tracked" pool: matched in the previous frame (the
+        // "lost" pool only takes confident boxes).
+        let previous = time_s - dt - 1e-9;
+        let remaining: Vec<usize> = confirmed
+            .iter()
+            .copied()
+            .filter(|&i| !self.tracks[i].matched_now && self.tracks[i].last_seen_s >= previous)
+            .collect();
+        let mut low_used = vec![false; low.len()];
+        self.match_stage(&remaining, &low, &mut low_used, &predicted, cfg.low_match_iou, time_s);
+
+        // Stage 3: the remaining confident boxes against tentative tracks.
+        let tentative: Vec<usize> = (0..self.tracks.len()).filter(|&i| self.tracks[i].id.is_none()).collect();
+        let free: Vec<usize> = (0..high.len()).filter(|&d| !high_used[d]).collect();
+        let free_dets: Vec<&Detection> = free.iter().map(|&d| high[d]).collect();
+        let mut free_used = vec![false; free.len()];
+        self.match_stage(&tentative, &free_dets, &mut free_used, &predicted, cfg.tentative_match_iou, time_s);
+        for (k, &d) in free.iter().enumerate() {
+            high_used[d] = free_used[k];
+        }
+
+        // Deaths: tentative tracks that missed, confirmed ones lost too long.
+        self.tracks.retain(|t| if t.id.is_some() { time_s - t.last_seen_s <= cfg.max_lost_s } else { t.matched_now });
+        // Births from confident boxes nobody took.
+        for (d, used) in high.iter().zip(&high_used) {
             if !used {
                 self.tracks.push(Track {
                     id: None,
                     class: d.class,
-                    bbox: d.bbox,
+                    filter: BoxFilter::new(d.bbox),
                     origin: d.bbox,
-                    velocity: [0.0; 4],
+                    origin_time_s: time_s,
                     hits: 1,
-                    misses: 0,
+                    last_seen_s: time_s,
+                    matched_now: true,
                 });
             }
         }
@@ -116,51 +318,43 @@ impl Tracker {
                 t.id = Some(self.next_id);
                 self.next_id += 1;
             }
-            if let (Some(id), 0) = (t.id, t.misses) {
-                out.push(TrackObservation { id, class: t.class, bbox: t.bbox, origin: t.origin });
+            if let Some(id) = t.id {
+                out.push(TrackObservation {
+                    id,
+                    class: t.class,
+                    bbox: t.filter.bbox(),
+                    origin: t.origin,
+                    origin_time_s: t.origin_time_s,
+                    state: if t.matched_now { TrackState::Tracked } else { TrackState::Lost },
+                });
             }
         }
         out
     }
 
-    fn associate(
+    fn match_stage(
         &mut self,
+        tracks: &[usize],
         dets: &[&Detection],
         used: &mut [bool],
-        matched: &mut [bool],
-        eligible: impl Fn(&Track) -> bool,
+        predicted: &[[f32; 4]],
+        min_iou: f32,
+        time_s: f64,
     ) {
-        let mut pairs = Vec::new();
-        for (ti, t) in self.tracks.iter().enumerate() {
-            if matched[ti] || !eligible(t) {
-                continue;
-            }
-            let p = t.predicted();
-            for (di, d) in dets.iter().enumerate() {
-                if d.class == t.class {
-                    let o = iou(&p, &d.bbox);
-                    if o >= self.config.match_iou {
-                        pairs.push((o, ti, di));
-                    }
-                }
-            }
-        }
-        pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        for (_, ti, di) in pairs {
-            if matched[ti] || used[di] {
-                continue;
-            }
-            matched[ti] = true;
-            used[di] = true;
-            let t = &mut self.tracks[ti];
-            let gap = (t.misses + 1) as f32;
-            let new = dets[di].bbox;
-            for ((vel, n), old) in t.velocity.iter_mut().zip(new).zip(t.bbox) {
-                *vel = 0.6 * *vel + 0.4 * (n - old) / gap;
-            }
-            t.bbox = new;
+        let free: Vec<usize> = (0..dets.len()).filter(|&d| !used[d]).collect();
+        let sim = |r: usize, c: usize| {
+            let (t, d) = (&self.tracks[tracks[r]], dets[free[c]]);
+            if t.class == d.class { iou(&predicted[tracks[r]], &d.bbox) } else { 0.0 }
+        };
+        let pairs = assign(tracks.len(), free.len(), sim, min_iou);
+        for (r, c) in pairs {
+            let d = free[c];
+            used[d] = true;
+            let t = &mut self.tracks[tracks[r]];
+            t.filter.update(dets[d].bbox);
             t.hits += 1;
-            t.misses = 0;
+            t.last_seen_s = time_s;
+            t.matched_now = true;
         }
     }
 }
@@ -173,28 +367,108 @@ mod tests {
         Detection { class: ObjectClass::Person, score, bbox: [x, 100.0, x + 30.0, 180.0] }
     }
 
+    fn tracked(obs: &[TrackObservation]) -> Vec<u64> {
+        obs.iter().filter(|o| o.state == TrackState::Tracked).map(|o| o.id).collect()
+    }
+
     #[test]
     fn a_walker_gets_one_id_after_confirmation_and_keeps_it() {
         let mut t = Tracker::new(TrackerConfig::default());
-        assert!(t.update(&[det(0.0, 0.9)]).is_empty());
-        assert!(t.update(&[det(5.0, 0.9)]).is_empty());
-        let third = t.update(&[det(10.0, 0.9)]);
-        assert_eq!(third.len(), 1);
+        assert!(t.update(0.0, &[det(0.0, 0.9)]).is_empty());
+        assert!(t.update(0.1, &[det(5.0, 0.9)]).is_empty());
+        let third = t.update(0.2, &[det(10.0, 0.9)]);
+        assert_eq!(tracked(&third).len(), 1);
         let id = third[0].id;
-        // A weak detection keeps the track alive; a missed frame does not break it.
-        assert_eq!(t.update(&[det(15.0, 0.3)])[0].id, id);
-        assert!(t.update(&[]).is_empty());
-        assert_eq!(t.update(&[det(25.0, 0.9)])[0].id, id);
+        // A weak detection keeps the track tracked; a missed frame only makes it coast.
+        assert_eq!(tracked(&t.update(0.3, &[det(15.0, 0.3)])), [id]);
+        let coasting = t.update(0.4, &[]);
+        assert_eq!(coasting.len(), 1);
+        assert_eq!(coasting[0].state, TrackState::Lost);
+        // The prediction moved on at the walker's speed (50 px/s).
+        assert!((coasting[0].bbox[0] - 20.0).abs() < 3.0, "{:?}", coasting[0].bbox);
+        assert_eq!(tracked(&t.update(0.5, &[det(25.0, 0.9)])), [id]);
         assert_eq!(t.confirmed_total(), 1);
     }
 
     #[test]
     fn a_one_frame_false_positive_never_gets_an_id() {
         let mut t = Tracker::new(TrackerConfig::default());
-        t.update(&[det(300.0, 0.9)]);
-        for _ in 0..5 {
-            assert!(t.update(&[]).is_empty());
+        t.update(0.0, &[det(300.0, 0.9)]);
+        for i in 1..6 {
+            assert!(t.update(i as f64 * 0.1, &[]).is_empty());
         }
         assert_eq!(t.confirmed_total(), 0);
+    }
+
+    #[test]
+    fn flicker_every_other_frame_never_confirms() {
+        let mut t = Tracker::new(TrackerConfig::default());
+        for i in 0..20 {
+            let dets = if i % 2 == 0 { vec![det(100.0, 0.9)] } else { vec![] };
+            t.update(i as f64 * 0.1, &dets);
+        }
+        assert_eq!(t.confirmed_total(), 0);
+    }
+
+    #[test]
+    fn a_lost_track_lives_for_seconds_whatever_the_frame_rate() {
+        for fps in [10.0, 2.0] {
+            let mut t = Tracker::new(TrackerConfig { max_lost_s: 1.0, ..Default::default() });
+            let mut time = 0.0;
+            for _ in 0..3 {
+                t.update(time, &[det(100.0, 0.9)]);
+                time += 1.0 / fps;
+            }
+            let id = t.update(time, &[det(100.0, 0.9)])[0].id;
+            let seen = time;
+            // Alive (coasting) until 1 s after it was last seen, gone after.
+            while time < seen + 0.99 {
+                time += 1.0 / fps;
+                let alive = t.update(time, &[]);
+                if time - seen <= 1.0 {
+                    assert_eq!(alive.iter().map(|o| o.id).collect::<Vec<_>>(), [id], "fps {fps}, {time}");
+                }
+            }
+            assert!(t.update(seen + 1.2, &[]).is_empty(), "fps {fps}");
+        }
+    }
+
+    #[test]
+    fn two_walkers_passing_each_other_keep_their_ids() {
+        // One walks right, one left, on rows 10 px apart: their boxes overlap
+        // as they pass. Optimal assignment with motion prediction keeps ids.
+        let mut t = Tracker::new(TrackerConfig::default());
+        let mut ids = None;
+        for i in 0..30 {
+            let time = i as f64 * 0.1;
+            let a = Detection {
+                class: ObjectClass::Person,
+                score: 0.9,
+                bbox: [i as f32 * 8.0, 100.0, i as f32 * 8.0 + 30.0, 180.0],
+            };
+            let bx = 240.0 - i as f32 * 8.0;
+            let b = Detection { class: ObjectClass::Person, score: 0.9, bbox: [bx, 110.0, bx + 30.0, 190.0] };
+            let obs = t.update(time, &[a, b]);
+            if obs.len() == 2 {
+                let left = obs.iter().min_by(|p, q| p.origin[0].total_cmp(&q.origin[0])).map(|o| (o.id, o.bbox[0]));
+                let Some((id_a, x_a)) = left else { continue };
+                assert!((x_a - a.bbox[0]).abs() < 6.0, "frame {i}: track {id_a} of the walker going right is at {x_a}");
+                ids.get_or_insert(id_a);
+                assert_eq!(ids, Some(id_a));
+            }
+        }
+        assert_eq!(t.confirmed_total(), 2);
+    }
+
+    #[test]
+    fn assignment_is_optimal_not_greedy() {
+        // Greedy would take the best pair (0,0)=0.9 and leave row 1 with
+        // nothing; the optimum pairs (0,1) and (1,0).
+        let m = [[0.9, 0.8], [0.85, 0.0]];
+        let pairs = assign(2, 2, |r, c| m[r][c], 0.2);
+        assert_eq!(pairs, [(0, 1), (1, 0)]);
+        // More rows than columns works too, and the gate drops weak pairs.
+        let pairs = assign(3, 1, |r, _| [0.1, 0.5, 0.3][r], 0.2);
+        assert_eq!(pairs, [(1, 0)]);
     }
 }

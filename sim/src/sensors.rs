@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::scenario::InfraredSpec;
-use crate::world::{AgentClass, Crossing, Direction};
+use crate::world::{Crossing, Direction, ObjectClass};
 
 /// One count reported by a non-video sensor.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,7 +23,7 @@ pub struct SensorCount {
     /// Which way (a two-beam counter tells direction from beam order).
     pub direction: Direction,
     /// The class the sensor reports.
-    pub class: AgentClass,
+    pub class: ObjectClass,
 }
 
 /// An infrared beam counter across one counting line.
@@ -49,7 +49,7 @@ impl InfraredCounter {
     /// The counts this sensor reports for a run's ground-truth crossings.
     pub fn count(&self, crossings: &[Crossing]) -> Vec<SensorCount> {
         let mut people: Vec<&Crossing> =
-            crossings.iter().filter(|c| c.line == self.line && c.class == AgentClass::Person).collect();
+            crossings.iter().filter(|c| c.line == self.line && c.class == ObjectClass::Person).collect();
         people.sort_by(|a, b| a.time_s.total_cmp(&b.time_s).then(a.agent.cmp(&b.agent)));
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(stream_of(&self.spec.id));
@@ -63,7 +63,7 @@ impl InfraredCounter {
             // Draw for every crossing so one merge does not shift later draws.
             let detected = rng.random::<f32>() < self.spec.sensitivity;
             if !merged && detected {
-                out.push(SensorCount { time_s: c.time_s, direction: c.direction, class: AgentClass::Person });
+                out.push(SensorCount { time_s: c.time_s, direction: c.direction, class: ObjectClass::Person });
             }
         }
         out
@@ -83,7 +83,7 @@ mod tests {
         Crossing {
             line: 0,
             agent,
-            class: AgentClass::Person,
+            class: ObjectClass::Person,
             time_s: t,
             direction: Direction::Positive,
             normal_speed: 1.3,

@@ -11,7 +11,7 @@ use rapier3d::prelude::*;
 use crate::body::AgentLibrary;
 use crate::geometry::{CameraView, Instance};
 use crate::street::StreetLayout;
-use crate::world::{AgentClass, Snapshot};
+use crate::world::{ObjectClass, Snapshot};
 
 /// Ground truth for one agent in one camera frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,7 +19,7 @@ pub struct TruthBox {
     /// Agent id.
     pub agent: u32,
     /// Its class.
-    pub class: AgentClass,
+    pub class: ObjectClass,
     /// Box in pixels `[x0, y0, x1, y1]`, clipped to the image.
     pub bbox: [f32; 4],
     /// Share of the agent's sample points that are inside the image and not
@@ -76,12 +76,12 @@ impl TruthCamera {
         for a in &snapshot.agents {
             let t = a.instance.translation;
             let collider = match a.class {
-                AgentClass::Person => {
+                ObjectClass::Person => {
                     let r = 0.2;
                     let half = (a.height_m / 2.0 - r).max(0.05);
                     ColliderBuilder::capsule_z(half, r).translation(Vector::new(t[0], t[1], a.height_m / 2.0)).build()
                 }
-                AgentClass::Car => {
+                _ => {
                     let [l, wd, hh] = crate::body::CAR_SIZE;
                     ColliderBuilder::cuboid(l / 2.0, wd / 2.0, hh / 2.0)
                         .translation(Vector::new(t[0], t[1], hh / 2.0 + 0.1))
@@ -153,6 +153,74 @@ impl TruthCamera {
     }
 }
 
+/// Which true crossings a camera could see: a crossing is visible when, in
+/// at least [`VISIBLE_MIN_FRAMES`] rendered frames while the person is within
+/// [`VISIBLE_NEAR_M`] of the line, the person is at least
+/// [`VISIBLE_MIN_FRACTION`] visible and [`VISIBLE_MIN_HEIGHT_PX`] tall. It
+/// separates the error no camera at that spot could avoid (a walker hidden
+/// behind another for the whole passage) from the pipeline's own.
+#[derive(Debug, Clone)]
+pub struct CrossingVisibility {
+    lines: Vec<([f32; 2], [f32; 2])>,
+    /// Times at which (agent, line) was seen well near the line.
+    seen: std::collections::HashMap<(u32, usize), Vec<f32>>,
+}
+
+/// Minimum visible fraction for a frame to show a crossing.
+pub const VISIBLE_MIN_FRACTION: f32 = 0.5;
+/// Minimum box height, pixels.
+pub const VISIBLE_MIN_HEIGHT_PX: f32 = 40.0;
+/// Distance from the line within which frames are considered, metres.
+pub const VISIBLE_NEAR_M: f32 = 1.0;
+/// Frames needed.
+pub const VISIBLE_MIN_FRAMES: usize = 5;
+/// Frames further than this from a crossing's time belong to another
+/// passage of the same agent, seconds.
+const VISIBLE_WINDOW_S: f32 = 4.0;
+
+fn distance_to_segment(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
+    let ab = [b[0] - a[0], b[1] - a[1]];
+    let len2 = ab[0] * ab[0] + ab[1] * ab[1];
+    let u = if len2 > 0.0 { (((p[0] - a[0]) * ab[0] + (p[1] - a[1]) * ab[1]) / len2).clamp(0.0, 1.0) } else { 0.0 };
+    let q = [a[0] + u * ab[0], a[1] + u * ab[1]];
+    (p[0] - q[0]).hypot(p[1] - q[1])
+}
+
+impl CrossingVisibility {
+    /// An accumulator for the scenario's counting lines (`(from, to)`, metres).
+    pub fn new(lines: Vec<([f32; 2], [f32; 2])>) -> Self {
+        Self { lines, seen: std::collections::HashMap::new() }
+    }
+
+    /// Records one rendered frame: the snapshot and its ground-truth boxes.
+    pub fn observe(&mut self, snapshot: &Snapshot, boxes: &[TruthBox]) {
+        for b in boxes {
+            if b.visible_fraction < VISIBLE_MIN_FRACTION || b.height() < VISIBLE_MIN_HEIGHT_PX {
+                continue;
+            }
+            let Ok(i) = snapshot.agents.binary_search_by_key(&b.agent, |a| a.id) else { continue };
+            let t = snapshot.agents[i].instance.translation;
+            for (li, (from, to)) in self.lines.iter().enumerate() {
+                if distance_to_segment([t[0], t[1]], *from, *to) <= VISIBLE_NEAR_M {
+                    self.seen.entry((b.agent, li)).or_default().push(snapshot.time_s);
+                }
+            }
+        }
+    }
+
+    /// Whether each of `crossings` was visible.
+    pub fn visible(&self, crossings: &[crate::world::Crossing]) -> Vec<bool> {
+        crossings
+            .iter()
+            .map(|c| {
+                self.seen.get(&(c.agent, c.line)).is_some_and(|times| {
+                    times.iter().filter(|t| (**t - c.time_s).abs() <= VISIBLE_WINDOW_S).count() >= VISIBLE_MIN_FRAMES
+                })
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,7 +231,7 @@ mod tests {
     fn person(id: u32, x: f32, y: f32) -> AgentPose {
         AgentPose {
             id,
-            class: AgentClass::Person,
+            class: ObjectClass::Person,
             instance: Instance {
                 mesh: person_key(PersonLook { skin: 0, top: 0, bottom: 0, hair: 0, height: 2 }, 0),
                 translation: [x, y, 0.0],
@@ -171,6 +239,41 @@ mod tests {
             },
             height_m: 1.75,
         }
+    }
+
+    #[test]
+    fn a_crossing_is_visible_only_with_enough_good_frames_near_the_line() {
+        use crate::world::{Crossing, Direction};
+        let mut v = CrossingVisibility::new(vec![([0.0, 3.5], [0.0, 7.0])]);
+        let good = |agent, x: f32, t: f32, vis: f32| {
+            let snap = Snapshot { step: 0, time_s: t, agents: vec![person(agent, x, 5.0)] };
+            let b = TruthBox {
+                agent,
+                class: ObjectClass::Person,
+                bbox: [0.0, 0.0, 20.0, 60.0],
+                visible_fraction: vis,
+                pixels_per_metre: 40.0,
+            };
+            (snap, b)
+        };
+        for i in 0..10 {
+            let t = i as f32 * 0.1;
+            let x = -0.5 + t;
+            // Agent 1 seen well; agent 2 half-hidden (below the threshold).
+            let (s1, b1) = good(1, x, t, 0.8);
+            v.observe(&s1, &[b1]);
+            let (s2, b2) = good(2, x, t, 0.3);
+            v.observe(&s2, &[b2]);
+        }
+        let crossing = |agent, time_s| Crossing {
+            line: 0,
+            agent,
+            class: ObjectClass::Person,
+            time_s,
+            direction: Direction::Positive,
+            normal_speed: 1.0,
+        };
+        assert_eq!(v.visible(&[crossing(1, 0.5), crossing(2, 0.5), crossing(1, 30.0)]), [true, false, false]);
     }
 
     #[test]

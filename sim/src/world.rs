@@ -13,44 +13,7 @@ use crate::geometry::Instance;
 use crate::scenario::{CountingLine, Scenario};
 use crate::street::{Side, StreetLayout};
 
-/// What kind of road user an agent is (COCO's names for them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AgentClass {
-    /// A pedestrian.
-    Person,
-    /// A car.
-    Car,
-}
-
-impl AgentClass {
-    /// Name used in outputs.
-    pub fn name(self) -> &'static str {
-        match self {
-            AgentClass::Person => "person",
-            AgentClass::Car => "car",
-        }
-    }
-}
-
-/// Direction of a line crossing: `Positive` goes from the left of the line
-/// (looking from its `from` end to its `to` end) to its right.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Direction {
-    /// Left to right of the line.
-    Positive,
-    /// Right to left of the line.
-    Negative,
-}
-
-impl Direction {
-    /// Name used in outputs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Direction::Positive => "positive",
-            Direction::Negative => "negative",
-        }
-    }
-}
+pub use camtwin_vocab::{Direction, ObjectClass};
 
 /// One ground-truth crossing of a counting line.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,7 +23,7 @@ pub struct Crossing {
     /// Which agent crossed.
     pub agent: u32,
     /// Its class.
-    pub class: AgentClass,
+    pub class: ObjectClass,
     /// When, seconds (interpolated within the step).
     pub time_s: f32,
     /// Which way.
@@ -75,7 +38,7 @@ pub struct AgentPose {
     /// Stable agent id.
     pub id: u32,
     /// Its class.
-    pub class: AgentClass,
+    pub class: ObjectClass,
     /// The mesh and its placement (the mesh key encodes the walk phase).
     pub instance: Instance,
     /// Body height, metres.
@@ -99,7 +62,7 @@ impl Snapshot {
         let mut out = Vec::with_capacity(self.agents.len() * 2);
         for a in &self.agents {
             out.push(a.instance);
-            if a.class == AgentClass::Person {
+            if a.class == ObjectClass::Person {
                 out.push(Instance {
                     mesh: body::shadow_key(),
                     translation: [a.instance.translation[0], a.instance.translation[1], 0.0],
@@ -317,7 +280,7 @@ impl Simulation {
         let t1 = self.time_s();
         let t0 = t1 - self.dt;
         for (p, from) in self.peds.iter().zip(before) {
-            record_crossings(&self.lines, &mut self.crossings, p.id, AgentClass::Person, from, p.pos, t0, self.dt);
+            record_crossings(&self.lines, &mut self.crossings, p.id, ObjectClass::Person, from, p.pos, t0, self.dt);
         }
         let car_before: Vec<[f32; 2]> = self.cars.iter().map(|c| [c.x, c.lane_y]).collect();
         self.move_cars();
@@ -326,7 +289,7 @@ impl Simulation {
                 &self.lines,
                 &mut self.crossings,
                 c.id,
-                AgentClass::Car,
+                ObjectClass::Car,
                 from,
                 [c.x, c.lane_y],
                 t0,
@@ -432,7 +395,7 @@ impl Simulation {
                 let yaw = p.vel[1].atan2(p.vel[0]);
                 AgentPose {
                     id: p.id,
-                    class: AgentClass::Person,
+                    class: ObjectClass::Person,
                     instance: Instance {
                         mesh: body::person_key(p.look, phase),
                         translation: [p.pos[0], p.pos[1], 0.0],
@@ -444,7 +407,7 @@ impl Simulation {
             .collect();
         agents.extend(self.cars.iter().map(|c| AgentPose {
             id: c.id,
-            class: AgentClass::Car,
+            class: ObjectClass::Car,
             instance: Instance {
                 mesh: body::car_key(c.paint),
                 translation: [c.x, c.lane_y, 0.0],
@@ -462,7 +425,7 @@ fn record_crossings(
     lines: &[CountingLine],
     out: &mut Vec<Crossing>,
     agent: u32,
-    class: AgentClass,
+    class: ObjectClass,
     from: [f32; 2],
     to: [f32; 2],
     t0: f32,

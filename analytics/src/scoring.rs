@@ -1,0 +1,657 @@
+//! Scoring counts against ground truth: the truth join, the error tables, the
+//! split of a camera's error into what it could not see and what the pipeline
+//! lost, statistics over seeds, and the plot panels.
+//!
+//! Like [`metrics`](crate::metrics), this module sees ground truth only as
+//! plain timed crossings ([`TimedCount`]) handed to it by the caller: the edge
+//! core itself never reads it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::aggregate::{Aggregator, IntervalCount};
+use crate::counter::{CountEvent, Direction};
+use crate::detector::ObjectClass;
+use crate::metrics::{CountPair, bias, wape};
+use crate::report::{CountRow, Series};
+
+/// A crossing with its line id: ground truth, or a source's counted event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedCount {
+    /// The counting line's id.
+    pub line: String,
+    /// When, seconds.
+    pub time_s: f64,
+    /// Class.
+    pub class: ObjectClass,
+    /// Which way.
+    pub direction: Direction,
+}
+
+/// What one source counted: its aggregates, as emitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceCounts {
+    /// `camera:<id>` or `<sensor kind>:<id>`.
+    pub source: String,
+    /// Its per-interval counts (lines by id).
+    pub intervals: Vec<IntervalCount>,
+}
+
+/// Aggregates timed crossings of the lines `lines` like a source's.
+pub fn aggregate_timed(
+    counts: &[TimedCount],
+    lines: &[String],
+    interval_s: u32,
+    duration_s: f64,
+) -> Vec<IntervalCount> {
+    let mut agg = Aggregator::new(interval_s, duration_s, lines.to_vec());
+    let events: Vec<CountEvent> = counts
+        .iter()
+        .filter_map(|c| {
+            let line = lines.iter().position(|l| *l == c.line)?;
+            Some(CountEvent { line, time_s: c.time_s, class: c.class, direction: c.direction })
+        })
+        .collect();
+    agg.add(&events);
+    agg.finish(&ObjectClass::ALL)
+}
+
+/// The truth join: every interval cell of every source next to the true
+/// count of the same line, interval, class and direction. Classes that
+/// neither the source nor the truth saw on a line are left out, except
+/// persons (always shown, so a run with no crossing still says so).
+pub fn count_rows(sources: &[SourceCounts], truth: &[TimedCount], interval_s: u32, duration_s: f64) -> Vec<CountRow> {
+    let lines: Vec<String> = sources
+        .iter()
+        .flat_map(|s| s.intervals.iter().map(|c| c.line.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let truth_cells: BTreeMap<(u32, String, ObjectClass, Direction), u64> =
+        aggregate_timed(truth, &lines, interval_s, duration_s)
+            .into_iter()
+            .map(|c| ((c.start_s, c.line, c.class, c.direction), c.count))
+            .collect();
+    let truth_of = |c: &IntervalCount| truth_cells.get(&(c.start_s, c.line.clone(), c.class, c.direction)).copied();
+    let mut rows = Vec::new();
+    for s in sources {
+        let used: BTreeSet<(&str, ObjectClass)> = s
+            .intervals
+            .iter()
+            .filter(|c| c.count > 0 || truth_of(c).unwrap_or(0) > 0)
+            .map(|c| (c.line.as_str(), c.class))
+            .collect();
+        for c in &s.intervals {
+            if c.class != ObjectClass::Person && !used.contains(&(c.line.as_str(), c.class)) {
+                continue;
+            }
+            rows.push(CountRow {
+                interval_start_s: c.start_s,
+                interval_end_s: c.end_s,
+                source: s.source.clone(),
+                line: c.line.clone(),
+                class: c.class.name().into(),
+                direction: c.direction.name().into(),
+                count: c.count,
+                ground_truth: truth_of(c).unwrap_or(0),
+            });
+        }
+    }
+    rows
+}
+
+/// One row of `errors.csv`: a source's error on one line, class and
+/// direction, over one interval or over the whole run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorRow {
+    /// The source.
+    pub source: String,
+    /// The line.
+    pub line: String,
+    /// The class.
+    pub class: String,
+    /// `positive`, `negative` or `both`.
+    pub direction: String,
+    /// `all`, or `<start>-<end>` in seconds.
+    pub interval: String,
+    /// The source's count.
+    pub count: u64,
+    /// The true count.
+    pub ground_truth: u64,
+    /// WAPE, `Σ|count − truth| / Σ truth` over the intervals (and both
+    /// directions for `both`); empty when the truth is zero.
+    pub wape: Option<f64>,
+    /// Bias, `(Σ count − Σ truth) / Σ truth`; empty when the truth is zero.
+    pub bias: Option<f64>,
+}
+
+/// Column names of `errors.csv`, in [`ErrorRow`] field order.
+pub const ERROR_HEADER: [&str; 9] =
+    ["source", "line", "class", "direction", "interval", "count", "ground_truth", "wape", "bias"];
+
+fn error_row(key: (&str, &str, &str), direction: &str, interval: String, cells: &[&CountRow]) -> ErrorRow {
+    let pairs: Vec<CountPair> = cells.iter().map(|r| CountPair { count: r.count, truth: r.ground_truth }).collect();
+    ErrorRow {
+        source: key.0.into(),
+        line: key.1.into(),
+        class: key.2.into(),
+        direction: direction.into(),
+        interval,
+        count: pairs.iter().map(|p| p.count).sum(),
+        ground_truth: pairs.iter().map(|p| p.truth).sum(),
+        wape: wape(&pairs),
+        bias: bias(&pairs),
+    }
+}
+
+/// WAPE and bias per source, line, class and direction (each direction and
+/// both), over the whole run and per interval.
+pub fn error_rows(rows: &[CountRow]) -> Vec<ErrorRow> {
+    let mut groups: BTreeMap<(&str, &str, &str), Vec<&CountRow>> = BTreeMap::new();
+    for r in rows {
+        groups.entry((r.source.as_str(), r.line.as_str(), r.class.as_str())).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for (key, cells) in &groups {
+        let intervals: BTreeSet<(u32, u32)> = cells.iter().map(|r| (r.interval_start_s, r.interval_end_s)).collect();
+        for direction in ["positive", "negative", "both"] {
+            let sel: Vec<&CountRow> =
+                cells.iter().copied().filter(|r| direction == "both" || r.direction == direction).collect();
+            out.push(error_row(*key, direction, "all".into(), &sel));
+            for &(start, end) in &intervals {
+                let cell: Vec<&CountRow> = sel.iter().copied().filter(|r| r.interval_start_s == start).collect();
+                out.push(error_row(*key, direction, format!("{start}-{end}"), &cell));
+            }
+        }
+    }
+    out
+}
+
+/// A camera's crossings on one line, class and direction, split by what the
+/// camera could see: the error that no camera there could avoid, and the
+/// error that is the pipeline's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrossingSplit {
+    /// The camera source.
+    pub source: String,
+    /// The line.
+    pub line: String,
+    /// The class.
+    pub class: String,
+    /// The direction.
+    pub direction: String,
+    /// True crossings of the line.
+    pub true_crossings: u64,
+    /// Those the camera could see ([`VISIBILITY_RULE`]).
+    pub visible_crossings: u64,
+    /// Crossings the camera counted.
+    pub counted: u64,
+    /// Counts matched to a visible true crossing.
+    pub counted_visible: u64,
+    /// Counts matched to a true crossing the camera could not see well.
+    pub counted_not_visible: u64,
+    /// Counts matched to no true crossing: extra counts.
+    pub extra: u64,
+    /// `true − visible`: crossings no camera at this spot could count.
+    pub not_visible: u64,
+    /// `visible − counted_visible`: visible crossings the pipeline lost.
+    pub pipeline_lost: u64,
+}
+
+/// Column names of `crossings.csv`, in [`CrossingSplit`] field order.
+pub const SPLIT_HEADER: [&str; 12] = [
+    "source",
+    "line",
+    "class",
+    "direction",
+    "true_crossings",
+    "visible_crossings",
+    "counted",
+    "counted_visible",
+    "counted_not_visible",
+    "extra",
+    "not_visible",
+    "pipeline_lost",
+];
+
+/// The rule that makes a true crossing visible to a camera, in words for
+/// reports (the simulation applies it to ground truth).
+pub const VISIBILITY_RULE: &str = "the person is at least 50 % visible and at least 40 px tall in at least 5 \
+     rendered frames while within 1 m of the line";
+
+/// Largest time difference between a counted and a true crossing that still
+/// pairs them, seconds.
+pub const MATCH_TOLERANCE_S: f64 = 2.0;
+
+/// Pairs a camera's counted crossings with true ones (same line, class and
+/// direction, nearest times first, at most [`MATCH_TOLERANCE_S`] apart) and
+/// splits the error. `visible[i]` says whether `truth[i]` was visible to
+/// this camera; only the lines in `lines` are scored.
+pub fn split_crossings(
+    source: &str,
+    lines: &[String],
+    counted: &[TimedCount],
+    truth: &[TimedCount],
+    visible: &[bool],
+) -> Vec<CrossingSplit> {
+    let mut out = Vec::new();
+    for line in lines {
+        for class in ObjectClass::ALL {
+            for direction in Direction::BOTH {
+                let is = |c: &TimedCount| c.line == *line && c.class == class && c.direction == direction;
+                let t: Vec<usize> = (0..truth.len()).filter(|&i| is(&truth[i])).collect();
+                let c: Vec<&TimedCount> = counted.iter().filter(|c| is(c)).collect();
+                if t.is_empty() && c.is_empty() && class != ObjectClass::Person {
+                    continue;
+                }
+                let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+                for (ci, e) in c.iter().enumerate() {
+                    for (k, &ti) in t.iter().enumerate() {
+                        let dt = (e.time_s - truth[ti].time_s).abs();
+                        if dt <= MATCH_TOLERANCE_S {
+                            pairs.push((dt, ci, k));
+                        }
+                    }
+                }
+                pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+                let (mut c_used, mut t_used) = (vec![false; c.len()], vec![false; t.len()]);
+                let (mut counted_visible, mut counted_not_visible) = (0, 0);
+                for (_, ci, k) in pairs {
+                    if c_used[ci] || t_used[k] {
+                        continue;
+                    }
+                    c_used[ci] = true;
+                    t_used[k] = true;
+                    if visible.get(t[k]).copied().unwrap_or(false) {
+                        counted_visible += 1;
+                    } else {
+                        counted_not_visible += 1;
+                    }
+                }
+                let visible_crossings = t.iter().filter(|&&i| visible.get(i).copied().unwrap_or(false)).count() as u64;
+                let true_crossings = t.len() as u64;
+                out.push(CrossingSplit {
+                    source: source.into(),
+                    line: line.clone(),
+                    class: class.name().into(),
+                    direction: direction.name().into(),
+                    true_crossings,
+                    visible_crossings,
+                    counted: c.len() as u64,
+                    counted_visible,
+                    counted_not_visible,
+                    extra: c_used.iter().filter(|u| !**u).count() as u64,
+                    not_visible: true_crossings - visible_crossings,
+                    pipeline_lost: visible_crossings - counted_visible,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Adds up splits of the same source, line, class and direction (over seeds).
+pub fn sum_splits<'a>(splits: impl Iterator<Item = &'a CrossingSplit>) -> Vec<CrossingSplit> {
+    let mut sums: BTreeMap<(String, String, String, String), CrossingSplit> = BTreeMap::new();
+    for s in splits {
+        let key = (s.source.clone(), s.line.clone(), s.class.clone(), s.direction.clone());
+        match sums.get_mut(&key) {
+            None => {
+                sums.insert(key, s.clone());
+            }
+            Some(t) => {
+                t.true_crossings += s.true_crossings;
+                t.visible_crossings += s.visible_crossings;
+                t.counted += s.counted;
+                t.counted_visible += s.counted_visible;
+                t.counted_not_visible += s.counted_not_visible;
+                t.extra += s.extra;
+                t.not_visible += s.not_visible;
+                t.pipeline_lost += s.pipeline_lost;
+            }
+        }
+    }
+    sums.into_values().collect()
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{:.1} %", x * 100.0))
+}
+
+fn signed_pct(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{:+.1} %", x * 100.0))
+}
+
+fn ratio(num: u64, den: u64) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}
+
+/// The whole-run errors of one class as a Markdown table.
+pub fn error_table(errors: &[ErrorRow], class: &str) -> String {
+    let mut md = format!(
+        "## Count error per source ({class})\n\n| source | line | direction | counted | ground truth | WAPE | bias |\n\
+         |---|---|---|---:|---:|---:|---:|\n"
+    );
+    for e in errors.iter().filter(|e| e.class == class && e.interval == "all") {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            e.source,
+            e.line,
+            e.direction,
+            e.count,
+            e.ground_truth,
+            pct(e.wape),
+            signed_pct(e.bias)
+        ));
+    }
+    md.push_str(
+        "\nWAPE = Σ|count − truth| / Σ truth over intervals (and directions for \"both\"); bias = (Σ count − Σ truth) \
+         / Σ truth. Per-interval figures are in `errors.csv`.\n\n",
+    );
+    md
+}
+
+/// The cameras' person crossings split by visibility, as a Markdown table.
+pub fn split_table(splits: &[CrossingSplit], scope: &str) -> String {
+    let mut md = format!(
+        "## What the cameras could see ({scope})\n\nA true crossing is visible when {VISIBILITY_RULE}. Counts are \
+         paired with true crossings of the same line and direction at most {MATCH_TOLERANCE_S} s apart.\n\n\
+         | camera | line | direction | true | visible | counted | of visible counted | extra counts | error: not visible | \
+         error: pipeline lost |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    );
+    for s in splits.iter().filter(|s| s.class == "person") {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} ({}) | {} ({}) |\n",
+            s.source,
+            s.line,
+            s.direction,
+            s.true_crossings,
+            s.visible_crossings,
+            s.counted,
+            pct(ratio(s.counted_visible, s.visible_crossings)),
+            s.extra,
+            pct(ratio(s.extra, s.true_crossings)),
+            s.not_visible,
+            pct(ratio(s.not_visible, s.true_crossings)),
+            s.pipeline_lost,
+            pct(ratio(s.pipeline_lost, s.true_crossings)),
+        ));
+    }
+    md.push('\n');
+    md
+}
+
+/// The errors over seeds as a Markdown table (persons).
+pub fn seed_error_table(rows: &[SeedErrorRow]) -> String {
+    let mut md = String::from(
+        "## Count error over seeds (person): mean [95 % interval]\n\n| source | line | direction | seeds | WAPE | bias |\n\
+         |---|---|---|---:|---|---|\n",
+    );
+    for r in rows.iter().filter(|r| r.class == "person") {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {:.1} % [{:.1}, {:.1}] | {:+.1} % [{:+.1}, {:+.1}] |\n",
+            r.source,
+            r.line,
+            r.direction,
+            r.seeds,
+            r.wape_mean * 100.0,
+            r.wape_low * 100.0,
+            r.wape_high * 100.0,
+            r.bias_mean * 100.0,
+            r.bias_low * 100.0,
+            r.bias_high * 100.0
+        ));
+    }
+    md.push('\n');
+    md
+}
+
+/// A mean with its 95 % confidence interval over independent runs (seeds).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MeanInterval {
+    /// Number of runs.
+    pub n: usize,
+    /// Sample mean.
+    pub mean: f64,
+    /// Lower end of the 95 % interval (Student's t; equal to the mean for one run).
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
+}
+
+/// Two-sided 97.5 % quantiles of Student's t for 1..=30 degrees of freedom.
+const T_975: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
+    2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+/// Mean and 95 % interval of `values` (Student's t with n − 1 degrees of
+/// freedom, the normal 1.96 beyond 30); `None` for no values.
+pub fn mean_interval(values: &[f64]) -> Option<MeanInterval> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return Some(MeanInterval { n, mean, low: mean, high: mean });
+    }
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let t = T_975.get(n - 2).copied().unwrap_or(1.96);
+    let half = t * (var / n as f64).sqrt();
+    Some(MeanInterval { n, mean, low: mean - half, high: mean + half })
+}
+
+/// One row of `errors-over-seeds.csv`: one whole-run error of
+/// [`error_rows`] summarised over seeds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeedErrorRow {
+    /// The source.
+    pub source: String,
+    /// The line.
+    pub line: String,
+    /// The class.
+    pub class: String,
+    /// The direction (or `both`).
+    pub direction: String,
+    /// Seeds with a defined error (non-zero truth).
+    pub seeds: usize,
+    /// Mean WAPE.
+    pub wape_mean: f64,
+    /// 95 % interval of the WAPE, low end.
+    pub wape_low: f64,
+    /// High end.
+    pub wape_high: f64,
+    /// Mean bias.
+    pub bias_mean: f64,
+    /// 95 % interval of the bias, low end.
+    pub bias_low: f64,
+    /// High end.
+    pub bias_high: f64,
+}
+
+/// Column names of `errors-over-seeds.csv`, in [`SeedErrorRow`] field order.
+pub const SEED_ERROR_HEADER: [&str; 11] = [
+    "source",
+    "line",
+    "class",
+    "direction",
+    "seeds",
+    "wape_mean",
+    "wape_low",
+    "wape_high",
+    "bias_mean",
+    "bias_low",
+    "bias_high",
+];
+
+/// Summarises the whole-run errors of several seeds' [`error_rows`].
+pub fn errors_over_seeds(per_seed: &[Vec<ErrorRow>]) -> Vec<SeedErrorRow> {
+    let mut groups: BTreeMap<(String, String, String, String), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for rows in per_seed {
+        for r in rows.iter().filter(|r| r.interval == "all") {
+            let g = groups.entry((r.source.clone(), r.line.clone(), r.class.clone(), r.direction.clone())).or_default();
+            if let (Some(w), Some(b)) = (r.wape, r.bias) {
+                g.0.push(w);
+                g.1.push(b);
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|((source, line, class, direction), (w, b))| {
+            let (w, b) = (mean_interval(&w)?, mean_interval(&b)?);
+            Some(SeedErrorRow {
+                source,
+                line,
+                class,
+                direction,
+                seeds: w.n,
+                wape_mean: w.mean,
+                wape_low: w.low,
+                wape_high: w.high,
+                bias_mean: b.mean,
+                bias_low: b.low,
+                bias_high: b.high,
+            })
+        })
+        .collect()
+}
+
+/// Plot panels of person counts: one per line and direction, each with the
+/// truth of that line first and then every source that counts that line.
+pub fn count_panels(rows: &[CountRow]) -> (Vec<u32>, Vec<(String, Vec<Series>)>) {
+    let starts: Vec<u32> = rows.iter().map(|r| r.interval_start_s).collect::<BTreeSet<_>>().into_iter().collect();
+    let persons: Vec<&CountRow> = rows.iter().filter(|r| r.class == "person").collect();
+    let mut lines: Vec<&str> = Vec::new();
+    for r in &persons {
+        if !lines.contains(&r.line.as_str()) {
+            lines.push(&r.line);
+        }
+    }
+    let mut panels = Vec::new();
+    for line in lines {
+        let mut sources: Vec<&str> = Vec::new();
+        for r in persons.iter().filter(|r| r.line == line) {
+            if !sources.contains(&r.source.as_str()) {
+                sources.push(&r.source);
+            }
+        }
+        for dir in Direction::BOTH.map(Direction::name) {
+            let cell = |src: &str, start: u32| {
+                persons
+                    .iter()
+                    .find(|r| r.source == src && r.line == line && r.direction == dir && r.interval_start_s == start)
+            };
+            let mut series = Vec::new();
+            if let Some(first) = sources.first() {
+                series.push(Series {
+                    label: "ground truth".into(),
+                    values: starts.iter().map(|&t| cell(first, t).map_or(0, |r| r.ground_truth)).collect(),
+                });
+            }
+            for src in &sources {
+                series.push(Series {
+                    label: (*src).into(),
+                    values: starts.iter().map(|&t| cell(src, t).map_or(0, |r| r.count)).collect(),
+                });
+            }
+            panels.push((format!("persons crossing line `{line}`, {dir} direction"), series));
+        }
+    }
+    (starts, panels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tc(line: &str, t: f64, d: Direction) -> TimedCount {
+        TimedCount { line: line.into(), time_s: t, class: ObjectClass::Person, direction: d }
+    }
+
+    fn cell(line: &str, start: u32, d: Direction, count: u64) -> IntervalCount {
+        IntervalCount {
+            start_s: start,
+            end_s: start + 10,
+            line: line.into(),
+            class: ObjectClass::Person,
+            direction: d,
+            count,
+        }
+    }
+
+    #[test]
+    fn each_source_is_joined_with_the_truth_of_its_own_line() {
+        use Direction::*;
+        let truth = vec![tc("a", 1.0, Positive), tc("a", 12.0, Positive), tc("b", 3.0, Negative)];
+        let sources = vec![
+            SourceCounts {
+                source: "camera:c".into(),
+                intervals: vec![cell("a", 0, Positive, 1), cell("a", 10, Positive, 0)],
+            },
+            SourceCounts { source: "infrared:i".into(), intervals: vec![cell("b", 0, Negative, 1)] },
+        ];
+        let rows = count_rows(&sources, &truth, 10, 20.0);
+        let get = |src: &str, start: u32| {
+            rows.iter().find(|r| r.source == src && r.interval_start_s == start).map(|r| (r.count, r.ground_truth))
+        };
+        assert_eq!(get("camera:c", 0), Some((1, 1)));
+        assert_eq!(get("camera:c", 10), Some((0, 1)));
+        assert_eq!(get("infrared:i", 0), Some((1, 1)), "the sensor is scored on line b, not on line a");
+        let errors = error_rows(&rows);
+        let cam_both = errors
+            .iter()
+            .find(|e| e.source == "camera:c" && e.direction == "both" && e.interval == "all")
+            .expect("camera total");
+        assert_eq!((cam_both.count, cam_both.ground_truth, cam_both.wape), (1, 2, Some(0.5)));
+        let per_interval = errors
+            .iter()
+            .find(|e| e.source == "camera:c" && e.direction == "positive" && e.interval == "10-20")
+            .expect("second interval");
+        assert_eq!(per_interval.wape, Some(1.0));
+    }
+
+    #[test]
+    fn the_split_tells_unseen_crossings_from_lost_and_extra_counts() {
+        use Direction::*;
+        let truth =
+            vec![tc("a", 1.0, Positive), tc("a", 5.0, Positive), tc("a", 9.0, Positive), tc("a", 20.0, Positive)];
+        let visible = [true, true, false, true];
+        // Counts: one near 1 s, one near 9 s (a crossing the camera saw
+        // badly), one at 30 s that matches nothing; 5 s and 20 s are lost.
+        let counted = vec![tc("a", 1.3, Positive), tc("a", 8.0, Positive), tc("a", 30.0, Positive)];
+        let split = split_crossings("camera:c", &["a".into()], &counted, &truth, &visible);
+        let pos = split.iter().find(|s| s.direction == "positive" && s.class == "person").expect("positive");
+        assert_eq!((pos.true_crossings, pos.visible_crossings, pos.counted, pos.counted_visible), (4, 3, 3, 1));
+        assert_eq!((pos.counted_not_visible, pos.extra, pos.not_visible, pos.pipeline_lost), (1, 1, 1, 2));
+    }
+
+    #[test]
+    fn the_interval_over_seeds_uses_students_t() {
+        let m = mean_interval(&[0.1, 0.2, 0.3]).expect("values");
+        assert!((m.mean - 0.2).abs() < 1e-12);
+        // s = 0.1, t(2) = 4.303: half-width 4.303 × 0.1 / √3.
+        assert!((m.high - m.mean - 4.303 * 0.1 / 3f64.sqrt()).abs() < 1e-9, "{m:?}");
+        assert_eq!(mean_interval(&[0.5]).map(|m| (m.low, m.high)), Some((0.5, 0.5)));
+        assert!(mean_interval(&[]).is_none());
+    }
+
+    #[test]
+    fn panels_take_the_truth_of_the_line_they_show() {
+        use Direction::*;
+        let truth = vec![tc("a", 1.0, Positive), tc("b", 1.0, Positive), tc("b", 2.0, Positive)];
+        let sources = vec![
+            SourceCounts { source: "camera:c".into(), intervals: vec![cell("a", 0, Positive, 1)] },
+            SourceCounts { source: "infrared:i".into(), intervals: vec![cell("b", 0, Positive, 2)] },
+        ];
+        let rows = count_rows(&sources, &truth, 10, 10.0);
+        let (_, panels) = count_panels(&rows);
+        let truth_of = |title: &str| {
+            panels.iter().find(|(t, _)| t.contains(title)).map(|(_, s)| s[0].values.clone()).expect("panel")
+        };
+        assert_eq!(truth_of("line `a`, positive"), [1]);
+        assert_eq!(truth_of("line `b`, positive"), [2]);
+    }
+}
