@@ -100,7 +100,8 @@ pub fn analyse(args: &AnalyseArgs) -> Result<()> {
     if files.is_empty() {
         bail!("{}: no .png frames in this folder", args.frames.display());
     }
-    let detector = Detector::load(&args.models, DetectorConfig::default())?;
+    let input = crate::run::detector_input(None, cam, crate::run::analysis_region(cam, &lines));
+    let detector = Detector::load(&args.models, DetectorConfig { input: Some(input), ..Default::default() })?;
     prepare_out_dir(&args.out)?;
     let mut config = pipeline_config(&scenario, cam, &lines, &args.out);
     config.duration_s = files.len() as f64 / cam.fps as f64;

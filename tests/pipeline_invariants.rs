@@ -50,6 +50,7 @@ fn config(
             image_to_ground: Some([[0.01, 0.0, 0.0], [0.0, 0.01, 0.0], [0.0, 0.0, 1.0]]),
             native_width: 160,
         },
+        region: None,
         tracker: TrackerConfig::default(),
         interval_s,
         duration_s,

@@ -156,6 +156,19 @@ impl Default for DetectorConfig {
     }
 }
 
+/// The network input that keeps a frame's proportions: the longer side
+/// `long_side` pixels, the shorter one scaled alike, both rounded to
+/// multiples of `stride`. A 640×480 camera gets 416×320 from 416: the
+/// proportions the network was trained on, and a quarter fewer pixels (and
+/// less time) than the model's square 416×416.
+pub fn fitted_input(frame_width: u32, frame_height: u32, long_side: usize, stride: usize) -> (usize, usize) {
+    let stride = stride.max(1);
+    let round = |v: f64| ((v / stride as f64).round() as usize).max(1) * stride;
+    let (w, h) = (f64::from(frame_width.max(1)), f64::from(frame_height.max(1)));
+    let long = long_side as f64;
+    if w >= h { (round(long), round(long * h / w)) } else { (round(long * w / h), round(long)) }
+}
+
 /// A loaded detector, cheap to clone (the plan is shared).
 #[derive(Debug, Clone)]
 pub struct Detector {
@@ -398,6 +411,14 @@ fn resize_to_chw(w: usize, h: usize, rgb: &[u8], ow: usize, oh: usize) -> Vec<f3
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fitted_input_keeps_the_frame_proportions_in_multiples_of_the_stride() {
+        assert_eq!(fitted_input(640, 480, 416, 32), (416, 320));
+        assert_eq!(fitted_input(1920, 1080, 416, 32), (416, 224));
+        assert_eq!(fitted_input(480, 640, 416, 32), (320, 416));
+        assert_eq!(fitted_input(416, 416, 416, 32), (416, 416));
+    }
 
     #[test]
     fn nms_keeps_the_best_of_overlapping_boxes_per_class() {

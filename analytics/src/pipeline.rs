@@ -71,6 +71,12 @@ pub struct PipelineConfig {
     pub privacy: PrivacySettings,
     /// The counting lines and the camera calibration.
     pub counting: CountingGeometry,
+    /// The part of the image the detector looks at, `[x0, y0, x1, y1]` in
+    /// native pixels (the whole frame when `None`): where the people the
+    /// counting lines need can appear. The detector's input is fitted to
+    /// this region, so people in it are seen larger for the same cost, and
+    /// nothing outside it is analysed.
+    pub region: Option<[u32; 4]>,
     /// Tracker settings.
     pub tracker: TrackerConfig,
     /// Aggregation interval, seconds.
@@ -214,6 +220,8 @@ impl Handler<Flush> for PrivacyFilter {
 /// Runs the detector on its own arbiter thread; the frame dies here.
 struct DetectorStage {
     detector: Detector,
+    region: Option<[u32; 4]>,
+    native_width: u32,
     next: Recipient<Detections>,
     next_flush: Recipient<Flush>,
     detections: u64,
@@ -229,7 +237,20 @@ impl Handler<FilteredFrame> for DetectorStage {
     fn handle(&mut self, msg: FilteredFrame, _: &mut Context<Self>) -> Self::Result {
         let frame = msg.0;
         let started = Instant::now();
-        let result = self.detector.detect_rgb(frame.width, frame.height, &frame.rgb);
+        let result = match self.region {
+            None => self.detector.detect_rgb(frame.width, frame.height, &frame.rgb),
+            Some(region) => {
+                let scale = f64::from(frame.width) / f64::from(self.native_width.max(1));
+                let rect = region.map(|v| (f64::from(v) * scale).round() as u32);
+                let (x0, y0, w, h, rgb) = crop(&frame, rect);
+                self.detector.detect_rgb(w, h, &rgb).map(|mut dets| {
+                    for d in &mut dets {
+                        d.bbox = [d.bbox[0] + x0, d.bbox[1] + y0, d.bbox[2] + x0, d.bbox[3] + y0];
+                    }
+                    dets
+                })
+            }
+        };
         self.ms_total += started.elapsed().as_secs_f64() * 1000.0;
         let (time_s, width) = (frame.time_s, frame.width);
         // The invariant: no frame outlives its detection step.
@@ -243,6 +264,23 @@ impl Handler<FilteredFrame> for DetectorStage {
             Err(e) => Box::pin(async move { Err(e.into()) }),
         }
     }
+}
+
+/// Copies the part of `frame` inside `rect` (`[x0, y0, x1, y1]`, clamped to
+/// the frame and at least one pixel); returns its offset, size and pixels.
+fn crop(frame: &Frame, rect: [u32; 4]) -> (f32, f32, u32, u32, Vec<u8>) {
+    let x0 = rect[0].min(frame.width.saturating_sub(1));
+    let y0 = rect[1].min(frame.height.saturating_sub(1));
+    let x1 = rect[2].clamp(x0 + 1, frame.width.max(x0 + 1));
+    let y1 = rect[3].clamp(y0 + 1, frame.height.max(y0 + 1));
+    let (w, h) = (x1 - x0, y1 - y0);
+    let stride = frame.width as usize * 3;
+    let mut rgb = Vec::with_capacity(w as usize * h as usize * 3);
+    for y in y0..y1 {
+        let start = y as usize * stride + x0 as usize * 3;
+        rgb.extend_from_slice(&frame.rgb[start..start + w as usize * 3]);
+    }
+    (x0 as f32, y0 as f32, w, h, rgb)
 }
 
 impl Handler<Flush> for DetectorStage {
@@ -481,8 +519,11 @@ where
         .start();
         let arbiter = Arbiter::new();
         let (t1, t2) = (tracker.clone().recipient(), tracker.recipient());
+        let (region, native_width) = (config.region, config.counting.native_width);
         let detector = DetectorStage::start_in_arbiter(&arbiter.handle(), move |_| DetectorStage {
             detector,
+            region,
+            native_width,
             next: t1,
             next_flush: t2,
             detections: 0,
@@ -511,4 +552,25 @@ where
         return Err(PipelineError::Audit(summary.audit));
     }
     Ok((summary, producer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::FrameGate;
+
+    #[test]
+    fn a_region_is_cropped_with_its_offset_and_clamped_to_the_frame() {
+        let gate = FrameGate::new(1);
+        let (w, h) = (8u32, 4u32);
+        // Each pixel's red channel is its x, green its y.
+        let rgb: Vec<u8> = (0..h).flat_map(|y| (0..w).flat_map(move |x| [x as u8, y as u8, 0])).collect();
+        let frame = Frame::new(0, 0.0, w, h, rgb, gate.acquire());
+        let (x0, y0, cw, ch, px) = crop(&frame, [2, 1, 5, 3]);
+        assert_eq!((x0, y0, cw, ch), (2.0, 1.0, 3, 2));
+        assert_eq!(&px[..3], &[2, 1, 0]);
+        assert_eq!(&px[px.len() - 3..], &[4, 2, 0]);
+        let (_, _, cw, ch, _) = crop(&frame, [6, 0, 100, 100]);
+        assert_eq!((cw, ch), (2, 4));
+    }
 }
