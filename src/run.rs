@@ -60,6 +60,10 @@ pub struct RunArgs {
     /// a longer side of 416 (416x320 for 4:3 cameras).
     #[arg(long, value_parser = parse_size)]
     pub detector_input: Option<(usize, usize)>,
+    /// Analyse each camera's whole image instead of the region around its
+    /// counting lines.
+    #[arg(long)]
+    pub whole_image: bool,
 }
 
 /// The longer side of the detector input chosen for a camera, pixels: the
@@ -80,6 +84,11 @@ pub fn detector_input(asked: Option<(usize, usize)>, cam: &CameraSpec, region: O
 const REGION_MARGIN_M: f32 = 2.5;
 /// Height the region covers above the ground, metres (taller than people).
 const REGION_HEIGHT_M: f32 = 2.2;
+
+/// The region a camera analyses in this run.
+fn camera_region(args: &RunArgs, cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4]> {
+    if args.whole_image { None } else { analysis_region(cam, lines) }
+}
 
 /// The part of a camera's image where the people its counting lines need can
 /// appear: everything within [`REGION_MARGIN_M`] of a line, from the ground
@@ -124,7 +133,7 @@ impl Detectors {
     fn load(args: &RunArgs, scenario: &Scenario) -> Result<Self> {
         let mut loaded: Vec<((usize, usize), Detector)> = Vec::new();
         for cam in &scenario.cameras {
-            let region = analysis_region(cam, &lines_in_view(scenario, cam));
+            let region = camera_region(args, cam, &lines_in_view(scenario, cam));
             let input = detector_input(args.detector_input, cam, region);
             if loaded.iter().any(|(i, _)| *i == input) {
                 continue;
@@ -506,7 +515,7 @@ fn run_camera(
     if lines.is_empty() {
         return Ok(None);
     }
-    let region = analysis_region(cam, &lines);
+    let region = camera_region(args, cam, &lines);
     let detector = detectors.for_camera(args, cam, region)?;
     let duration = f64::from(scenario.scenario.duration_s);
     let view = cam.view();
@@ -551,7 +560,8 @@ fn run_camera(
             render_s: 0.0,
         })
     };
-    let config = pipeline_config(scenario, cam, &lines, out);
+    let mut config = pipeline_config(scenario, cam, &lines, out);
+    config.region = region;
     tracing::info!(camera = %cam.id, frames = frames_total, lines = lines.len(), "rendering and analysing");
     let (summary, producer) =
         run_pipeline(make, detector.clone(), config).with_context(|| format!("camera `{}`", cam.id))?;
@@ -685,8 +695,9 @@ fn camera_note(
         format!("{saved} frames were saved to disk as previews and are retained until deleted (footage)")
     };
     format!(
-        "- camera `{}` ({}x{} at {} fps) counting line(s) {}: {} frames rendered ({:.1} frames/s rendering), {} \
-         analysed in {}, detector at {}x{} {:.1} ms/frame, {} detections, {} confirmed tracks, {} crossings counted; frames alive \
+        "- camera `{}` ({}x{} at {} fps) counting line(s) {}: {} frames rendered ({:.1} frames/s rendering); {} \
+         analysed, {} dropped by design (decimation), {} lost to detector faults{}; analysed in {}, detector at {}x{} \
+         {:.1} ms/frame, {} detections, {} confirmed tracks, {} crossings counted; frames alive \
          at most {} (bound {}), {} created and {} destroyed in the pipeline: {retained}.",
         cam.id,
         cam.width,
@@ -695,7 +706,10 @@ fn camera_note(
         lines_text.join(", "),
         s.frames_in,
         if render_s > 0.0 { s.frames_in as f64 / render_s } else { 0.0 },
-        s.frames_analysed,
+        s.frames_analysed - s.frames_lost,
+        s.frames_in - s.frames_analysed,
+        s.frames_lost,
+        s.first_fault.as_ref().map_or(String::new(), |f| format!(" (first: {f})")),
         region.map_or("the whole image".to_string(), |r| format!(
             "the region [{}, {}]-[{}, {}] px around the lines ({:.0} % of the image)",
             r[0],

@@ -92,3 +92,43 @@ fn a_failing_source_fails_the_run_cleanly() {
     let err = run_pipeline(|| Ok(Broken), detector, config).expect_err("fails");
     assert!(err.to_string().contains("camera unplugged"), "{err}");
 }
+
+#[test]
+fn a_corrupt_frame_is_lost_and_counted_and_the_run_goes_on() {
+    /// Good frames, but frame 3 claims a size its pixels do not have.
+    struct OneBad(Noise);
+    impl FrameProducer for OneBad {
+        fn next_frame(&mut self, lease: FrameLease) -> Option<Result<Frame, String>> {
+            let index = self.0.next;
+            let frame = self.0.next_frame(lease)?;
+            Some(frame.map(|f| {
+                let (w, h) = (f.width, f.height);
+                if index == 3 { f.with_pixels(w, h, vec![0; 10]) } else { f }
+            }))
+        }
+    }
+    let detector = Detector::load(&common::models(), DetectorConfig::default()).expect("model");
+    let config = config(PrivacySettings::default(), 1, 1.0, None);
+    let (summary, _) =
+        run_pipeline(|| Ok(OneBad(Noise { next: 0, total: 10 })), detector, config).expect("the run survives");
+    assert_eq!((summary.frames_in, summary.frames_analysed, summary.frames_lost), (10, 10, 1));
+    assert!(summary.first_fault.as_deref().is_some_and(|f| f.starts_with("frame 3:")), "{:?}", summary.first_fault);
+    assert_eq!(summary.audit.destroyed, 10, "the lost frame was destroyed too");
+}
+
+#[test]
+fn a_detector_that_keeps_failing_fails_the_run() {
+    /// Every frame is corrupt.
+    #[derive(Debug)]
+    struct AllBad(u64);
+    impl FrameProducer for AllBad {
+        fn next_frame(&mut self, lease: FrameLease) -> Option<Result<Frame, String>> {
+            self.0 += 1;
+            (self.0 <= 100).then(|| Ok(Frame::new(self.0, self.0 as f64 / 10.0, 160, 120, vec![0; 7], lease)))
+        }
+    }
+    let detector = Detector::load(&common::models(), DetectorConfig::default()).expect("model");
+    let config = config(PrivacySettings::default(), 60, 10.0, None);
+    let err = run_pipeline(|| Ok(AllBad(0)), detector, config).expect_err("fails");
+    assert!(err.to_string().contains("frames in a row"), "{err}");
+}

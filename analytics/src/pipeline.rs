@@ -49,6 +49,14 @@ pub enum PipelineError {
         /// The cause.
         message: String,
     },
+    /// The detector failed on many frames in a row.
+    #[error("the detector failed on {frames} frames in a row; last error: {last}")]
+    DetectorFaults {
+        /// Consecutive faulty frames.
+        frames: u32,
+        /// The last fault.
+        last: String,
+    },
     /// The counting lines cannot be used.
     #[error(transparent)]
     Counter(#[from] crate::counter::CounterError),
@@ -94,8 +102,13 @@ pub struct PipelineConfig {
 pub struct PipelineSummary {
     /// Frames received from the source.
     pub frames_in: u64,
-    /// Frames analysed after decimation.
+    /// Frames that reached the detector after decimation.
     pub frames_analysed: u64,
+    /// Of those, frames lost to a detector fault (an error or a panic in
+    /// inference): the stage recovers and goes on with the next frame.
+    pub frames_lost: u64,
+    /// The first detector fault, for the summary.
+    pub first_fault: Option<String>,
     /// Detections kept (person, bicycle, car).
     pub detections: u64,
     /// Total detector wall time, milliseconds.
@@ -217,11 +230,22 @@ impl Handler<Flush> for PrivacyFilter {
     }
 }
 
-/// Runs the detector on its own arbiter thread; the frame dies here.
+/// Consecutive faulty frames after which the detector is taken to be broken
+/// for good and the run fails (a corrupt model or an exhausted machine,
+/// rather than one bad frame).
+pub const MAX_CONSECUTIVE_FAULTS: u32 = 25;
+
+/// Runs the detector on its own arbiter thread; the frame dies here. A fault
+/// in one inference (an error, or a panic inside the runtime) loses that
+/// frame only: the stage recovers, counts it, and analyses the next one, so
+/// the tracker sees a gap rather than a false empty frame.
 struct DetectorStage {
     detector: Detector,
     region: Option<[u32; 4]>,
     native_width: u32,
+    lost: u64,
+    consecutive_faults: u32,
+    first_fault: Option<String>,
     next: Recipient<Detections>,
     next_flush: Recipient<Flush>,
     detections: u64,
@@ -237,33 +261,64 @@ impl Handler<FilteredFrame> for DetectorStage {
     fn handle(&mut self, msg: FilteredFrame, _: &mut Context<Self>) -> Self::Result {
         let frame = msg.0;
         let started = Instant::now();
-        let result = match self.region {
-            None => self.detector.detect_rgb(frame.width, frame.height, &frame.rgb),
-            Some(region) => {
-                let scale = f64::from(frame.width) / f64::from(self.native_width.max(1));
-                let rect = region.map(|v| (f64::from(v) * scale).round() as u32);
-                let (x0, y0, w, h, rgb) = crop(&frame, rect);
-                self.detector.detect_rgb(w, h, &rgb).map(|mut dets| {
-                    for d in &mut dets {
-                        d.bbox = [d.bbox[0] + x0, d.bbox[1] + y0, d.bbox[2] + x0, d.bbox[3] + y0];
-                    }
-                    dets
-                })
-            }
-        };
+        let (detector, region, native_width) = (&self.detector, self.region, self.native_width);
+        let guarded = std::panic::AssertUnwindSafe(|| detect(detector, region, native_width, &frame));
+        let result = std::panic::catch_unwind(guarded).unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(format!("the detector panicked: {what}"))
+        });
         self.ms_total += started.elapsed().as_secs_f64() * 1000.0;
-        let (time_s, width) = (frame.time_s, frame.width);
+        let (index, time_s, width) = (frame.index, frame.time_s, frame.width);
         // The invariant: no frame outlives its detection step.
         drop(frame);
         let next = self.next.clone();
         match result {
             Ok(detections) => {
+                self.consecutive_faults = 0;
                 self.detections += detections.len() as u64;
                 Box::pin(forward(next, Detections { time_s, width, detections }, "tracker"))
             }
-            Err(e) => Box::pin(async move { Err(e.into()) }),
+            Err(message) => {
+                self.lost += 1;
+                self.consecutive_faults += 1;
+                tracing::warn!(frame = index, "frame lost to a detector fault: {message}");
+                self.first_fault.get_or_insert_with(|| format!("frame {index}: {message}"));
+                if self.consecutive_faults >= MAX_CONSECUTIVE_FAULTS {
+                    let fault = PipelineError::DetectorFaults { frames: self.consecutive_faults, last: message };
+                    return Box::pin(async move { Err(fault) });
+                }
+                Box::pin(async { Ok(()) })
+            }
         }
     }
+}
+
+/// Runs the detector on a frame, or on its region.
+fn detect(
+    detector: &Detector,
+    region: Option<[u32; 4]>,
+    native_width: u32,
+    frame: &Frame,
+) -> Result<Vec<Detection>, String> {
+    match region {
+        None => detector.detect_rgb(frame.width, frame.height, &frame.rgb),
+        Some(region) => {
+            let scale = f64::from(frame.width) / f64::from(native_width.max(1));
+            let rect = region.map(|v| (f64::from(v) * scale).round() as u32);
+            let (x0, y0, w, h, rgb) = crop(frame, rect);
+            detector.detect_rgb(w, h, &rgb).map(|mut dets| {
+                for d in &mut dets {
+                    d.bbox = [d.bbox[0] + x0, d.bbox[1] + y0, d.bbox[2] + x0, d.bbox[3] + y0];
+                }
+                dets
+            })
+        }
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// Copies the part of `frame` inside `rect` (`[x0, y0, x1, y1]`, clamped to
@@ -286,11 +341,14 @@ fn crop(frame: &Frame, rect: [u32; 4]) -> (f32, f32, u32, u32, Vec<u8>) {
 impl Handler<Flush> for DetectorStage {
     type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
-        let (next, n, ms) = (self.next_flush.clone(), self.detections, self.ms_total);
+        let (next, n, ms, lost) = (self.next_flush.clone(), self.detections, self.ms_total, self.lost);
+        let first_fault = self.first_fault.clone();
         Box::pin(async move {
             let mut s = flush(next, "tracker").await?;
             s.detections = n;
             s.detector_ms_total = ms;
+            s.frames_lost = lost;
+            s.first_fault = first_fault;
             Ok(s)
         })
     }
@@ -524,6 +582,9 @@ where
             detector,
             region,
             native_width,
+            lost: 0,
+            consecutive_faults: 0,
+            first_fault: None,
             next: t1,
             next_flush: t2,
             detections: 0,
