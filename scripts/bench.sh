@@ -7,6 +7,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/camtwin/target}"
 cargo build --locked --workspace --all-targets
 cargo test --locked --bench throughput -- "${BENCH_FRAMES:-200}"
 cargo test --locked --bench tracking -- "${BENCH_TRACK_FRAMES:-20000}"
+bash benches/detector_vs_onnxruntime.sh
 bin="$CARGO_TARGET_DIR/debug/camtwin"
 start=$(date +%s.%N)
 "$bin" run scenarios/demo.toml --out "${TMPDIR:-/tmp}/camtwin-bench-demo" > /dev/null
