@@ -42,7 +42,7 @@ fn main() {
             .filter_map(|&(x0, y, v)| {
                 let x = (x0 + v * t).rem_euclid(1280.0);
                 let (jx, jy, r) = (rng.next() * 4.0 - 2.0, rng.next() * 4.0 - 2.0, rng.next());
-                (r > 0.05).then(|| Detection {
+                (r > 0.05).then_some(Detection {
                     class: ObjectClass::Person,
                     score: if r < 0.15 { 0.3 } else { 0.8 },
                     bbox: [x + jx, y + jy - 80.0, x + jx + 30.0, y + jy],

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use camtwin_analytics::counter::{CountingGeometry, LineShape, LineSpec};
-use camtwin_analytics::detector::{Detector, DetectorConfig, fitted_input};
+use camtwin_analytics::detector::{Detector, DetectorConfig, analysis_input};
 use camtwin_analytics::frame::{Frame, FrameLease};
 use camtwin_analytics::pipeline::{FrameProducer, PipelineConfig, PipelineSummary, run_pipeline};
 use camtwin_analytics::privacy::PrivacySettings;
@@ -66,31 +66,20 @@ pub struct RunArgs {
     pub whole_image: bool,
 }
 
-/// The longer side of the detector input chosen for a camera, pixels: the
-/// model's own 416.
-const DETECTOR_LONG_SIDE: usize = 416;
-
 /// The detector input for a camera: the one asked for, or the one that keeps
 /// the proportions of the region it analyses (the whole image when `region`
-/// is `None`).
+/// is `None`), see [`analysis_input`].
 pub fn detector_input(asked: Option<(usize, usize)>, cam: &CameraSpec, region: Option<[u32; 4]>) -> (usize, usize) {
     let (w, h) = region.map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
-    let magnified = (f64::from(w.max(h)) * MAX_MAGNIFICATION) as usize;
-    asked.unwrap_or_else(|| fitted_input(w, h, DETECTOR_LONG_SIDE.min(magnified), 32))
+    asked.unwrap_or_else(|| analysis_input(w, h))
 }
-
-/// Largest enlargement of the analysed region into the detector input.
-/// Measured on the demo street and the test street (4 seeds each): people
-/// seen 1.3-1.4× larger than filmed are found and kept apart more often
-/// than at 1.0-1.2×, while 1.5× and more only blurs them and loses counts.
-const MAX_MAGNIFICATION: f64 = 1.4;
 
 /// How far either side of a counting line the analysis region reaches,
 /// metres: enough for a walker to be detected and its track confirmed well
 /// before the line (at 1.3 m/s, about two seconds).
-const REGION_MARGIN_M: f32 = 2.5;
+pub const REGION_MARGIN_M: f32 = 2.5;
 /// Height the region covers above the ground, metres (taller than people).
-const REGION_HEIGHT_M: f32 = 2.2;
+pub const REGION_HEIGHT_M: f32 = 2.2;
 
 /// The region a camera analyses in this run.
 fn camera_region(args: &RunArgs, cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4]> {
@@ -104,32 +93,12 @@ fn camera_region(args: &RunArgs, cam: &CameraSpec, lines: &[LineInView]) -> Opti
 /// regulator's frugality (fewer pixels looked at) and lets the detector see
 /// the people that matter larger for the same cost.
 pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4]> {
-    let view = cam.view();
-    let mut bbox = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
+    let mut segments = Vec::new();
     for l in lines {
         let LineShape::Ground { from, to } = l.spec.shape else { return None };
-        let (from, to) = (from.map(|v| v as f32), to.map(|v| v as f32));
-        let d = [to[0] - from[0], to[1] - from[1]];
-        let len = d[0].hypot(d[1]).max(1e-6);
-        let n = [-d[1] / len, d[0] / len];
-        for k in 0..=20 {
-            let u = k as f32 / 20.0;
-            for off in [-REGION_MARGIN_M, 0.0, REGION_MARGIN_M] {
-                for z in [0.0, REGION_HEIGHT_M] {
-                    let p = [from[0] + u * d[0] + off * n[0], from[1] + u * d[1] + off * n[1], z];
-                    if let Some(px) = view.project(p) {
-                        bbox = [bbox[0].min(px[0]), bbox[1].min(px[1]), bbox[2].max(px[0]), bbox[3].max(px[1])];
-                    }
-                }
-            }
-        }
+        segments.push((from.map(|v| v as f32), to.map(|v| v as f32)));
     }
-    let (w, h) = (cam.width as f32, cam.height as f32);
-    let r = [bbox[0].max(0.0).floor(), bbox[1].max(0.0).floor(), bbox[2].min(w).ceil(), bbox[3].min(h).ceil()];
-    if r[2] - r[0] < 32.0 || r[3] - r[1] < 32.0 || (r[2] - r[0]) * (r[3] - r[1]) > 0.8 * w * h {
-        return None;
-    }
-    Some(r.map(|v| v as u32))
+    cam.view().region_around(&segments, REGION_MARGIN_M, REGION_HEIGHT_M)
 }
 
 /// The detectors a run needs: one per network input size, loaded (and

@@ -177,7 +177,7 @@ impl LineCounter {
                 LineShape::Image { points } => (points.iter().map(|p| [p[0], -p[1]]).collect(), false),
             };
             let length: f64 = points.windows(2).map(|s| (s[1][0] - s[0][0]).hypot(s[1][1] - s[0][1])).sum();
-            if points.len() < 2 || !(length > 0.0) {
+            if points.len() < 2 || length.is_nan() || length <= 0.0 {
                 return Err(CounterError::Degenerate(l.id.clone()));
             }
             lines.push(PreparedLine { points, on_ground, dead_band: l.dead_band.max(0.0) });

@@ -291,9 +291,12 @@ pub fn split_crossings(
     out
 }
 
+/// (source, line, class, direction): how results of several seeds are grouped.
+type SplitKey = (String, String, String, String);
+
 /// Adds up splits of the same source, line, class and direction (over seeds).
 pub fn sum_splits<'a>(splits: impl Iterator<Item = &'a CrossingSplit>) -> Vec<CrossingSplit> {
-    let mut sums: BTreeMap<(String, String, String, String), CrossingSplit> = BTreeMap::new();
+    let mut sums: BTreeMap<SplitKey, CrossingSplit> = BTreeMap::new();
     for s in splits {
         let key = (s.source.clone(), s.line.clone(), s.class.clone(), s.direction.clone());
         match sums.get_mut(&key) {
@@ -488,7 +491,7 @@ pub const SEED_ERROR_HEADER: [&str; 11] = [
 
 /// Summarises the whole-run errors of several seeds' [`error_rows`].
 pub fn errors_over_seeds(per_seed: &[Vec<ErrorRow>]) -> Vec<SeedErrorRow> {
-    let mut groups: BTreeMap<(String, String, String, String), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut groups: BTreeMap<SplitKey, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for rows in per_seed {
         for r in rows.iter().filter(|r| r.interval == "all") {
             let g = groups.entry((r.source.clone(), r.line.clone(), r.class.clone(), r.direction.clone())).or_default();

@@ -196,6 +196,37 @@ impl CameraView {
         let d = sub(p, self.position);
         self.focal_px() / dot(d, d).sqrt().max(1e-3)
     }
+
+    /// The image region where anything standing within `margin_m` of the
+    /// ground segments `(from, to)` and up to `height_m` tall can appear, as
+    /// `[x0, y0, x1, y1]` pixels clipped to the image; `None` when that is
+    /// over 80 % of the image or under 32 px a side. It is how a camera
+    /// limits analysis to where its counting lines need it.
+    pub fn region_around(&self, segments: &[([f32; 2], [f32; 2])], margin_m: f32, height_m: f32) -> Option<[u32; 4]> {
+        let mut bbox = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
+        for (from, to) in segments {
+            let d = [to[0] - from[0], to[1] - from[1]];
+            let len = d[0].hypot(d[1]).max(1e-6);
+            let n = [-d[1] / len, d[0] / len];
+            for k in 0..=20 {
+                let u = k as f32 / 20.0;
+                for off in [-margin_m, 0.0, margin_m] {
+                    for z in [0.0, height_m] {
+                        let p = [from[0] + u * d[0] + off * n[0], from[1] + u * d[1] + off * n[1], z];
+                        if let Some(px) = self.project(p) {
+                            bbox = [bbox[0].min(px[0]), bbox[1].min(px[1]), bbox[2].max(px[0]), bbox[3].max(px[1])];
+                        }
+                    }
+                }
+            }
+        }
+        let (w, h) = (self.width as f32, self.height as f32);
+        let r = [bbox[0].max(0.0).floor(), bbox[1].max(0.0).floor(), bbox[2].min(w).ceil(), bbox[3].min(h).ceil()];
+        if r[2] - r[0] < 32.0 || r[3] - r[1] < 32.0 || (r[2] - r[0]) * (r[3] - r[1]) > 0.8 * w * h {
+            return None;
+        }
+        Some(r.map(|v| v as u32))
+    }
 }
 
 /// Vector difference `a - b`.
