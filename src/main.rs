@@ -6,6 +6,7 @@
 //! and `summary.md` to DIR.
 
 mod analyse;
+mod export;
 mod run;
 
 use std::path::PathBuf;

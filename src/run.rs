@@ -25,6 +25,8 @@ use camtwin_sim::truth::{CrossingVisibility, TruthCamera};
 use camtwin_sim::world::{Crossing, Simulation};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::export::SequenceExport;
+
 /// Arguments of `camtwin run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -50,6 +52,12 @@ pub struct RunArgs {
     /// detectors on the rendered footage.
     #[arg(long)]
     pub export_truth: bool,
+    /// Also write each camera's rendered frames with their ground truth as a
+    /// labelled data set in OUT/export/<camera>/: MOTChallenge layout
+    /// (img1/, gt/gt.txt, seqinfo.ini) and COCO JSON (coco.json). The frames
+    /// are footage: the summary counts them as retained.
+    #[arg(long)]
+    pub export: bool,
     /// Run the scenario over N seeds (the scenario's seed, then the next
     /// ones), each in OUT/seed-<seed>/, and report the mean and 95 %
     /// interval of every error in OUT/errors-over-seeds.csv.
@@ -173,6 +181,11 @@ pub fn prepare_out_dir(dir: &Path) -> Result<()> {
         RESULT_FILES.contains(&name)
             || (name.ends_with(".csv") && (name.starts_with("aggregates-") || name.starts_with("truth-")))
     };
+    let export = dir.join("export");
+    if export.is_dir() {
+        std::fs::remove_dir_all(&export)
+            .with_context(|| format!("cannot remove the earlier export {}", export.display()))?;
+    }
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         if stale(&name) {
@@ -200,6 +213,8 @@ struct SimProducer {
     visibility: CrossingVisibility,
     /// Ground-truth labels of every frame, when exported.
     rows: Option<Vec<TruthRow>>,
+    /// The labelled data set being written, when asked for.
+    export: Option<SequenceExport>,
 }
 
 impl TruthRow {
@@ -251,6 +266,12 @@ impl FrameProducer for SimProducer {
         }
         let boxes = self.truth.boxes(&snapshot);
         self.visibility.observe(&snapshot, &boxes);
+        if let Some(export) = &mut self.export {
+            if let Err(e) = export.add(self.next_index, &rendered.rgb, boxes.clone()) {
+                return Some(Err(format!("{e:#}")));
+            }
+            self.saved_frames += 1;
+        }
         if let Some(rows) = &mut self.rows {
             rows.extend(boxes.into_iter().map(|b| TruthRow {
                 frame: self.next_index,
@@ -286,6 +307,7 @@ struct CameraTruth {
     saved_frames: u64,
     visibility: CrossingVisibility,
     rows: Option<Vec<TruthRow>>,
+    export: Option<SequenceExport>,
 }
 
 impl SimProducer {
@@ -301,6 +323,7 @@ impl SimProducer {
             saved_frames: self.saved_frames,
             visibility: self.visibility,
             rows: self.rows,
+            export: self.export,
         }
     }
 }
@@ -511,6 +534,12 @@ fn run_camera(
     } else {
         None
     };
+    let export = if args.export {
+        let dir = out.join("export").join(&cam.id);
+        Some(SequenceExport::create(&dir, &cam.id, cam.fps, (cam.width, cam.height))?)
+    } else {
+        None
+    };
     let sim_scenario = scenario.clone();
     let export_truth = args.export_truth;
     let make = move || -> std::result::Result<SimProducer, String> {
@@ -527,6 +556,7 @@ fn run_camera(
             truth,
             visibility,
             rows: export_truth.then(Vec::new),
+            export,
             steps_per_frame,
             frames_total,
             next_index: 0,
@@ -541,7 +571,10 @@ fn run_camera(
     tracing::info!(camera = %cam.id, frames = frames_total, lines = lines.len(), "rendering and analysing");
     let (summary, producer) =
         run_pipeline(make, detector.clone(), config).with_context(|| format!("camera `{}`", cam.id))?;
-    let truth = producer.finish(scenario.step_count());
+    let mut truth = producer.finish(scenario.step_count());
+    if let Some(export) = truth.export.take() {
+        export.finish().with_context(|| format!("camera `{}`: export", cam.id))?;
+    }
     if let Some(rows) = &truth.rows {
         report::write_csv(&out.join(format!("truth-{}.csv", cam.id)), rows, &TruthRow::HEADER)?;
     }
@@ -668,7 +701,7 @@ fn camera_note(
     let retained = if saved == 0 {
         "none outlived detection".to_string()
     } else {
-        format!("{saved} frames were saved to disk as previews and are retained until deleted (footage)")
+        format!("{saved} frames were saved to disk (previews or export) and are retained until deleted: footage")
     };
     format!(
         "- camera `{}` ({}x{} at {} fps) counting line(s) {}: {} frames rendered ({:.1} frames/s rendering); {} \

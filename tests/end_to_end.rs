@@ -13,8 +13,14 @@ fn small_street_counts_close_to_ground_truth() {
     let dir = tempfile::tempdir().expect("tempdir");
     let scenario = write(dir.path(), "small.toml", SMALL);
     let out_dir = dir.path().join("out");
-    let out =
-        camtwin(&["run", scenario.to_str().expect("utf8"), "--out", out_dir.to_str().expect("utf8"), "--export-truth"]);
+    let out = camtwin(&[
+        "run",
+        scenario.to_str().expect("utf8"),
+        "--out",
+        out_dir.to_str().expect("utf8"),
+        "--export-truth",
+        "--export",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "run failed: {stderr}");
     for f in
@@ -95,9 +101,34 @@ fn small_street_counts_close_to_ground_truth() {
         assert!(v[0] >= 0.0 && v[1] >= 0.0 && v[2] <= 320.0 && v[3] <= 240.0 && v[0] < v[2] && v[1] < v[3], "{r:?}");
         assert!((0.0..=1.0).contains(&v[4]) && v[5] > 0.0, "{r:?}");
     }
+    // The labelled data set: one PNG per frame, and the same labels as
+    // truth-cam.csv in MOTChallenge and COCO layouts.
+    let export = out_dir.join("export/cam");
+    assert_eq!(std::fs::read_dir(export.join("img1")).expect("img1").count(), 200);
+    let seqinfo = std::fs::read_to_string(export.join("seqinfo.ini")).expect("seqinfo.ini");
+    for line in ["seqLength=200", "frameRate=10", "imWidth=320", "imHeight=240", "imExt=.png"] {
+        assert!(seqinfo.lines().any(|l| l == line), "{line} missing from {seqinfo}");
+    }
+    let gt = std::fs::read_to_string(export.join("gt/gt.txt")).expect("gt.txt");
+    assert_eq!(gt.lines().count(), rows.len(), "one gt line per labelled agent and frame");
+    let persons = rows.iter().filter(|r| &r[3] == "person").count();
+    let mot_persons =
+        gt.lines().filter(|l| l.split(',').nth(6) == Some("1") && l.split(',').nth(7) == Some("1")).count();
+    assert_eq!(mot_persons, persons, "persons are MOT class 1 with conf 1");
+    let first = &rows[0];
+    let first_gt: Vec<f64> =
+        gt.lines().next().expect("a line").split(',').map(|v| v.parse().expect("number")).collect();
+    let x0: f64 = first[4].parse().expect("x0");
+    let x1: f64 = first[6].parse().expect("x1");
+    assert_eq!(first_gt[0], 1.0, "MOT frames count from 1");
+    assert!((first_gt[2] - x0).abs() < 0.01 && (first_gt[4] - (x1 - x0)).abs() < 0.02, "{first_gt:?} vs {first:?}");
+    let coco: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(export.join("coco.json")).expect("coco.json")).expect("JSON");
+    assert_eq!(coco["images"].as_array().map(Vec::len), Some(200));
+    assert_eq!(coco["annotations"].as_array().map(Vec::len), Some(rows.len()));
     let summary = std::fs::read_to_string(out_dir.join("summary.md")).expect("summary");
     assert!(
-        summary.contains("WAPE") && summary.contains("none outlived detection") && summary.contains("could see"),
+        summary.contains("WAPE") && summary.contains("200 frames were saved") && summary.contains("could see"),
         "{summary}"
     );
 }

@@ -1,0 +1,128 @@
+//! `camtwin run --export`: a rendered run as a labelled data set for detector
+//! and tracker engineers, in the two layouts their tools read.
+//!
+//! - MOTChallenge (MOT17/MOT20 layout): `img1/000001.png ...`,
+//!   `gt/gt.txt` with one line per agent in view per frame, `frame, id,
+//!   left, top, width, height, conf, class, visibility` (frames and ids from
+//!   1; persons are class 1 with conf 1, other road users class 3, car, with
+//!   conf 0, which the MOTChallenge evaluation ignores), and `seqinfo.ini`.
+//! - COCO detection JSON (`coco.json`): `images`, `annotations` (boxes
+//!   `[x, y, width, height]`, `area`, `iscrowd` 0, plus `track_id` and
+//!   `visibility`), `categories` with COCO's ids.
+//!
+//! Boxes are the projected posed geometry clipped to the image (amodal
+//! within the frame); visibility is the share of the body's sample points
+//! not hidden by other agents or buildings. Every file is written
+//! atomically; the frames are footage and the summary counts them as kept.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use camtwin_analytics::detector::ObjectClass;
+use camtwin_analytics::report;
+use camtwin_sim::truth::TruthBox;
+
+/// COCO's category id of a counted class.
+fn coco_category(class: ObjectClass) -> u32 {
+    // COCO's 91-id numbering (person 1, bicycle 2, car 3, motorcycle 4, bus 6, truck 8).
+    match class {
+        ObjectClass::Person => 1,
+        ObjectClass::Bicycle => 2,
+        ObjectClass::Car => 3,
+        ObjectClass::Motorcycle => 4,
+        ObjectClass::Bus => 6,
+        ObjectClass::Truck => 8,
+    }
+}
+
+/// Collects one camera's frames and labels and writes the data set.
+#[derive(Debug)]
+pub struct SequenceExport {
+    dir: PathBuf,
+    name: String,
+    fps: u32,
+    size: (u32, u32),
+    /// (frame index from 0, ground-truth boxes).
+    frames: Vec<(u64, Vec<TruthBox>)>,
+}
+
+impl SequenceExport {
+    /// An export of camera `name` into `dir` (created with its `img1/` and `gt/`).
+    pub fn create(dir: &Path, name: &str, fps: u32, size: (u32, u32)) -> Result<Self> {
+        for sub in ["img1", "gt"] {
+            let d = dir.join(sub);
+            std::fs::create_dir_all(&d).with_context(|| format!("cannot create {}", d.display()))?;
+        }
+        Ok(Self { dir: dir.to_path_buf(), name: name.into(), fps, size, frames: Vec::new() })
+    }
+
+    /// Saves frame `index` (from 0) and keeps its labels.
+    pub fn add(&mut self, index: u64, rgb: &[u8], boxes: Vec<TruthBox>) -> Result<()> {
+        let path = self.dir.join("img1").join(format!("{:06}.png", index + 1));
+        report::write_png(&path, self.size.0, self.size.1, rgb)?;
+        self.frames.push((index, boxes));
+        Ok(())
+    }
+
+    /// Writes `gt/gt.txt`, `seqinfo.ini` and `coco.json`.
+    pub fn finish(self) -> Result<()> {
+        let mut gt = String::new();
+        let mut images = Vec::new();
+        let mut annotations = Vec::new();
+        for (index, boxes) in &self.frames {
+            let frame = index + 1;
+            images.push(serde_json::json!({
+                "id": frame,
+                "file_name": format!("img1/{frame:06}.png"),
+                "width": self.size.0,
+                "height": self.size.1,
+            }));
+            for b in boxes {
+                let (x, y, w, h) = (b.bbox[0], b.bbox[1], b.bbox[2] - b.bbox[0], b.bbox[3] - b.bbox[1]);
+                let person = b.class == ObjectClass::Person;
+                let (conf, class) = if person { (1, 1) } else { (0, 3) };
+                gt.push_str(&format!(
+                    "{frame},{},{x:.2},{y:.2},{w:.2},{h:.2},{conf},{class},{:.3}\n",
+                    b.agent + 1,
+                    b.visible_fraction
+                ));
+                annotations.push(serde_json::json!({
+                    "id": annotations.len() + 1,
+                    "image_id": frame,
+                    "category_id": coco_category(b.class),
+                    "bbox": [x, y, w, h],
+                    "area": w * h,
+                    "iscrowd": 0,
+                    "track_id": b.agent + 1,
+                    "visibility": b.visible_fraction,
+                }));
+            }
+        }
+        let categories: Vec<serde_json::Value> = ObjectClass::ALL
+            .iter()
+            .map(|c| serde_json::json!({ "id": coco_category(*c), "name": c.name(), "supercategory": "road user" }))
+            .collect();
+        let coco = serde_json::json!({
+            "info": { "description": format!("camtwin rendered sequence {}", self.name) },
+            "images": images,
+            "annotations": annotations,
+            "categories": categories,
+        });
+        let seqinfo = format!(
+            "[Sequence]\nname={}\nimDir=img1\nframeRate={}\nseqLength={}\nimWidth={}\nimHeight={}\nimExt=.png\n",
+            self.name,
+            self.fps,
+            self.frames.len(),
+            self.size.0,
+            self.size.1
+        );
+        let write = |name: &str, bytes: &[u8]| {
+            let path = self.dir.join(name);
+            report::write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+        };
+        write("gt/gt.txt", gt.as_bytes())?;
+        write("seqinfo.ini", seqinfo.as_bytes())?;
+        let json = serde_json::to_vec_pretty(&coco).context("cannot encode coco.json")?;
+        write("coco.json", &json)
+    }
+}
