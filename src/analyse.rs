@@ -80,6 +80,33 @@ impl FrameProducer for PngFolder {
     }
 }
 
+/// The number at the end of a frame file's name (`frame-00042.png` → 42).
+fn frame_number(path: &Path) -> Option<u64> {
+    let stem = path.file_stem()?.to_str()?;
+    let digits: String = stem.chars().rev().take_while(char::is_ascii_digit).collect();
+    digits.chars().rev().collect::<String>().parse().ok()
+}
+
+/// Frames are timed by their position in the folder, so a missing frame
+/// would shift every later one: numbered frames must follow each other.
+fn check_numbering(folder: &Path, files: &[PathBuf]) -> Result<()> {
+    let numbers: Option<Vec<u64>> = files.iter().map(|f| frame_number(f)).collect();
+    let Some(mut numbers) = numbers else { return Ok(()) };
+    numbers.sort_unstable();
+    for pair in numbers.windows(2) {
+        if pair[1] != pair[0] + 1 {
+            bail!(
+                "{}: the frames are numbered with a gap after frame {} (next is {}): a missing frame would shift \
+                 the time of every later one",
+                folder.display(),
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `camtwin analyse`.
 pub fn analyse(args: &AnalyseArgs) -> Result<()> {
     let scenario = Scenario::load(&args.scenario)?;
@@ -100,6 +127,7 @@ pub fn analyse(args: &AnalyseArgs) -> Result<()> {
     if files.is_empty() {
         bail!("{}: no .png frames in this folder", args.frames.display());
     }
+    check_numbering(&args.frames, &files)?;
     let input = crate::run::detector_input(None, cam, crate::run::analysis_region(cam, &lines));
     let detector = Detector::load(&args.models, DetectorConfig { input: Some(input), ..Default::default() })?;
     prepare_out_dir(&args.out)?;

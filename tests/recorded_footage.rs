@@ -53,3 +53,35 @@ fn a_missing_frames_folder_or_camera_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("no camera `zoom`"), "{err}");
 }
+
+#[test]
+fn a_frames_folder_with_a_gap_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = write(dir.path(), "small.toml", SMALL);
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).expect("frames");
+    for n in [0, 1, 3] {
+        let file = std::fs::File::create(frames.join(format!("frame-{n:05}.png"))).expect("png");
+        let mut enc = png::Encoder::new(file, 320, 240);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().expect("header");
+        w.write_image_data(&vec![90u8; 320 * 240 * 3]).expect("pixels");
+        w.finish().expect("finish");
+    }
+    let out_dir = dir.path().join("out");
+    let out = camtwin(&[
+        "analyse",
+        "--frames",
+        frames.to_str().expect("utf8"),
+        "--scenario",
+        scenario.to_str().expect("utf8"),
+        "--camera",
+        "cam",
+        "--out",
+        out_dir.to_str().expect("utf8"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("gap after frame 1 (next is 3)"), "{err}");
+    assert!(!out_dir.exists(), "nothing written for a bad folder");
+}
