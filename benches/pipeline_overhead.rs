@@ -1,0 +1,113 @@
+//! Pipeline overhead: the actor pipeline (privacy filter → detector →
+//! tracker → counter → aggregator, bounded frames in flight, audit) against
+//! a bare loop calling the same detector on the same frames, side by side,
+//! alternating twice. Target: the pipeline adds at most 5 %.
+//!
+//! Run with `cargo test --bench pipeline_overhead -- FRAMES` (in `make bench`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use camtwin_analytics::counter::{CountingGeometry, LineShape, LineSpec};
+use camtwin_analytics::detector::{Detector, DetectorConfig, analysis_input};
+use camtwin_analytics::frame::{Frame, FrameLease};
+use camtwin_analytics::pipeline::{FrameProducer, PipelineConfig, run_pipeline};
+use camtwin_analytics::privacy::PrivacySettings;
+use camtwin_analytics::tracker::TrackerConfig;
+use camtwin_render::Renderer;
+use camtwin_sim::body::AgentLibrary;
+use camtwin_sim::scenario::Scenario;
+use camtwin_sim::street::StreetLayout;
+use camtwin_sim::world::Simulation;
+
+/// Frames rendered beforehand, handed out one by one.
+struct Replay {
+    frames: std::sync::Arc<Vec<(f64, u32, u32, Vec<u8>)>>,
+    next: usize,
+}
+
+impl FrameProducer for Replay {
+    fn next_frame(&mut self, lease: FrameLease) -> Option<Result<Frame, String>> {
+        let (t, w, h, rgb) = self.frames.get(self.next)?;
+        let frame = Frame::new(self.next as u64, *t, *w, *h, rgb.clone(), lease);
+        self.next += 1;
+        Some(Ok(frame))
+    }
+}
+
+fn fail(e: impl std::fmt::Display) -> ! {
+    eprintln!("error: {e}");
+    std::process::exit(1)
+}
+
+fn main() {
+    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let s = Scenario::load(&root.join("scenarios/demo.toml")).unwrap_or_else(|e| fail(e));
+    let cam = &s.cameras[0];
+    let layout = StreetLayout::new(&s.street);
+    let library = AgentLibrary::new();
+    let mut renderer = Renderer::new(&layout.scenery(), &s.lighting, &cam.view()).unwrap_or_else(|e| fail(e));
+    let mut sim = Simulation::new(&s);
+    let steps = s.scenario.step_hz / cam.fps;
+    let mut frames = Vec::with_capacity(n);
+    for i in 0..n + 10 {
+        for _ in 0..steps {
+            sim.step();
+        }
+        let f = renderer.render(&sim.snapshot().instances(), &library).unwrap_or_else(|e| fail(e));
+        // The first frames are blank while shaders compile.
+        if i >= 10 {
+            frames.push((f64::from(sim.time_s()), f.width, f.height, f.rgb));
+        }
+    }
+    let frames = std::sync::Arc::new(frames);
+    let input = analysis_input(cam.width, cam.height);
+    let config = DetectorConfig { input: Some(input), ..Default::default() };
+    let detector = Detector::load(&root.join("assets/models"), config).unwrap_or_else(|e| fail(e));
+    let line = &s.lines[0];
+    let pipeline_config = PipelineConfig {
+        privacy: PrivacySettings::default(),
+        counting: CountingGeometry {
+            lines: vec![LineSpec {
+                id: line.id.clone(),
+                shape: LineShape::Ground { from: line.from.map(f64::from), to: line.to.map(f64::from) },
+                dead_band: 0.25,
+            }],
+            image_to_ground: Some(cam.view().image_to_ground_homography()),
+            native_width: cam.width,
+        },
+        region: None,
+        tracker: TrackerConfig::default(),
+        interval_s: 15,
+        duration_s: f64::from(s.scenario.duration_s),
+        max_frames_in_flight: 4,
+        sink: None,
+    };
+    let (mut bare_s, mut pipe_s) = (0.0, 0.0);
+    for _ in 0..2 {
+        let t = Instant::now();
+        for (_, w, h, rgb) in frames.iter() {
+            detector.detect_rgb(*w, *h, rgb).unwrap_or_else(|e| fail(e));
+        }
+        bare_s += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let replay = Replay { frames: frames.clone(), next: 0 };
+        let (summary, _) =
+            run_pipeline(move || Ok(replay), detector.clone(), pipeline_config.clone()).unwrap_or_else(|e| fail(e));
+        pipe_s += t.elapsed().as_secs_f64();
+        if summary.frames_analysed != n as u64 {
+            fail(format!("the pipeline analysed {} of {n} frames", summary.frames_analysed));
+        }
+    }
+    let per = |s: f64| s / (2 * n) as f64 * 1000.0;
+    println!(
+        "pipeline overhead over {n} frames x 2 (640x480, detector at {}x{}): bare loop {:.1} ms/frame, pipeline \
+         {:.1} ms/frame, overhead {:+.1} %",
+        input.0,
+        input.1,
+        per(bare_s),
+        per(pipe_s),
+        (pipe_s / bare_s - 1.0) * 100.0
+    );
+}
