@@ -3,7 +3,9 @@
 //! the same input size and thread count, the same deterministic input, timed
 //! after warm-up. Prints one line per input size: `tract WxH: MEAN ms (min MIN)`.
 //!
-//! Run with `cargo test --bench detector -- RUNS THREADS WxH...`.
+//! With `--profile`, also the mean time per kind of operator.
+//!
+//! Run with `cargo test --bench detector -- RUNS THREADS WxH... [--profile]`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -11,6 +13,7 @@ use std::time::Instant;
 use camtwin_analytics::detector::{Detector, DetectorConfig};
 
 fn main() {
+    let profile = std::env::args().any(|a| a == "--profile");
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let runs: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(30);
     let threads: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2);
@@ -46,5 +49,15 @@ fn main() {
         let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
         let min = times.iter().copied().fold(f64::MAX, f64::min);
         println!("tract {w}x{h}: {mean:.1} ms (min {min:.1}), {threads} threads, {runs} runs");
+        if profile {
+            let ops = detector.profile_ops(&input, runs).unwrap_or_else(|e| {
+                eprintln!("error: {e}");
+                std::process::exit(1)
+            });
+            let total: f64 = ops.iter().map(|(_, ms)| ms).sum();
+            for (op, ms) in ops.iter().take(6) {
+                println!("  {op:<20} {ms:6.2} ms  {:5.1} %", ms / total.max(1e-9) * 100.0);
+            }
+        }
     }
 }

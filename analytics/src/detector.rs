@@ -303,6 +303,34 @@ impl Detector {
         Ok(())
     }
 
+    /// Times the network's operators over `runs` inferences on a prepared
+    /// input (after one warm-up run): mean milliseconds per run for each kind
+    /// of operator, largest first. It tells where inference time goes, for
+    /// comparing runtimes and input sizes.
+    pub fn profile_ops(&self, chw: &[f32], runs: usize) -> Result<Vec<(String, f64)>, DetectorError> {
+        use tract_onnx::tract_core::plan::{SimpleState, eval};
+        let (iw, ih) = self.input_size();
+        let tensor = Tensor::from_shape(&[1, 3, ih, iw], chw).map_err(tract_err)?;
+        let mut state = SimpleState::new(&self.plan).map_err(tract_err)?;
+        let mut per_op: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+        for run in 0..=runs {
+            state
+                .run_plan_with_eval(tvec!(tensor.clone().into()), |ctx, op_state, node, inputs| {
+                    let started = std::time::Instant::now();
+                    let out = eval(ctx, op_state, node, inputs);
+                    if run > 0 {
+                        *per_op.entry(node.op.name().to_string()).or_default() +=
+                            started.elapsed().as_secs_f64() * 1000.0;
+                    }
+                    out
+                })
+                .map_err(tract_err)?;
+        }
+        let mut ops: Vec<(String, f64)> = per_op.into_iter().map(|(k, v)| (k, v / runs.max(1) as f64)).collect();
+        ops.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(ops)
+    }
+
     /// Detects the counted road users ([`ObjectClass`]) in an RGB8 image.
     pub fn detect_rgb(&self, width: u32, height: u32, rgb: &[u8]) -> Result<Vec<Detection>, DetectorError> {
         let expected = width as usize * height as usize * 3;
