@@ -8,7 +8,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 OUT ?= out/demo
 
-.PHONY: demo test setup system models build lint fmt bench
+.PHONY: demo test setup system models eval build lint fmt bench
 
 demo: setup
 	$(CARGO) run --locked --bin camtwin -- run scenarios/demo.toml --out $(OUT)
@@ -16,13 +16,16 @@ demo: setup
 test: setup
 	$(CARGO) test --locked --workspace --lib --bins --tests
 
-setup: system models build
+setup: system models eval build
 
 system:
 	bash scripts/setup-system.sh
 
 models:
 	bash scripts/fetch-models.sh
+
+eval:
+	bash scripts/setup-eval.sh
 
 build:
 	$(CARGO) build --locked --workspace --all-targets

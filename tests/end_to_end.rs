@@ -126,6 +126,26 @@ fn small_street_counts_close_to_ground_truth() {
         serde_json::from_slice(&std::fs::read(export.join("coco.json")).expect("coco.json")).expect("JSON");
     assert_eq!(coco["images"].as_array().map(Vec::len), Some(200));
     assert_eq!(coco["annotations"].as_array().map(Vec::len), Some(rows.len()));
+    // The reference tools read the files unedited: py-motmetrics keeps the
+    // persons (conf 1) of gt.txt, pycocotools reads every image and box.
+    let script = r#"
+import sys, motmetrics as mm
+from pycocotools.coco import COCO
+df = mm.io.loadtxt(sys.argv[1] + "/gt/gt.txt", fmt="mot15-2D", min_confidence=1)
+coco = COCO(sys.argv[1] + "/coco.json")
+person = coco.getCatIds(catNms=["person"])
+print("tools", len(df), df.index.get_level_values(0).nunique(), len(coco.getImgIds()), len(coco.getAnnIds()),
+      len(coco.getAnnIds(catIds=person)))
+"#;
+    let tools = std::process::Command::new(common::eval_python())
+        .args(["-c", script, export.to_str().expect("utf8")])
+        .output()
+        .expect("the evaluation venv runs: `make eval`");
+    let said = String::from_utf8_lossy(&tools.stdout);
+    assert!(tools.status.success(), "{said}{}", String::from_utf8_lossy(&tools.stderr));
+    let line = said.lines().find(|l| l.starts_with("tools ")).expect("the tools' counts");
+    let n: Vec<usize> = line.split_whitespace().skip(1).map(|v| v.parse().expect("count")).collect();
+    assert_eq!(n, [persons, 200, 200, rows.len(), persons], "what the tools read: {line}");
     let summary = std::fs::read_to_string(out_dir.join("summary.md")).expect("summary");
     assert!(
         summary.contains("WAPE") && summary.contains("200 frames were saved") && summary.contains("could see"),

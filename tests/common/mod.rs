@@ -74,3 +74,12 @@ line = "north"
 [aggregation]
 interval_s = 6
 "#;
+
+/// The Python of the evaluation venv made by `make eval`
+/// (scripts/setup-eval.sh): py-motmetrics and pycocotools.
+pub fn eval_python() -> PathBuf {
+    let venv = std::env::var_os("CAMTWIN_EVAL_VENV").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/camtwin/eval-venv")
+    });
+    venv.join("bin/python")
+}
