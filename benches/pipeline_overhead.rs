@@ -20,9 +20,12 @@ use camtwin_sim::scenario::Scenario;
 use camtwin_sim::street::StreetLayout;
 use camtwin_sim::world::Simulation;
 
+/// A rendered frame: time, width, height, RGB pixels.
+type Rendered = (f64, u32, u32, Vec<u8>);
+
 /// Frames rendered beforehand, handed out one by one.
 struct Replay {
-    frames: std::sync::Arc<Vec<(f64, u32, u32, Vec<u8>)>>,
+    frames: std::sync::Arc<Vec<Rendered>>,
     next: usize,
 }
 
