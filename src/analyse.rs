@@ -1,17 +1,21 @@
 //! The `analyse` command: recorded footage (a folder of PNG frames) through
-//! the same edge-analytics pipeline as rendered video. The site (camera
-//! calibration, counting line, privacy and aggregation settings) is read
-//! from a scenario file; no simulation or rendering takes place and no
-//! ground truth is involved.
+//! the same edge-analytics pipeline as rendered video. The site (counting
+//! lines, calibration, privacy and aggregation settings) is read from a
+//! scenario's camera or from a camera file; no simulation or rendering takes
+//! place and no ground truth is involved.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use camtwin_analytics::detector::{Detector, DetectorConfig, ObjectClass};
+use camtwin_analytics::detector::{Detector, DetectorConfig, ObjectClass, analysis_input};
 use camtwin_analytics::frame::{Frame, FrameLease};
+use camtwin_analytics::pipeline::PipelineConfig;
 use camtwin_analytics::pipeline::{FrameProducer, run_pipeline};
+use camtwin_analytics::privacy::PrivacySettings;
+use camtwin_analytics::tracker::TrackerConfig;
 use camtwin_sim::scenario::Scenario;
 
+use crate::camera_file;
 use crate::run::{lines_in_view, pipeline_config, prepare_out_dir};
 
 /// Arguments of `camtwin analyse`.
@@ -21,12 +25,17 @@ pub struct AnalyseArgs {
     #[arg(long)]
     pub frames: PathBuf,
     /// Scenario describing the site: the camera's calibration, the counting
-    /// line, privacy and aggregation settings.
+    /// lines, privacy and aggregation settings (with --camera).
     #[arg(long)]
-    pub scenario: PathBuf,
+    pub scenario: Option<PathBuf>,
     /// Which of the scenario's cameras filmed the frames.
     #[arg(long)]
-    pub camera: String,
+    pub camera: Option<String>,
+    /// A camera file instead of a scenario: image size, frame rate, lines in
+    /// image pixels (or on the ground with a calibration); see
+    /// docs/CAMERA_FILE.md.
+    #[arg(long)]
+    pub camera_file: Option<PathBuf>,
     /// Output folder (created if missing).
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
@@ -107,17 +116,58 @@ fn check_numbering(folder: &Path, files: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// `camtwin analyse`.
-pub fn analyse(args: &AnalyseArgs) -> Result<()> {
-    let scenario = Scenario::load(&args.scenario)?;
-    let Some(cam) = scenario.cameras.iter().find(|c| c.id == args.camera) else {
+/// The site the frames were filmed at, from a scenario camera or a camera file.
+struct Site {
+    id: String,
+    size: (u32, u32),
+    fps: u32,
+    config: PipelineConfig,
+}
+
+fn site(args: &AnalyseArgs) -> Result<Site> {
+    if let Some(path) = &args.camera_file {
+        if args.scenario.is_some() || args.camera.is_some() {
+            bail!("give either --camera-file or --scenario with --camera, not both");
+        }
+        let site = camera_file::load(path)?;
+        let c = &site.file.camera;
+        if let Some(rms) = site.calibration_rms_m {
+            tracing::info!(rms_m = rms, "ground calibration fitted");
+        }
+        let config = PipelineConfig {
+            privacy: PrivacySettings {
+                downscale: site.file.privacy.downscale,
+                frame_step: site.file.privacy.frame_step,
+            },
+            counting: site.counting.clone(),
+            region: None,
+            tracker: TrackerConfig::default(),
+            interval_s: site.file.aggregation.interval_s,
+            duration_s: 0.0,
+            max_frames_in_flight: 4,
+            sink: Some(args.out.join(format!("aggregates-{}.csv", c.id))),
+        };
+        return Ok(Site { id: c.id.clone(), size: (c.width, c.height), fps: c.fps, config });
+    }
+    let (Some(path), Some(camera)) = (&args.scenario, &args.camera) else {
+        bail!("say where the frames were filmed: --camera-file FILE, or --scenario FILE with --camera ID");
+    };
+    let scenario = Scenario::load(path)?;
+    let Some(cam) = scenario.cameras.iter().find(|c| c.id == *camera) else {
         let known: Vec<&str> = scenario.cameras.iter().map(|c| c.id.as_str()).collect();
-        bail!("{}: no camera `{}` (cameras: {})", args.scenario.display(), args.camera, known.join(", "));
+        bail!("{}: no camera `{}` (cameras: {})", path.display(), camera, known.join(", "));
     };
     let lines = lines_in_view(&scenario, cam);
     if lines.is_empty() {
-        bail!("{}: no counting line lies in the image of camera `{}`", args.scenario.display(), cam.id);
+        bail!("{}: no counting line lies in the image of camera `{}`", path.display(), cam.id);
     }
+    let config = pipeline_config(&scenario, cam, &lines, &args.out);
+    Ok(Site { id: cam.id.clone(), size: (cam.width, cam.height), fps: cam.fps, config })
+}
+
+/// `camtwin analyse`.
+pub fn analyse(args: &AnalyseArgs) -> Result<()> {
+    let Site { id, size, fps, mut config } = site(args)?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(&args.frames)
         .with_context(|| format!("cannot read the frames folder {}", args.frames.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -128,33 +178,36 @@ pub fn analyse(args: &AnalyseArgs) -> Result<()> {
         bail!("{}: no .png frames in this folder", args.frames.display());
     }
     check_numbering(&args.frames, &files)?;
-    let input = crate::run::detector_input(None, cam, crate::run::analysis_region(cam, &lines));
+    let (w, h) = config.region.map_or(size, |r| (r[2] - r[0], r[3] - r[1]));
+    let input = analysis_input(w, h);
     let detector = Detector::load(&args.models, DetectorConfig { input: Some(input), ..Default::default() })?;
     prepare_out_dir(&args.out)?;
-    let mut config = pipeline_config(&scenario, cam, &lines, &args.out);
-    config.duration_s = files.len() as f64 / cam.fps as f64;
-    let producer = PngFolder { files, next: 0, fps: cam.fps, size: (cam.width, cam.height) };
-    tracing::info!(camera = %cam.id, frames = producer.files.len(), lines = lines.len(), "analysing recorded frames");
+    config.duration_s = files.len() as f64 / f64::from(fps);
+    let line_ids: Vec<String> = config.counting.lines.iter().map(|l| l.id.clone()).collect();
+    let producer = PngFolder { files, next: 0, fps, size };
+    tracing::info!(camera = %id, frames = producer.files.len(), lines = line_ids.len(), "analysing recorded frames");
     let (summary, _) = run_pipeline(move || Ok(producer), detector, config)?;
-    let per_line: Vec<String> = lines
+    let per_line: Vec<String> = line_ids
         .iter()
-        .map(|l| {
+        .map(|line| {
             let n: u64 = summary
                 .intervals
                 .iter()
-                .filter(|c| c.class == ObjectClass::Person && c.line == l.spec.id)
+                .filter(|c| c.class == ObjectClass::Person && c.line == *line)
                 .map(|c| c.count)
                 .sum();
-            format!("{n} across line `{}`", l.spec.id)
+            format!("{n} across line `{line}`")
         })
         .collect();
     println!(
-        "{} frames analysed ({} after decimation), detector {:.1} ms/frame; persons counted: {}; aggregates in {}",
+        "{} frames analysed ({} after decimation, {} lost to detector faults), detector {:.1} ms/frame; persons \
+         counted: {}; aggregates in {}",
         summary.frames_in,
         summary.frames_analysed,
+        summary.frames_lost,
         summary.detector_ms_per_frame(),
         per_line.join(", "),
-        args.out.join(format!("aggregates-{}.csv", cam.id)).display()
+        args.out.join(format!("aggregates-{id}.csv")).display()
     );
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! and `summary.md` to DIR.
 
 mod analyse;
+mod camera_file;
 mod export;
 mod run;
 

@@ -38,6 +38,92 @@ fn frames_from_disk_give_the_same_aggregates_as_rendered_frames() {
     let b = std::fs::read_to_string(recorded.join("aggregates-cam.csv")).expect("recorded aggregates");
     assert_eq!(a, b);
     assert!(a.lines().skip(1).any(|l| !l.ends_with(",0")), "something was counted: {a}");
+
+    // The same footage described by a camera file, as for a real camera: the
+    // scenario's line once as an image polyline, once on the ground through a
+    // calibration from four marked ground points. Both count about what the
+    // scenario's camera counted.
+    let s = camtwin_sim::scenario::Scenario::parse(SMALL, std::path::Path::new("small.toml")).expect("parses");
+    let view = s.cameras[0].view();
+    let px = |p: [f32; 2]| view.project([p[0], p[1], 0.0]).expect("in front of the camera");
+    let marks = [[-3.0f32, 3.5], [3.0, 3.5], [3.0, 7.0], [-3.0, 7.0]];
+    let image: Vec<String> = marks.iter().map(|m| format!("[{:.2}, {:.2}]", px(*m)[0], px(*m)[1])).collect();
+    let ground: Vec<String> = marks.iter().map(|m| format!("[{}, {}]", m[0], m[1])).collect();
+    let (a_px, b_px) = (px([0.0, 3.5]), px([0.0, 7.0]));
+    let camera_file = format!(
+        "[camera]\nid = \"real\"\nwidth = 320\nheight = 240\nfps = 10\n\n\
+         [[lines]]\nid = \"drawn\"\nimage = [[{:.2}, {:.2}], [{:.2}, {:.2}]]\n\n\
+         [[lines]]\nid = \"measured\"\nground = [[0.0, 3.5], [0.0, 7.0]]\n\n\
+         [calibration]\nimage = [{}]\nground = [{}]\n\n[aggregation]\ninterval_s = 6\n",
+        a_px[0],
+        a_px[1],
+        b_px[0],
+        b_px[1],
+        image.join(", "),
+        ground.join(", ")
+    );
+    let cam_path = write(dir.path(), "real.toml", &camera_file);
+    let real = dir.path().join("real");
+    let out = camtwin(&[
+        "analyse",
+        "--frames",
+        frames.to_str().expect("utf8"),
+        "--camera-file",
+        cam_path.to_str().expect("utf8"),
+        "--out",
+        real.to_str().expect("utf8"),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let persons = |csv: &str, line: Option<&str>| -> u64 {
+        csv.lines()
+            .skip(1)
+            .filter(|l| l.contains(",person,") && line.is_none_or(|id| l.split(',').nth(2) == Some(id)))
+            .filter_map(|l| l.rsplit(',').next()?.parse::<u64>().ok())
+            .sum()
+    };
+    let scenario_count = persons(&a, None);
+    let real_csv = std::fs::read_to_string(real.join("aggregates-real.csv")).expect("camera-file aggregates");
+    for line in ["drawn", "measured"] {
+        let n = persons(&real_csv, Some(line));
+        assert!(n.abs_diff(scenario_count) <= 3, "line {line}: {n} against {scenario_count} with the scenario");
+    }
+}
+
+#[test]
+fn a_camera_file_with_a_line_outside_the_image_or_no_calibration_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let head = "[camera]\nid = \"c\"\nwidth = 320\nheight = 240\nfps = 10\n\n";
+    let cases = [
+        (
+            "[[lines]]\nid = \"door\"\nimage = [[10, 10], [400, 100]]\n",
+            "lines[0] (`door`): point [400, 100] is outside the 320x240 image",
+        ),
+        (
+            "[[lines]]\nid = \"kerb\"\nground = [[0, 0], [0, 3]]\n",
+            "lines[0] (`kerb`): a `ground` line needs a [calibration]",
+        ),
+        (
+            "[[lines]]\nid = \"kerb\"\nground = [[0, 0], [0, 3]]\n[calibration]\nimage = [[0, 0], [1, 1], [2, 2]]\nground = [[0, 0], [1, 1], [2, 2]]\n",
+            "[calibration]: a ground calibration needs at least 4",
+        ),
+    ];
+    for (i, (body, expected)) in cases.iter().enumerate() {
+        let path = write(dir.path(), &format!("cam{i}.toml"), &format!("{head}{body}"));
+        let out_dir = dir.path().join(format!("out{i}"));
+        let out = camtwin(&[
+            "analyse",
+            "--frames",
+            dir.path().to_str().expect("utf8"),
+            "--camera-file",
+            path.to_str().expect("utf8"),
+            "--out",
+            out_dir.to_str().expect("utf8"),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "case {i} should fail");
+        assert!(err.contains(&format!("cam{i}.toml")) && err.contains(expected), "case {i}: {err}");
+        assert!(!out_dir.exists(), "case {i}: nothing written");
+    }
 }
 
 #[test]

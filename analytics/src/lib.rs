@@ -9,6 +9,7 @@
 //! [`pipeline::FrameProducer`], rendered or recorded.
 //!
 //! - [`frame`]: frames and the audit of their lifetime.
+//! - [`calibration`]: image → ground homography from point pairs (real cameras).
 //! - [`privacy`]: downscaling and frame decimation.
 //! - [`detector`]: YOLO on tract, decoding and NMS.
 //! - [`tracker`]: ByteTrack-class tracking (Kalman filter, Hungarian
@@ -23,6 +24,7 @@
 //! - [`report`]: CSV, PNG plot and atomic file writing.
 
 pub mod aggregate;
+pub mod calibration;
 pub mod counter;
 pub mod detector;
 pub mod frame;
