@@ -2,10 +2,11 @@
 # Installs the Debian packages camtwin needs, idempotently:
 #   mesa-vulkan-drivers + libvulkan1  the lavapipe software Vulkan device Bevy renders on
 #   fonts-dejavu-core                 the font for plot labels
-#   python3-venv                      for the model-conversion venv
+#   python3-venv                      for the model-conversion and evaluation venvs
+#   ffmpeg                            decodes video files for `camtwin analyse --video`
 # Skips apt entirely when everything is already installed.
 set -euo pipefail
-PACKAGES=(mesa-vulkan-drivers libvulkan1 fonts-dejavu-core python3-venv)
+PACKAGES=(mesa-vulkan-drivers libvulkan1 fonts-dejavu-core python3-venv ffmpeg)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

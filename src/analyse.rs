@@ -15,15 +15,19 @@ use camtwin_analytics::privacy::PrivacySettings;
 use camtwin_analytics::tracker::TrackerConfig;
 use camtwin_sim::scenario::Scenario;
 
-use crate::camera_file;
 use crate::run::{lines_in_view, pipeline_config, prepare_out_dir};
+use crate::{camera_file, video};
 
 /// Arguments of `camtwin analyse`.
 #[derive(Debug, clap::Args)]
 pub struct AnalyseArgs {
-    /// Folder of frames, PNG, analysed in file-name order.
+    /// Folder of frames, PNG, analysed in file-name order (the
+    /// MOTChallenge img1/ layout works as it is).
+    #[arg(long, conflicts_with = "video", required_unless_present = "video")]
+    pub frames: Option<PathBuf>,
+    /// A video file, decoded with ffmpeg.
     #[arg(long)]
-    pub frames: PathBuf,
+    pub video: Option<PathBuf>,
     /// Scenario describing the site: the camera's calibration, the counting
     /// lines, privacy and aggregation settings (with --camera).
     #[arg(long)]
@@ -168,25 +172,49 @@ fn site(args: &AnalyseArgs) -> Result<Site> {
 /// `camtwin analyse`.
 pub fn analyse(args: &AnalyseArgs) -> Result<()> {
     let Site { id, size, fps, mut config } = site(args)?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&args.frames)
-        .with_context(|| format!("cannot read the frames folder {}", args.frames.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("png")))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        bail!("{}: no .png frames in this folder", args.frames.display());
-    }
-    check_numbering(&args.frames, &files)?;
     let (w, h) = config.region.map_or(size, |r| (r[2] - r[0], r[3] - r[1]));
     let input = analysis_input(w, h);
-    let detector = Detector::load(&args.models, DetectorConfig { input: Some(input), ..Default::default() })?;
-    prepare_out_dir(&args.out)?;
-    config.duration_s = files.len() as f64 / f64::from(fps);
     let line_ids: Vec<String> = config.counting.lines.iter().map(|l| l.id.clone()).collect();
-    let producer = PngFolder { files, next: 0, fps, size };
-    tracing::info!(camera = %id, frames = producer.files.len(), lines = line_ids.len(), "analysing recorded frames");
-    let (summary, _) = run_pipeline(move || Ok(producer), detector, config)?;
+    let summary = if let Some(path) = &args.video {
+        let info = video::probe(path)?;
+        if (info.width, info.height) != size {
+            bail!(
+                "{}: the video is {}x{} but the camera is {}x{}",
+                path.display(),
+                info.width,
+                info.height,
+                size.0,
+                size.1
+            );
+        }
+        if (info.fps - f64::from(fps)).abs() > 0.01 {
+            bail!("{}: the video runs at {:.3} fps but the camera says {fps}", path.display(), info.fps);
+        }
+        let detector = Detector::load(&args.models, DetectorConfig { input: Some(input), ..Default::default() })?;
+        prepare_out_dir(&args.out)?;
+        config.duration_s = info.duration_s.max(1.0 / f64::from(fps));
+        let producer = video::VideoFile::open(path, &info)?;
+        tracing::info!(camera = %id, video = %path.display(), lines = line_ids.len(), "analysing a video");
+        run_pipeline(move || Ok(producer), detector, config)?.0
+    } else {
+        let folder = args.frames.as_ref().context("give --frames DIR or --video FILE")?;
+        let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+            .with_context(|| format!("cannot read the frames folder {}", folder.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("png")))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            bail!("{}: no .png frames in this folder", folder.display());
+        }
+        check_numbering(folder, &files)?;
+        let detector = Detector::load(&args.models, DetectorConfig { input: Some(input), ..Default::default() })?;
+        prepare_out_dir(&args.out)?;
+        config.duration_s = files.len() as f64 / f64::from(fps);
+        let producer = PngFolder { files, next: 0, fps, size };
+        tracing::info!(camera = %id, frames = producer.files.len(), lines = line_ids.len(), "analysing recorded frames");
+        run_pipeline(move || Ok(producer), detector, config)?.0
+    };
     let per_line: Vec<String> = line_ids
         .iter()
         .map(|line| {

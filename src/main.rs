@@ -9,6 +9,7 @@ mod analyse;
 mod camera_file;
 mod export;
 mod run;
+mod video;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -39,6 +39,43 @@ fn frames_from_disk_give_the_same_aggregates_as_rendered_frames() {
     assert_eq!(a, b);
     assert!(a.lines().skip(1).any(|l| !l.ends_with(",0")), "something was counted: {a}");
 
+    // The same footage as a lossless video file, decoded by ffmpeg, gives the
+    // same aggregates; the file cut in half is an error that says so.
+    let clip = dir.path().join("clip.mkv");
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-framerate", "10", "-i"])
+        .arg(frames.join("frame-%05d.png"))
+        .args(["-c:v", "ffv1"])
+        .arg(&clip)
+        .status()
+        .expect("ffmpeg runs (scripts/setup-system.sh installs it)");
+    assert!(made.success());
+    let from_video = dir.path().join("video");
+    let analyse_video = |video: &std::path::Path, out: &std::path::Path| {
+        camtwin(&[
+            "analyse",
+            "--video",
+            video.to_str().expect("utf8"),
+            "--scenario",
+            scenario.to_str().expect("utf8"),
+            "--camera",
+            "cam",
+            "--out",
+            out.to_str().expect("utf8"),
+        ])
+    };
+    let out = analyse_video(&clip, &from_video);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = std::fs::read_to_string(from_video.join("aggregates-cam.csv")).expect("video aggregates");
+    assert_eq!(a, v, "a lossless video counts like its frames");
+    let bytes = std::fs::read(&clip).expect("clip");
+    let cut = dir.path().join("cut.mkv");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("cut clip");
+    let out = analyse_video(&cut, &dir.path().join("cut"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("cut.mkv") && err.contains("cut off"), "{err}");
+    assert!(!dir.path().join("cut/aggregates-cam.csv").exists(), "no result from a cut-off video");
+
     // The same footage described by a camera file, as for a real camera: the
     // scenario's line once as an image polyline, once on the ground through a
     // calibration from four marked ground points. Both count about what the
@@ -170,4 +207,26 @@ fn a_frames_folder_with_a_gap_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("gap after frame 1 (next is 3)"), "{err}");
     assert!(!out_dir.exists(), "nothing written for a bad folder");
+}
+
+#[test]
+fn a_file_that_is_not_a_video_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = write(dir.path(), "small.toml", SMALL);
+    let fake = write(dir.path(), "clip.mp4", "this is not a video");
+    let out_dir = dir.path().join("out");
+    let out = camtwin(&[
+        "analyse",
+        "--video",
+        fake.to_str().expect("utf8"),
+        "--scenario",
+        scenario.to_str().expect("utf8"),
+        "--camera",
+        "cam",
+        "--out",
+        out_dir.to_str().expect("utf8"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("clip.mp4: not a video"), "{err}");
+    assert!(!out_dir.exists(), "nothing written");
 }
