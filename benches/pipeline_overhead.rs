@@ -86,6 +86,7 @@ fn main() {
         duration_s: f64::from(s.scenario.duration_s),
         max_frames_in_flight: 4,
         sink: None,
+        record_tracks: false,
     };
     let (mut bare_s, mut pipe_s) = (0.0, 0.0);
     for _ in 0..2 {

@@ -150,6 +150,7 @@ fn site(args: &AnalyseArgs) -> Result<Site> {
             duration_s: 0.0,
             max_frames_in_flight: 4,
             sink: Some(args.out.join(format!("aggregates-{}.csv", c.id))),
+            record_tracks: false,
         };
         return Ok(Site { id: c.id.clone(), size: (c.width, c.height), fps: c.fps, config });
     }

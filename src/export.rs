@@ -10,6 +10,12 @@
 //!   `[x, y, width, height]`, `area`, `iscrowd` 0, plus `track_id` and
 //!   `visibility`), `categories` with COCO's ids.
 //!
+//! With the export, the tracker's person tracks are written beside the
+//! labels (`camtwin.txt`, MOTChallenge results format) with camtwin's own
+//! MOTA and IDF1 of them (`tracking.csv`, from
+//! [`camtwin_analytics::evaluation`]), so both can be checked against the
+//! reference tools.
+//!
 //! Boxes are the projected posed geometry clipped to the image (amodal
 //! within the frame); visibility is the share of the body's sample points
 //! not hidden by other agents or buildings. Every file is written
@@ -19,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use camtwin_analytics::detector::ObjectClass;
+use camtwin_analytics::evaluation::{LabelledBox, TrackingScores};
 use camtwin_analytics::report;
 use camtwin_sim::truth::TruthBox;
 
@@ -61,6 +68,49 @@ impl SequenceExport {
         let path = self.dir.join("img1").join(format!("{:06}.png", index + 1));
         report::write_png(&path, self.size.0, self.size.1, rgb)?;
         self.frames.push((index, boxes));
+        Ok(())
+    }
+
+    /// The labelled persons, as the tracking metrics take them (MOT frame
+    /// numbers and ids).
+    pub fn person_labels(&self) -> Vec<LabelledBox> {
+        self.frames
+            .iter()
+            .flat_map(|(index, boxes)| {
+                boxes.iter().filter(|b| b.class == ObjectClass::Person).map(move |b| LabelledBox {
+                    frame: index + 1,
+                    id: u64::from(b.agent) + 1,
+                    bbox: b.bbox,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes the tracker's person tracks as `camtwin.txt` in the
+    /// MOTChallenge results format (`frame, id, left, top, width, height, 1,
+    /// -1, -1, -1`) and camtwin's own scores of them as `tracking.csv`.
+    pub fn write_tracks(&self, tracks: &[LabelledBox], scores: &TrackingScores) -> Result<()> {
+        let mut text = String::new();
+        for t in tracks {
+            let (x, y, w, h) = (t.bbox[0], t.bbox[1], t.bbox[2] - t.bbox[0], t.bbox[3] - t.bbox[1]);
+            text.push_str(&format!("{},{},{x:.2},{y:.2},{w:.2},{h:.2},1,-1,-1,-1\n", t.frame, t.id));
+        }
+        let csv = format!(
+            "objects,hypotheses,matches,misses,false_positives,switches,mota,idtp,idf1\n{},{},{},{},{},{},{:.6},{},{:.6}\n",
+            scores.objects,
+            scores.hypotheses,
+            scores.matches,
+            scores.misses,
+            scores.false_positives,
+            scores.switches,
+            scores.mota,
+            scores.idtp,
+            scores.idf1
+        );
+        for (name, bytes) in [("camtwin.txt", text.into_bytes()), ("tracking.csv", csv.into_bytes())] {
+            let path = self.dir.join(name);
+            report::write_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        }
         Ok(())
     }
 

@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use camtwin_analytics::counter::{CountingGeometry, LineShape, LineSpec};
-use camtwin_analytics::detector::{Detector, DetectorConfig, analysis_input};
+use camtwin_analytics::detector::{Detector, DetectorConfig, ObjectClass, analysis_input};
+use camtwin_analytics::evaluation::{LabelledBox, score_tracking};
 use camtwin_analytics::frame::{Frame, FrameLease};
 use camtwin_analytics::pipeline::{FrameProducer, PipelineConfig, PipelineSummary, run_pipeline};
 use camtwin_analytics::privacy::PrivacySettings;
@@ -412,6 +413,7 @@ pub fn pipeline_config(scenario: &Scenario, cam: &CameraSpec, lines: &[LineInVie
         duration_s: f64::from(scenario.scenario.duration_s),
         max_frames_in_flight: 4,
         sink: Some(out.join(format!("aggregates-{}.csv", cam.id))),
+        record_tracks: false,
     }
 }
 
@@ -568,12 +570,28 @@ fn run_camera(
     };
     let mut config = pipeline_config(scenario, cam, &lines, out);
     config.region = region;
+    config.record_tracks = args.export;
     tracing::info!(camera = %cam.id, frames = frames_total, lines = lines.len(), "rendering and analysing");
     let (summary, producer) =
         run_pipeline(make, detector.clone(), config).with_context(|| format!("camera `{}`", cam.id))?;
     let mut truth = producer.finish(scenario.step_count());
+    let mut tracking = None;
     if let Some(export) = truth.export.take() {
+        let tracks: Vec<LabelledBox> = summary
+            .tracks
+            .iter()
+            .flat_map(|f| {
+                let frame = (f.time_s * f64::from(cam.fps)).round() as u64 + 1;
+                f.boxes
+                    .iter()
+                    .filter(|(_, class, _)| *class == ObjectClass::Person)
+                    .map(move |(id, _, bbox)| LabelledBox { frame, id: *id, bbox: *bbox })
+            })
+            .collect();
+        let scores = score_tracking(&export.person_labels(), &tracks, 0.5);
+        export.write_tracks(&tracks, &scores)?;
         export.finish().with_context(|| format!("camera `{}`: export", cam.id))?;
+        tracking = Some(scores);
     }
     if let Some(rows) = &truth.rows {
         report::write_csv(&out.join(format!("truth-{}.csv", cam.id)), rows, &TruthRow::HEADER)?;
@@ -595,7 +613,21 @@ fn run_camera(
         })
         .collect();
     let split = scoring::split_crossings(&source, &line_ids, &counted, &timed(scenario, &crossings), &visible);
-    let note = camera_note(cam, region, detector.input_size(), &summary, truth.render_s, truth.saved_frames, &lines);
+    let mut note =
+        camera_note(cam, region, detector.input_size(), &summary, truth.render_s, truth.saved_frames, &lines);
+    if let Some(t) = tracking {
+        note.push_str(&format!(
+            " Tracking of persons against the exported labels (IoU ≥ 0.5, every labelled person in the image, also \
+             outside the analysed region, where they count as misses): MOTA {:.1} %, IDF1 {:.1} %, {} misses, {} \
+             false positives, {} identity switches (export/{}/tracking.csv).",
+            t.mota * 100.0,
+            t.idf1 * 100.0,
+            t.misses,
+            t.false_positives,
+            t.switches,
+            cam.id
+        ));
+    }
     Ok(Some(CameraOutcome { counts: SourceCounts { source, intervals: summary.intervals }, split, note, crossings }))
 }
 

@@ -136,6 +136,11 @@ coco = COCO(sys.argv[1] + "/coco.json")
 person = coco.getCatIds(catNms=["person"])
 print("tools", len(df), df.index.get_level_values(0).nunique(), len(coco.getImgIds()), len(coco.getAnnIds()),
       len(coco.getAnnIds(catIds=person)))
+ts = mm.io.loadtxt(sys.argv[1] + "/camtwin.txt", fmt="mot15-2D")
+acc = mm.utils.compare_to_groundtruth(df, ts, "iou", distth=0.5)
+m = mm.metrics.create().compute(acc, metrics=["mota", "idf1", "num_switches", "num_misses", "num_false_positives"])
+print("metrics", m["mota"].iloc[0], m["idf1"].iloc[0], m["num_switches"].iloc[0], m["num_misses"].iloc[0],
+      m["num_false_positives"].iloc[0])
 "#;
     let tools = std::process::Command::new(common::eval_python())
         .args(["-c", script, export.to_str().expect("utf8")])
@@ -146,6 +151,22 @@ print("tools", len(df), df.index.get_level_values(0).nunique(), len(coco.getImgI
     let line = said.lines().find(|l| l.starts_with("tools ")).expect("the tools' counts");
     let n: Vec<usize> = line.split_whitespace().skip(1).map(|v| v.parse().expect("count")).collect();
     assert_eq!(n, [persons, 200, 200, rows.len(), persons], "what the tools read: {line}");
+    // camtwin's own MOTA and IDF1 of its tracks equal py-motmetrics' on the
+    // exported files (within 0.5 percentage point; they agree exactly).
+    let reference: Vec<f64> = said
+        .lines()
+        .find_map(|l| l.strip_prefix("metrics "))
+        .expect("py-motmetrics' figures")
+        .split_whitespace()
+        .map(|v| v.parse().expect("number"))
+        .collect();
+    let ours = std::fs::read_to_string(export.join("tracking.csv")).expect("tracking.csv");
+    let values: Vec<f64> = ours.lines().nth(1).expect("a row").split(',').map(|v| v.parse().expect("number")).collect();
+    let (mota, idf1, switches, misses, false_pos) = (values[6], values[8], values[5], values[3], values[4]);
+    assert!((mota - reference[0]).abs() <= 0.005, "MOTA {mota} against py-motmetrics {}", reference[0]);
+    assert!((idf1 - reference[1]).abs() <= 0.005, "IDF1 {idf1} against py-motmetrics {}", reference[1]);
+    assert_eq!([switches, misses, false_pos], [reference[2], reference[3], reference[4]], "{ours}");
+    assert!(values[1] > 0.0, "the tracker's output was exported: {ours}");
     let summary = std::fs::read_to_string(out_dir.join("summary.md")).expect("summary");
     assert!(
         summary.contains("WAPE") && summary.contains("200 frames were saved") && summary.contains("could see"),

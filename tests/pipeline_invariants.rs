@@ -56,6 +56,7 @@ fn config(
         duration_s,
         max_frames_in_flight: 2,
         sink,
+        record_tracks: false,
     }
 }
 

@@ -19,6 +19,7 @@
 //! - [`aggregate`]: counts per interval, line, class and direction.
 //! - [`pipeline`]: the actor chain.
 //! - [`metrics`]: WAPE and bias against ground truth.
+//! - [`evaluation`]: tracking metrics (MOTA, IDF1) against labelled boxes.
 //! - [`scoring`]: the truth join, error tables, the visible/lost split of a
 //!   camera's error, statistics over seeds, plot panels.
 //! - [`report`]: CSV, PNG plot and atomic file writing.
@@ -27,6 +28,7 @@ pub mod aggregate;
 pub mod calibration;
 pub mod counter;
 pub mod detector;
+pub mod evaluation;
 pub mod frame;
 pub mod metrics;
 pub mod pipeline;

@@ -22,7 +22,7 @@ use crate::counter::{CountEvent, CountingGeometry, LineCounter};
 use crate::detector::{Detection, Detector, ObjectClass};
 use crate::frame::{Frame, FrameAudit, FrameGate, FrameLease};
 use crate::privacy::PrivacySettings;
-use crate::tracker::{TrackObservation, Tracker, TrackerConfig};
+use crate::tracker::{TrackObservation, TrackState, Tracker, TrackerConfig};
 
 /// Why a pipeline run failed.
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +95,20 @@ pub struct PipelineConfig {
     pub max_frames_in_flight: usize,
     /// Where the aggregates are written (atomically), if anywhere.
     pub sink: Option<PathBuf>,
+    /// Keep every analysed frame's tracked boxes in the summary, for scoring
+    /// the tracker against labels (off in normal runs: a device keeps no
+    /// tracks).
+    pub record_tracks: bool,
+}
+
+/// The confirmed tracks measured in one analysed frame, boxes in native
+/// pixels: what a tracker is scored on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackedFrame {
+    /// Frame time, seconds.
+    pub time_s: f64,
+    /// (track id, class, box) of each track matched in this frame.
+    pub boxes: Vec<(u64, ObjectClass, [f32; 4])>,
 }
 
 /// What a run reports: the aggregates plus operating figures.
@@ -123,6 +137,8 @@ pub struct PipelineSummary {
     /// them: kept in memory so that a simulation can score counts against
     /// ground truth crossing by crossing; never written by the sink.
     pub events: Vec<CountEvent>,
+    /// Tracked boxes per analysed frame, when `record_tracks` was set.
+    pub tracks: Vec<TrackedFrame>,
     /// Frame lifetime audit at the end of the run.
     pub audit: FrameAudit,
 }
@@ -359,6 +375,9 @@ struct TrackerStage {
     tracker: Tracker,
     next: Recipient<Tracks>,
     next_flush: Recipient<Flush>,
+    /// Tracked boxes per analysed frame, in native pixels, when asked for.
+    recorded: Option<Vec<TrackedFrame>>,
+    native_width: u32,
 }
 
 impl Actor for TrackerStage {
@@ -369,6 +388,15 @@ impl Handler<Detections> for TrackerStage {
     type Result = ResponseFuture<StageResult>;
     fn handle(&mut self, msg: Detections, _: &mut Context<Self>) -> Self::Result {
         let tracks = self.tracker.update(msg.time_s, &msg.detections);
+        if let Some(recorded) = &mut self.recorded {
+            let scale = self.native_width as f32 / msg.width.max(1) as f32;
+            let boxes = tracks
+                .iter()
+                .filter(|t| t.state == TrackState::Tracked)
+                .map(|t| (t.id, t.class, t.bbox.map(|v| v * scale)))
+                .collect();
+            recorded.push(TrackedFrame { time_s: msg.time_s, boxes });
+        }
         Box::pin(forward(self.next.clone(), Tracks { time_s: msg.time_s, width: msg.width, tracks }, "line counter"))
     }
 }
@@ -377,9 +405,11 @@ impl Handler<Flush> for TrackerStage {
     type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
         let (next, n) = (self.next_flush.clone(), self.tracker.confirmed_total());
+        let recorded = self.recorded.take().unwrap_or_default();
         Box::pin(async move {
             let mut s = flush(next, "line counter").await?;
             s.tracks_confirmed = n;
+            s.tracks = recorded;
             Ok(s)
         })
     }
@@ -573,6 +603,8 @@ where
             tracker: Tracker::new(config.tracker),
             next: counter.clone().recipient(),
             next_flush: counter.recipient(),
+            recorded: config.record_tracks.then(Vec::new),
+            native_width: config.counting.native_width,
         }
         .start();
         let arbiter = Arbiter::new();

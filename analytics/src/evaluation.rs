@@ -1,0 +1,182 @@
+//! Tracking metrics against labelled boxes: CLEAR MOT (MOTA, with misses,
+//! false positives and identity switches; Bernardin & Stiefelhagen 2008) and
+//! the identity F1 score (IDF1; Ristani et al. 2016), computed the way
+//! py-motmetrics computes them, so that the figures of a rendered run can
+//! be checked against that reference tool.
+//!
+//! Per frame, a labelled object stays matched to the track it was matched to
+//! before while their boxes still overlap enough; the rest are paired by
+//! optimal assignment (as many pairs as possible, then the closest). A pair
+//! counts when IoU ≥ the threshold (0.5 in MOTChallenge).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use pathfinding::kuhn_munkres::kuhn_munkres;
+use pathfinding::matrix::Matrix;
+
+use crate::detector::iou;
+
+/// One box in one frame: a label (ground truth) or a tracker's output.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LabelledBox {
+    /// Frame number.
+    pub frame: u64,
+    /// Object or track id.
+    pub id: u64,
+    /// `[x0, y0, x1, y1]`, pixels.
+    pub bbox: [f32; 4],
+}
+
+/// The scores of a tracker's output against labels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackingScores {
+    /// Labelled boxes.
+    pub objects: u64,
+    /// Tracker boxes.
+    pub hypotheses: u64,
+    /// Labelled boxes matched to a track (switches included).
+    pub matches: u64,
+    /// Labelled boxes with no track.
+    pub misses: u64,
+    /// Tracker boxes with no label.
+    pub false_positives: u64,
+    /// Matches whose track differs from the object's previous one.
+    pub switches: u64,
+    /// `1 − (misses + false positives + switches) / objects`.
+    pub mota: f64,
+    /// Boxes matched under the best one-to-one pairing of object and track ids.
+    pub idtp: u64,
+    /// `2 · IDTP / (objects + hypotheses)`.
+    pub idf1: f64,
+}
+
+/// Pairs rows with columns: most admissible pairs first, then the largest
+/// total IoU; returns `(row, col)` pairs with IoU ≥ `min_iou`.
+fn pair_up(rows: usize, cols: usize, sim: impl Fn(usize, usize) -> f32, min_iou: f32) -> Vec<(usize, usize)> {
+    if rows == 0 || cols == 0 {
+        return Vec::new();
+    }
+    // Each admissible pair weighs 2 + IoU (so one more pair always wins),
+    // an inadmissible one nothing.
+    let weight = |r: usize, c: usize| {
+        let s = sim(r, c);
+        if s >= min_iou { ((2.0 + f64::from(s)) * 1e6).round() as i64 } else { 0 }
+    };
+    let pairs: Vec<(usize, usize)> = if rows > cols {
+        let (_, to_row) = kuhn_munkres(&Matrix::from_fn(cols, rows, |(c, r)| weight(r, c)));
+        to_row.into_iter().enumerate().map(|(c, r)| (r, c)).collect()
+    } else {
+        let (_, to_col) = kuhn_munkres(&Matrix::from_fn(rows, cols, |(r, c)| weight(r, c)));
+        to_col.into_iter().enumerate().collect()
+    };
+    pairs.into_iter().filter(|&(r, c)| sim(r, c) >= min_iou).collect()
+}
+
+/// Scores `hypotheses` (a tracker's boxes) against `objects` (labels).
+pub fn score_tracking(objects: &[LabelledBox], hypotheses: &[LabelledBox], min_iou: f32) -> TrackingScores {
+    let mut by_frame: BTreeMap<u64, (Vec<&LabelledBox>, Vec<&LabelledBox>)> = BTreeMap::new();
+    for o in objects {
+        by_frame.entry(o.frame).or_default().0.push(o);
+    }
+    for h in hypotheses {
+        by_frame.entry(h.frame).or_default().1.push(h);
+    }
+    let (mut matches, mut misses, mut fps, mut switches) = (0u64, 0u64, 0u64, 0u64);
+    let mut last: HashMap<u64, u64> = HashMap::new();
+    let mut pair_counts: HashMap<(u64, u64), u64> = HashMap::new();
+    for (os, hs) in by_frame.values() {
+        let sim = |i: usize, j: usize| iou(&os[i].bbox, &hs[j].bbox);
+        for (i, o) in os.iter().enumerate() {
+            for (j, h) in hs.iter().enumerate() {
+                if sim(i, j) >= min_iou {
+                    *pair_counts.entry((o.id, h.id)).or_default() += 1;
+                }
+            }
+        }
+        let (mut o_used, mut h_used) = (vec![false; os.len()], vec![false; hs.len()]);
+        // Keep last frame's pairs that still overlap enough.
+        for (i, o) in os.iter().enumerate() {
+            let Some(&prev) = last.get(&o.id) else { continue };
+            if let Some(j) = (0..hs.len()).find(|&j| !h_used[j] && hs[j].id == prev)
+                && sim(i, j) >= min_iou
+            {
+                o_used[i] = true;
+                h_used[j] = true;
+                matches += 1;
+            }
+        }
+        let free_o: Vec<usize> = (0..os.len()).filter(|&i| !o_used[i]).collect();
+        let free_h: Vec<usize> = (0..hs.len()).filter(|&j| !h_used[j]).collect();
+        for (a, b) in pair_up(free_o.len(), free_h.len(), |a, b| sim(free_o[a], free_h[b]), min_iou) {
+            let (i, j) = (free_o[a], free_h[b]);
+            o_used[i] = true;
+            h_used[j] = true;
+            matches += 1;
+            if last.get(&os[i].id).is_some_and(|&prev| prev != hs[j].id) {
+                switches += 1;
+            }
+            last.insert(os[i].id, hs[j].id);
+        }
+        misses += o_used.iter().filter(|u| !**u).count() as u64;
+        fps += h_used.iter().filter(|u| !**u).count() as u64;
+    }
+    // IDF1: the best one-to-one pairing of object ids with track ids.
+    let oids: Vec<u64> = objects.iter().map(|o| o.id).collect::<BTreeSet<_>>().into_iter().collect();
+    let hids: Vec<u64> = hypotheses.iter().map(|h| h.id).collect::<BTreeSet<_>>().into_iter().collect();
+    let count = |r: usize, c: usize| pair_counts.get(&(oids[r], hids[c])).copied().unwrap_or(0) as i64;
+    let idtp: i64 = if oids.is_empty() || hids.is_empty() {
+        0
+    } else if oids.len() <= hids.len() {
+        kuhn_munkres(&Matrix::from_fn(oids.len(), hids.len(), |(r, c)| count(r, c))).0
+    } else {
+        kuhn_munkres(&Matrix::from_fn(hids.len(), oids.len(), |(c, r)| count(r, c))).0
+    };
+    let (n_o, n_h) = (objects.len() as u64, hypotheses.len() as u64);
+    let idtp = idtp.max(0) as u64;
+    TrackingScores {
+        objects: n_o,
+        hypotheses: n_h,
+        matches,
+        misses,
+        false_positives: fps,
+        switches,
+        mota: if n_o > 0 { 1.0 - (misses + fps + switches) as f64 / n_o as f64 } else { 0.0 },
+        idtp,
+        idf1: if n_o + n_h > 0 { 2.0 * idtp as f64 / (n_o + n_h) as f64 } else { 0.0 },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(frame: u64, id: u64, x: f32) -> LabelledBox {
+        LabelledBox { frame, id, bbox: [x, 0.0, x + 10.0, 20.0] }
+    }
+
+    #[test]
+    fn a_perfect_tracker_scores_one_and_a_swap_is_one_switch() {
+        let objects: Vec<LabelledBox> = (1..=4).flat_map(|f| [b(f, 1, 0.0), b(f, 2, 50.0)]).collect();
+        let perfect: Vec<LabelledBox> = objects.iter().map(|o| LabelledBox { id: o.id + 10, ..*o }).collect();
+        let s = score_tracking(&objects, &perfect, 0.5);
+        assert_eq!((s.matches, s.misses, s.false_positives, s.switches), (8, 0, 0, 0));
+        assert!((s.mota - 1.0).abs() < 1e-12 && (s.idf1 - 1.0).abs() < 1e-12);
+        // From frame 3 the two tracks swap objects: two switches; IDF1 keeps
+        // the better half of each.
+        let swapped: Vec<LabelledBox> =
+            perfect.iter().map(|h| if h.frame >= 3 { LabelledBox { id: 23 - h.id, ..*h } } else { *h }).collect();
+        let s = score_tracking(&objects, &swapped, 0.5);
+        assert_eq!((s.matches, s.switches), (8, 2));
+        assert!((s.mota - (1.0 - 2.0 / 8.0)).abs() < 1e-12, "{s:?}");
+        assert!((s.idf1 - 0.5).abs() < 1e-12, "{s:?}");
+    }
+
+    #[test]
+    fn misses_and_false_positives_count_apart() {
+        let objects = vec![b(1, 1, 0.0), b(2, 1, 0.0)];
+        let hyps = vec![b(1, 7, 1.0), b(2, 7, 200.0)];
+        let s = score_tracking(&objects, &hyps, 0.5);
+        assert_eq!((s.matches, s.misses, s.false_positives, s.switches), (1, 1, 1, 0));
+        assert!((s.mota - 0.0).abs() < 1e-12);
+    }
+}
