@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use camtwin_analytics::detector::ObjectClass;
-use camtwin_analytics::evaluation::{LabelledBox, TrackingScores};
+use camtwin_analytics::evaluation::{DetectionScores, LabelledBox, ScoredBox, TrackingScores};
 use camtwin_analytics::report;
 use camtwin_sim::truth::TruthBox;
 
@@ -108,6 +108,29 @@ impl SequenceExport {
             scores.idf1
         );
         for (name, bytes) in [("camtwin.txt", text.into_bytes()), ("tracking.csv", csv.into_bytes())] {
+            let path = self.dir.join(name);
+            report::write_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the detector's person boxes as `detections.json` (COCO results
+    /// format: `image_id, category_id, bbox [x, y, w, h], score`) and
+    /// camtwin's own scores of them as `detection.csv`.
+    pub fn write_detections(&self, detections: &[ScoredBox], scores: &DetectionScores) -> Result<()> {
+        let results: Vec<serde_json::Value> = detections
+            .iter()
+            .map(|d| {
+                let (x, y, w, h) = (d.bbox[0], d.bbox[1], d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]);
+                serde_json::json!({ "image_id": d.frame, "category_id": 1, "bbox": [x, y, w, h], "score": d.score })
+            })
+            .collect();
+        let json = serde_json::to_vec(&results).context("cannot encode detections.json")?;
+        let csv = format!(
+            "objects,detections,true_positives,precision,recall,ap50\n{},{},{},{:.6},{:.6},{:.6}\n",
+            scores.objects, scores.detections, scores.true_positives, scores.precision, scores.recall, scores.ap50
+        );
+        for (name, bytes) in [("detections.json", json), ("detection.csv", csv.into_bytes())] {
             let path = self.dir.join(name);
             report::write_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
         }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use camtwin_analytics::counter::{CountingGeometry, LineShape, LineSpec};
 use camtwin_analytics::detector::{Detector, DetectorConfig, ObjectClass, analysis_input};
-use camtwin_analytics::evaluation::{LabelledBox, score_tracking};
+use camtwin_analytics::evaluation::{LabelledBox, ScoredBox, score_detections, score_tracking};
 use camtwin_analytics::frame::{Frame, FrameLease};
 use camtwin_analytics::pipeline::{FrameProducer, PipelineConfig, PipelineSummary, run_pipeline};
 use camtwin_analytics::privacy::PrivacySettings;
@@ -588,8 +588,23 @@ fn run_camera(
                     .map(move |(id, _, bbox)| LabelledBox { frame, id: *id, bbox: *bbox })
             })
             .collect();
-        let scores = score_tracking(&export.person_labels(), &tracks, 0.5);
+        let labels = export.person_labels();
+        let scores = score_tracking(&labels, &tracks, 0.5);
         export.write_tracks(&tracks, &scores)?;
+        let detections: Vec<ScoredBox> = summary
+            .tracks
+            .iter()
+            .flat_map(|f| {
+                let frame = (f.time_s * f64::from(cam.fps)).round() as u64 + 1;
+                f.detections.iter().filter(|d| d.class == ObjectClass::Person).map(move |d| ScoredBox {
+                    frame,
+                    score: d.score,
+                    bbox: d.bbox,
+                })
+            })
+            .collect();
+        let detection_scores = score_detections(&labels, &detections);
+        export.write_detections(&detections, &detection_scores)?;
         export.finish().with_context(|| format!("camera `{}`: export", cam.id))?;
         tracking = Some(scores);
     }

@@ -141,6 +141,13 @@ acc = mm.utils.compare_to_groundtruth(df, ts, "iou", distth=0.5)
 m = mm.metrics.create().compute(acc, metrics=["mota", "idf1", "num_switches", "num_misses", "num_false_positives"])
 print("metrics", m["mota"].iloc[0], m["idf1"].iloc[0], m["num_switches"].iloc[0], m["num_misses"].iloc[0],
       m["num_false_positives"].iloc[0])
+import contextlib, io
+from pycocotools.cocoeval import COCOeval
+with contextlib.redirect_stdout(io.StringIO()):
+    E = COCOeval(coco, coco.loadRes(sys.argv[1] + "/detections.json"), "bbox")
+    E.params.catIds = person
+    E.evaluate(); E.accumulate(); E.summarize()
+print("coco", E.stats[1], E.eval["recall"][0, 0, 0, 2])
 "#;
     let tools = std::process::Command::new(common::eval_python())
         .args(["-c", script, export.to_str().expect("utf8")])
@@ -167,6 +174,20 @@ print("metrics", m["mota"].iloc[0], m["idf1"].iloc[0], m["num_switches"].iloc[0]
     assert!((idf1 - reference[1]).abs() <= 0.005, "IDF1 {idf1} against py-motmetrics {}", reference[1]);
     assert_eq!([switches, misses, false_pos], [reference[2], reference[3], reference[4]], "{ours}");
     assert!(values[1] > 0.0, "the tracker's output was exported: {ours}");
+    // camtwin's AP50 and recall of its detections equal pycocotools'.
+    let coco_ref: Vec<f64> = said
+        .lines()
+        .find_map(|l| l.strip_prefix("coco "))
+        .expect("pycocotools' figures")
+        .split_whitespace()
+        .map(|v| v.parse().expect("number"))
+        .collect();
+    let ours = std::fs::read_to_string(export.join("detection.csv")).expect("detection.csv");
+    let values: Vec<f64> = ours.lines().nth(1).expect("a row").split(',').map(|v| v.parse().expect("number")).collect();
+    let (recall, ap50) = (values[4], values[5]);
+    assert!(values[1] > 0.0 && ap50 > 0.3, "detections were exported and score: {ours}");
+    assert!((ap50 - coco_ref[0]).abs() <= 0.005, "AP50 {ap50} against pycocotools {}", coco_ref[0]);
+    assert!((recall - coco_ref[1]).abs() <= 0.005, "recall {recall} against pycocotools {}", coco_ref[1]);
     let summary = std::fs::read_to_string(out_dir.join("summary.md")).expect("summary");
     assert!(
         summary.contains("WAPE") && summary.contains("200 frames were saved") && summary.contains("could see"),

@@ -1,4 +1,6 @@
-//! Tracking metrics against labelled boxes: CLEAR MOT (MOTA, with misses,
+//! Detection and tracking metrics against labelled boxes. Detection:
+//! precision, recall and AP at IoU 0.5 as the COCO evaluation (pycocotools)
+//! computes them. Tracking: CLEAR MOT (MOTA, with misses,
 //! false positives and identity switches; Bernardin & Stiefelhagen 2008) and
 //! the identity F1 score (IDF1; Ristani et al. 2016), computed the way
 //! py-motmetrics computes them, so that the figures of a rendered run can
@@ -146,6 +148,116 @@ pub fn score_tracking(objects: &[LabelledBox], hypotheses: &[LabelledBox], min_i
     }
 }
 
+/// A detector's box in one frame, with its score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredBox {
+    /// Frame number.
+    pub frame: u64,
+    /// Detection score.
+    pub score: f32,
+    /// `[x0, y0, x1, y1]`, pixels.
+    pub bbox: [f32; 4],
+}
+
+/// The scores of a detector's boxes against labels, one class.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DetectionScores {
+    /// Labelled boxes.
+    pub objects: u64,
+    /// Detector boxes (at most 100 per frame, the highest scored).
+    pub detections: u64,
+    /// Detector boxes matched to a label at IoU ≥ 0.5.
+    pub true_positives: u64,
+    /// `true_positives / detections` over every box the detector kept.
+    pub precision: f64,
+    /// `true_positives / objects`.
+    pub recall: f64,
+    /// Average precision at IoU 0.5, COCO's definition: precision made
+    /// monotone, sampled at 101 recall points.
+    pub ap50: f64,
+}
+
+/// COCO's cap on detections per image.
+const MAX_DETS: usize = 100;
+
+/// Scores detections against labels the way the COCO evaluation
+/// (pycocotools) does for one category, every box size, IoU 0.5: within a
+/// frame each detection, highest score first, takes the unmatched label it
+/// overlaps most.
+pub fn score_detections(objects: &[LabelledBox], detections: &[ScoredBox]) -> DetectionScores {
+    let mut by_frame: BTreeMap<u64, (Vec<&LabelledBox>, Vec<&ScoredBox>)> = BTreeMap::new();
+    for o in objects {
+        by_frame.entry(o.frame).or_default().0.push(o);
+    }
+    for d in detections {
+        by_frame.entry(d.frame).or_default().1.push(d);
+    }
+    // (score, matched) of every kept detection, frames in order.
+    let mut scored: Vec<(f32, bool)> = Vec::new();
+    for (gts, dts) in by_frame.values_mut() {
+        // Stable: equal scores keep their order, as numpy's mergesort does.
+        dts.sort_by(|a, b| b.score.total_cmp(&a.score));
+        dts.truncate(MAX_DETS);
+        let mut taken = vec![false; gts.len()];
+        for d in dts.iter() {
+            let mut best: Option<usize> = None;
+            let mut best_iou = 0.5f64.min(1.0 - 1e-10);
+            for (g, gt) in gts.iter().enumerate() {
+                if taken[g] {
+                    continue;
+                }
+                let o = f64::from(iou(&d.bbox, &gt.bbox));
+                if o < best_iou {
+                    continue;
+                }
+                best_iou = o;
+                best = Some(g);
+            }
+            if let Some(g) = best {
+                taken[g] = true;
+            }
+            scored.push((d.score, best.is_some()));
+        }
+    }
+    let mut order: Vec<usize> = (0..scored.len()).collect();
+    order.sort_by(|&a, &b| scored[b].0.total_cmp(&scored[a].0));
+    let npig = objects.len() as f64;
+    let (mut tp, mut fp) = (0f64, 0f64);
+    let mut recall = Vec::with_capacity(order.len());
+    let mut precision = Vec::with_capacity(order.len());
+    for &i in &order {
+        if scored[i].1 {
+            tp += 1.0;
+        } else {
+            fp += 1.0;
+        }
+        recall.push(if npig > 0.0 { tp / npig } else { 0.0 });
+        precision.push(tp / (tp + fp + f64::EPSILON));
+    }
+    for i in (1..precision.len()).rev() {
+        if precision[i] > precision[i - 1] {
+            precision[i - 1] = precision[i];
+        }
+    }
+    let sampled: f64 = (0..=100)
+        .map(|k| {
+            let threshold = k as f64 / 100.0;
+            let at = recall.partition_point(|r| *r < threshold);
+            precision.get(at).copied().unwrap_or(0.0)
+        })
+        .sum();
+    let n = scored.len() as u64;
+    let true_positives = tp as u64;
+    DetectionScores {
+        objects: objects.len() as u64,
+        detections: n,
+        true_positives,
+        precision: if n > 0 { true_positives as f64 / n as f64 } else { 0.0 },
+        recall: if npig > 0.0 { true_positives as f64 / npig } else { 0.0 },
+        ap50: if npig > 0.0 { sampled / 101.0 } else { 0.0 },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +281,21 @@ mod tests {
         assert_eq!((s.matches, s.switches), (8, 2));
         assert!((s.mota - (1.0 - 2.0 / 8.0)).abs() < 1e-12, "{s:?}");
         assert!((s.idf1 - 0.5).abs() < 1e-12, "{s:?}");
+    }
+
+    #[test]
+    fn average_precision_follows_the_coco_definition() {
+        // Two labels; three detections: a hit (0.9), a miss (0.8), a hit (0.7).
+        let objects = vec![b(1, 1, 0.0), b(1, 2, 100.0)];
+        let s = |score, x| ScoredBox { frame: 1, score, bbox: [x, 0.0, x + 10.0, 20.0] };
+        let dets = vec![s(0.9, 0.0), s(0.8, 300.0), s(0.7, 100.0)];
+        let r = score_detections(&objects, &dets);
+        assert_eq!((r.objects, r.detections, r.true_positives), (2, 3, 2));
+        // Precision 1, 1/2, 2/3 at recall 1/2, 1/2, 1; made monotone: 1, 2/3, 2/3.
+        // Recall points 0..=0.5 (51 of them) read 1, 0.51..=1 (50) read 2/3.
+        let expected = (51.0 + 50.0 * 2.0 / 3.0) / 101.0;
+        assert!((r.ap50 - expected).abs() < 1e-9, "{r:?}");
+        assert!((r.precision - 2.0 / 3.0).abs() < 1e-12 && (r.recall - 1.0).abs() < 1e-12);
     }
 
     #[test]

@@ -101,14 +101,16 @@ pub struct PipelineConfig {
     pub record_tracks: bool,
 }
 
-/// The confirmed tracks measured in one analysed frame, boxes in native
-/// pixels: what a tracker is scored on.
+/// The detections and confirmed tracks of one analysed frame, boxes in
+/// native pixels: what a detector and a tracker are scored on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrackedFrame {
     /// Frame time, seconds.
     pub time_s: f64,
     /// (track id, class, box) of each track matched in this frame.
     pub boxes: Vec<(u64, ObjectClass, [f32; 4])>,
+    /// The detector's boxes in this frame, native pixels, with their scores.
+    pub detections: Vec<Detection>,
 }
 
 /// What a run reports: the aggregates plus operating figures.
@@ -395,7 +397,9 @@ impl Handler<Detections> for TrackerStage {
                 .filter(|t| t.state == TrackState::Tracked)
                 .map(|t| (t.id, t.class, t.bbox.map(|v| v * scale)))
                 .collect();
-            recorded.push(TrackedFrame { time_s: msg.time_s, boxes });
+            let detections =
+                msg.detections.iter().map(|d| Detection { bbox: d.bbox.map(|v| v * scale), ..*d }).collect();
+            recorded.push(TrackedFrame { time_s: msg.time_s, boxes, detections });
         }
         Box::pin(forward(self.next.clone(), Tracks { time_s: msg.time_s, width: msg.width, tracks }, "line counter"))
     }
