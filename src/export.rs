@@ -12,7 +12,7 @@
 //!
 //! With the export, the tracker's person tracks are written beside the
 //! labels (`camtwin.txt`, MOTChallenge results format) with camtwin's own
-//! MOTA and IDF1 of them (`tracking.csv`, from
+//! MOTA, IDF1 and HOTA of them (`tracking.csv`, from
 //! [`camtwin_analytics::evaluation`]), so both can be checked against the
 //! reference tools.
 //!
@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use camtwin_analytics::detector::ObjectClass;
-use camtwin_analytics::evaluation::{DetectionScores, LabelledBox, ScoredBox, TrackingScores};
+use camtwin_analytics::evaluation::{DetectionScores, HotaScores, LabelledBox, ScoredBox, TrackingScores};
 use camtwin_analytics::report;
 use camtwin_sim::truth::TruthBox;
 
@@ -89,14 +89,15 @@ impl SequenceExport {
     /// Writes the tracker's person tracks as `camtwin.txt` in the
     /// MOTChallenge results format (`frame, id, left, top, width, height, 1,
     /// -1, -1, -1`) and camtwin's own scores of them as `tracking.csv`.
-    pub fn write_tracks(&self, tracks: &[LabelledBox], scores: &TrackingScores) -> Result<()> {
+    pub fn write_tracks(&self, tracks: &[LabelledBox], scores: &TrackingScores, hota: &HotaScores) -> Result<()> {
         let mut text = String::new();
         for t in tracks {
             let (x, y, w, h) = (t.bbox[0], t.bbox[1], t.bbox[2] - t.bbox[0], t.bbox[3] - t.bbox[1]);
             text.push_str(&format!("{},{},{x:.2},{y:.2},{w:.2},{h:.2},1,-1,-1,-1\n", t.frame, t.id));
         }
         let csv = format!(
-            "objects,hypotheses,matches,misses,false_positives,switches,mota,idtp,idf1\n{},{},{},{},{},{},{:.6},{},{:.6}\n",
+            "objects,hypotheses,matches,misses,false_positives,switches,mota,idtp,idf1,hota,det_a,ass_a\n\
+             {},{},{},{},{},{},{:.6},{},{:.6},{:.6},{:.6},{:.6}\n",
             scores.objects,
             scores.hypotheses,
             scores.matches,
@@ -105,7 +106,10 @@ impl SequenceExport {
             scores.switches,
             scores.mota,
             scores.idtp,
-            scores.idf1
+            scores.idf1,
+            hota.hota,
+            hota.det_a,
+            hota.ass_a
         );
         for (name, bytes) in [("camtwin.txt", text.into_bytes()), ("tracking.csv", csv.into_bytes())] {
             let path = self.dir.join(name);

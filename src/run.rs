@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use camtwin_analytics::counter::{CountingGeometry, LineShape, LineSpec};
 use camtwin_analytics::detector::{Detector, DetectorConfig, ObjectClass, analysis_input};
-use camtwin_analytics::evaluation::{LabelledBox, ScoredBox, score_detections, score_tracking};
+use camtwin_analytics::evaluation::{LabelledBox, ScoredBox, score_detections, score_hota, score_tracking};
 use camtwin_analytics::frame::{Frame, FrameLease};
 use camtwin_analytics::pipeline::{FrameProducer, PipelineConfig, PipelineSummary, run_pipeline};
 use camtwin_analytics::privacy::PrivacySettings;
@@ -590,7 +590,8 @@ fn run_camera(
             .collect();
         let labels = export.person_labels();
         let scores = score_tracking(&labels, &tracks, 0.5);
-        export.write_tracks(&tracks, &scores)?;
+        let hota = score_hota(&labels, &tracks);
+        export.write_tracks(&tracks, &scores, &hota)?;
         let detections: Vec<ScoredBox> = summary
             .tracks
             .iter()
@@ -606,7 +607,7 @@ fn run_camera(
         let detection_scores = score_detections(&labels, &detections);
         export.write_detections(&detections, &detection_scores)?;
         export.finish().with_context(|| format!("camera `{}`: export", cam.id))?;
-        tracking = Some(scores);
+        tracking = Some((scores, hota));
     }
     if let Some(rows) = &truth.rows {
         report::write_csv(&out.join(format!("truth-{}.csv", cam.id)), rows, &TruthRow::HEADER)?;
@@ -630,13 +631,14 @@ fn run_camera(
     let split = scoring::split_crossings(&source, &line_ids, &counted, &timed(scenario, &crossings), &visible);
     let mut note =
         camera_note(cam, region, detector.input_size(), &summary, truth.render_s, truth.saved_frames, &lines);
-    if let Some(t) = tracking {
+    if let Some((t, h)) = tracking {
         note.push_str(&format!(
             " Tracking of persons against the exported labels (IoU ≥ 0.5, every labelled person in the image, also \
-             outside the analysed region, where they count as misses): MOTA {:.1} %, IDF1 {:.1} %, {} misses, {} \
-             false positives, {} identity switches (export/{}/tracking.csv).",
+             outside the analysed region, where they count as misses): MOTA {:.1} %, IDF1 {:.1} %, HOTA {:.1} %, {} \
+             misses, {} false positives, {} identity switches (export/{}/tracking.csv).",
             t.mota * 100.0,
             t.idf1 * 100.0,
+            h.hota * 100.0,
             t.misses,
             t.false_positives,
             t.switches,

@@ -148,6 +148,27 @@ with contextlib.redirect_stdout(io.StringIO()):
     E.params.catIds = person
     E.evaluate(); E.accumulate(); E.summarize()
 print("coco", E.stats[1], E.eval["recall"][0, 0, 0, 2])
+import numpy as np
+from trackeval.metrics import HOTA
+gt = df.reset_index(); tr = ts.reset_index()
+gids = {v: i for i, v in enumerate(sorted(set(gt["Id"])))}
+tids = {v: i for i, v in enumerate(sorted(set(tr["Id"])))}
+def boxes(d):
+    return d[["X", "Y", "Width", "Height"]].to_numpy(dtype=float)
+def iou(a, b):
+    ix = np.clip(np.minimum((a[:, 0] + a[:, 2])[:, None], (b[:, 0] + b[:, 2])[None]) - np.maximum(a[:, 0][:, None], b[:, 0][None]), 0, None)
+    iy = np.clip(np.minimum((a[:, 1] + a[:, 3])[:, None], (b[:, 1] + b[:, 3])[None]) - np.maximum(a[:, 1][:, None], b[:, 1][None]), 0, None)
+    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - ix * iy
+    return np.where(union > 0, ix * iy / np.maximum(union, 1e-12), 0.0)
+data = {"num_gt_ids": len(gids), "num_tracker_ids": len(tids), "num_gt_dets": len(gt), "num_tracker_dets": len(tr),
+        "gt_ids": [], "tracker_ids": [], "similarity_scores": []}
+for f in sorted(set(gt["FrameId"]) | set(tr["FrameId"])):
+    g = gt[gt["FrameId"] == f]; t = tr[tr["FrameId"] == f]
+    data["gt_ids"].append(np.array([gids[v] for v in g["Id"]], dtype=int))
+    data["tracker_ids"].append(np.array([tids[v] for v in t["Id"]], dtype=int))
+    data["similarity_scores"].append(iou(boxes(g), boxes(t)))
+r = HOTA().eval_sequence(data)
+print("hota", r["HOTA"].mean(), r["DetA"].mean(), r["AssA"].mean())
 "#;
     let tools = std::process::Command::new(common::eval_python())
         .args(["-c", script, export.to_str().expect("utf8")])
@@ -174,6 +195,22 @@ print("coco", E.stats[1], E.eval["recall"][0, 0, 0, 2])
     assert!((idf1 - reference[1]).abs() <= 0.005, "IDF1 {idf1} against py-motmetrics {}", reference[1]);
     assert_eq!([switches, misses, false_pos], [reference[2], reference[3], reference[4]], "{ours}");
     assert!(values[1] > 0.0, "the tracker's output was exported: {ours}");
+    // ... and its HOTA, DetA and AssA equal TrackEval's HOTA metric.
+    let hota_ref: Vec<f64> = said
+        .lines()
+        .find_map(|l| l.strip_prefix("hota "))
+        .expect("TrackEval's figures")
+        .split_whitespace()
+        .map(|v| v.parse().expect("number"))
+        .collect();
+    for (k, name) in ["HOTA", "DetA", "AssA"].iter().enumerate() {
+        assert!(
+            (values[9 + k] - hota_ref[k]).abs() <= 0.005,
+            "{name} {} against TrackEval {}",
+            values[9 + k],
+            hota_ref[k]
+        );
+    }
     // camtwin's AP50 and recall of its detections equal pycocotools'.
     let coco_ref: Vec<f64> = said
         .lines()
