@@ -131,8 +131,14 @@ impl SequenceExport {
             .collect();
         let json = serde_json::to_vec(&results).context("cannot encode detections.json")?;
         let csv = format!(
-            "objects,detections,true_positives,precision,recall,ap50\n{},{},{},{:.6},{:.6},{:.6}\n",
-            scores.objects, scores.detections, scores.true_positives, scores.precision, scores.recall, scores.ap50
+            "min_area,objects,detections,true_positives,precision,recall,ap50\n{},{},{},{},{:.6},{:.6},{:.6}\n",
+            scores.min_area,
+            scores.objects,
+            scores.detections,
+            scores.true_positives,
+            scores.precision,
+            scores.recall,
+            scores.ap50
         );
         for (name, bytes) in [("detections.json", json), ("detection.csv", csv.into_bytes())] {
             let path = self.dir.join(name);

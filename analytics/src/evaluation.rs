@@ -265,9 +265,13 @@ pub struct ScoredBox {
 /// The scores of a detector's boxes against labels, one class.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DetectionScores {
-    /// Labelled boxes.
+    /// Smallest box area scored, px² (COCO's area range).
+    pub min_area: f32,
+    /// Labelled boxes in the area range.
     pub objects: u64,
-    /// Detector boxes (at most 100 per frame, the highest scored).
+    /// Detector boxes scored (at most 100 per frame, the highest scored;
+    /// those matched to a label outside the range, and unmatched ones
+    /// outside it, are not).
     pub detections: u64,
     /// Detector boxes matched to a label at IoU ≥ 0.5.
     pub true_positives: u64,
@@ -284,10 +288,13 @@ pub struct DetectionScores {
 const MAX_DETS: usize = 100;
 
 /// Scores detections against labels the way the COCO evaluation
-/// (pycocotools) does for one category, every box size, IoU 0.5: within a
-/// frame each detection, highest score first, takes the unmatched label it
-/// overlaps most.
-pub fn score_detections(objects: &[LabelledBox], detections: &[ScoredBox]) -> DetectionScores {
+/// (pycocotools) does for one category, IoU 0.5, and the area range
+/// `[min_area, ∞)` px²: within a frame each detection, highest score first,
+/// takes the unmatched label it overlaps most, preferring labels in the
+/// range; labels below `min_area`, detections matched to them and unmatched
+/// detections below `min_area` are ignored (neither found nor false).
+pub fn score_detections(objects: &[LabelledBox], detections: &[ScoredBox], min_area: f32) -> DetectionScores {
+    let area = |b: &[f32; 4]| (b[2] - b[0]) * (b[3] - b[1]);
     let mut by_frame: BTreeMap<u64, (Vec<&LabelledBox>, Vec<&ScoredBox>)> = BTreeMap::new();
     for o in objects {
         by_frame.entry(o.frame).or_default().0.push(o);
@@ -295,12 +302,16 @@ pub fn score_detections(objects: &[LabelledBox], detections: &[ScoredBox]) -> De
     for d in detections {
         by_frame.entry(d.frame).or_default().1.push(d);
     }
-    // (score, matched) of every kept detection, frames in order.
-    let mut scored: Vec<(f32, bool)> = Vec::new();
+    let counted_objects = objects.iter().filter(|o| area(&o.bbox) >= min_area).count();
+    // (score, matched, ignored) of every kept detection, frames in order.
+    let mut scored: Vec<(f32, bool, bool)> = Vec::new();
     for (gts, dts) in by_frame.values_mut() {
-        // Stable: equal scores keep their order, as numpy's mergesort does.
+        // Stable sorts, as numpy's mergesort: labels in range first, then
+        // detections by score.
+        gts.sort_by_key(|g| area(&g.bbox) < min_area);
         dts.sort_by(|a, b| b.score.total_cmp(&a.score));
         dts.truncate(MAX_DETS);
+        let ignored: Vec<bool> = gts.iter().map(|g| area(&g.bbox) < min_area).collect();
         let mut taken = vec![false; gts.len()];
         for d in dts.iter() {
             let mut best: Option<usize> = None;
@@ -308,6 +319,9 @@ pub fn score_detections(objects: &[LabelledBox], detections: &[ScoredBox]) -> De
             for (g, gt) in gts.iter().enumerate() {
                 if taken[g] {
                     continue;
+                }
+                if best.is_some_and(|m| !ignored[m]) && ignored[g] {
+                    break;
                 }
                 let o = f64::from(iou(&d.bbox, &gt.bbox));
                 if o < best_iou {
@@ -319,19 +333,24 @@ pub fn score_detections(objects: &[LabelledBox], detections: &[ScoredBox]) -> De
             if let Some(g) = best {
                 taken[g] = true;
             }
-            scored.push((d.score, best.is_some()));
+            let skip = match best {
+                Some(g) => ignored[g],
+                None => area(&d.bbox) < min_area,
+            };
+            scored.push((d.score, best.is_some(), skip));
         }
     }
     let mut order: Vec<usize> = (0..scored.len()).collect();
     order.sort_by(|&a, &b| scored[b].0.total_cmp(&scored[a].0));
-    let npig = objects.len() as f64;
+    let npig = counted_objects as f64;
     let (mut tp, mut fp) = (0f64, 0f64);
     let mut recall = Vec::with_capacity(order.len());
     let mut precision = Vec::with_capacity(order.len());
     for &i in &order {
-        if scored[i].1 {
+        let (_, matched, skip) = scored[i];
+        if !skip && matched {
             tp += 1.0;
-        } else {
+        } else if !skip {
             fp += 1.0;
         }
         recall.push(if npig > 0.0 { tp / npig } else { 0.0 });
@@ -349,10 +368,11 @@ pub fn score_detections(objects: &[LabelledBox], detections: &[ScoredBox]) -> De
             precision.get(at).copied().unwrap_or(0.0)
         })
         .sum();
-    let n = scored.len() as u64;
+    let n = scored.iter().filter(|d| !d.2).count() as u64;
     let true_positives = tp as u64;
     DetectionScores {
-        objects: objects.len() as u64,
+        min_area,
+        objects: counted_objects as u64,
         detections: n,
         true_positives,
         precision: if n > 0 { true_positives as f64 / n as f64 } else { 0.0 },
@@ -392,7 +412,7 @@ mod tests {
         let objects = vec![b(1, 1, 0.0), b(1, 2, 100.0)];
         let s = |score, x| ScoredBox { frame: 1, score, bbox: [x, 0.0, x + 10.0, 20.0] };
         let dets = vec![s(0.9, 0.0), s(0.8, 300.0), s(0.7, 100.0)];
-        let r = score_detections(&objects, &dets);
+        let r = score_detections(&objects, &dets, 0.0);
         assert_eq!((r.objects, r.detections, r.true_positives), (2, 3, 2));
         // Precision 1, 1/2, 2/3 at recall 1/2, 1/2, 1; made monotone: 1, 2/3, 2/3.
         // Recall points 0..=0.5 (51 of them) read 1, 0.51..=1 (50) read 2/3.
@@ -414,6 +434,27 @@ mod tests {
         // frames: AssA = 2/(4 + 4 − 2) = 1/3, HOTA = √(1/3).
         assert!((h.det_a - 1.0).abs() < 1e-9 && (h.ass_a - 1.0 / 3.0).abs() < 1e-9, "{h:?}");
         assert!((h.hota - (1.0f64 / 3.0).sqrt()).abs() < 1e-9, "{h:?}");
+    }
+
+    #[test]
+    fn boxes_below_the_area_range_are_ignored_not_missed_or_false() {
+        // Labels of 200 px² (in range) and 50 px² (below 100): the small one
+        // unfound is no miss, a detection on it no hit, a small stray box no
+        // false positive; a large stray box is one.
+        let big = LabelledBox { frame: 1, id: 1, bbox: [0.0, 0.0, 10.0, 20.0] };
+        let small = LabelledBox { frame: 1, id: 2, bbox: [100.0, 0.0, 105.0, 10.0] };
+        let s = |score, bbox| ScoredBox { frame: 1, score, bbox };
+        let dets = vec![
+            s(0.9, [0.0, 0.0, 10.0, 20.0]),
+            s(0.8, [100.0, 0.0, 105.0, 10.0]),
+            s(0.7, [300.0, 0.0, 305.0, 10.0]),
+            s(0.6, [400.0, 0.0, 410.0, 20.0]),
+        ];
+        let r = score_detections(&[big, small], &dets, 100.0);
+        assert_eq!((r.objects, r.detections, r.true_positives), (1, 2, 1), "{r:?}");
+        assert!((r.precision - 0.5).abs() < 1e-12 && (r.recall - 1.0).abs() < 1e-12);
+        let all = score_detections(&[big, small], &dets, 0.0);
+        assert_eq!((all.objects, all.detections, all.true_positives), (2, 4, 2));
     }
 
     #[test]
