@@ -16,7 +16,7 @@ use camtwin_analytics::tracker::TrackerConfig;
 use camtwin_sim::scenario::Scenario;
 
 use crate::run::{lines_in_view, pipeline_config, prepare_out_dir};
-use crate::{camera_file, video};
+use crate::{camera_file, export, video};
 
 /// Arguments of `camtwin analyse`.
 #[derive(Debug, clap::Args)]
@@ -28,6 +28,11 @@ pub struct AnalyseArgs {
     /// A video file, decoded with ffmpeg.
     #[arg(long)]
     pub video: Option<PathBuf>,
+    /// Labels of the footage, a MOTChallenge gt.txt (frames from 1; persons
+    /// are rows with conf 1): also write the detector's and the tracker's
+    /// outputs and their scores (detection.csv, tracking.csv) to OUT.
+    #[arg(long)]
+    pub gt: Option<PathBuf>,
     /// Scenario describing the site: the camera's calibration, the counting
     /// lines, privacy and aggregation settings (with --camera).
     #[arg(long)]
@@ -173,6 +178,8 @@ fn site(args: &AnalyseArgs) -> Result<Site> {
 /// `camtwin analyse`.
 pub fn analyse(args: &AnalyseArgs) -> Result<()> {
     let Site { id, size, fps, mut config } = site(args)?;
+    let labels = args.gt.as_deref().map(export::read_mot_labels).transpose()?;
+    config.record_tracks = labels.is_some();
     let (w, h) = config.region.map_or(size, |r| (r[2] - r[0], r[3] - r[1]));
     let input = analysis_input(w, h);
     let line_ids: Vec<String> = config.counting.lines.iter().map(|l| l.id.clone()).collect();
@@ -216,6 +223,15 @@ pub fn analyse(args: &AnalyseArgs) -> Result<()> {
         tracing::info!(camera = %id, frames = producer.files.len(), lines = line_ids.len(), "analysing recorded frames");
         run_pipeline(move || Ok(producer), detector, config)?.0
     };
+    if let Some(labels) = &labels {
+        let (t, h) = export::score_and_write(&args.out, labels, &summary.tracks, fps)?;
+        println!(
+            "against the labels: MOTA {:.1} %, IDF1 {:.1} %, HOTA {:.1} % (tracking.csv, detection.csv)",
+            t.mota * 100.0,
+            t.idf1 * 100.0,
+            h.hota * 100.0
+        );
+    }
     let per_line: Vec<String> = line_ids
         .iter()
         .map(|line| {

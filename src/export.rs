@@ -25,7 +25,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use camtwin_analytics::detector::ObjectClass;
-use camtwin_analytics::evaluation::{DetectionScores, HotaScores, LabelledBox, ScoredBox, TrackingScores};
+use camtwin_analytics::evaluation::{
+    DetectionScores, HotaScores, LabelledBox, ScoredBox, TrackingScores, score_detections, score_hota, score_tracking,
+};
+use camtwin_analytics::pipeline::TrackedFrame;
 use camtwin_analytics::report;
 use camtwin_sim::truth::TruthBox;
 
@@ -86,65 +89,9 @@ impl SequenceExport {
             .collect()
     }
 
-    /// Writes the tracker's person tracks as `camtwin.txt` in the
-    /// MOTChallenge results format (`frame, id, left, top, width, height, 1,
-    /// -1, -1, -1`) and camtwin's own scores of them as `tracking.csv`.
-    pub fn write_tracks(&self, tracks: &[LabelledBox], scores: &TrackingScores, hota: &HotaScores) -> Result<()> {
-        let mut text = String::new();
-        for t in tracks {
-            let (x, y, w, h) = (t.bbox[0], t.bbox[1], t.bbox[2] - t.bbox[0], t.bbox[3] - t.bbox[1]);
-            text.push_str(&format!("{},{},{x:.2},{y:.2},{w:.2},{h:.2},1,-1,-1,-1\n", t.frame, t.id));
-        }
-        let csv = format!(
-            "objects,hypotheses,matches,misses,false_positives,switches,mota,idtp,idf1,hota,det_a,ass_a\n\
-             {},{},{},{},{},{},{:.6},{},{:.6},{:.6},{:.6},{:.6}\n",
-            scores.objects,
-            scores.hypotheses,
-            scores.matches,
-            scores.misses,
-            scores.false_positives,
-            scores.switches,
-            scores.mota,
-            scores.idtp,
-            scores.idf1,
-            hota.hota,
-            hota.det_a,
-            hota.ass_a
-        );
-        for (name, bytes) in [("camtwin.txt", text.into_bytes()), ("tracking.csv", csv.into_bytes())] {
-            let path = self.dir.join(name);
-            report::write_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        Ok(())
-    }
-
-    /// Writes the detector's person boxes as `detections.json` (COCO results
-    /// format: `image_id, category_id, bbox [x, y, w, h], score`) and
-    /// camtwin's own scores of them as `detection.csv`.
-    pub fn write_detections(&self, detections: &[ScoredBox], scores: &DetectionScores) -> Result<()> {
-        let results: Vec<serde_json::Value> = detections
-            .iter()
-            .map(|d| {
-                let (x, y, w, h) = (d.bbox[0], d.bbox[1], d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]);
-                serde_json::json!({ "image_id": d.frame, "category_id": 1, "bbox": [x, y, w, h], "score": d.score })
-            })
-            .collect();
-        let json = serde_json::to_vec(&results).context("cannot encode detections.json")?;
-        let csv = format!(
-            "min_area,objects,detections,true_positives,precision,recall,ap50\n{},{},{},{},{:.6},{:.6},{:.6}\n",
-            scores.min_area,
-            scores.objects,
-            scores.detections,
-            scores.true_positives,
-            scores.precision,
-            scores.recall,
-            scores.ap50
-        );
-        for (name, bytes) in [("detections.json", json), ("detection.csv", csv.into_bytes())] {
-            let path = self.dir.join(name);
-            report::write_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        Ok(())
+    /// Where the data set is written.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Writes `gt/gt.txt`, `seqinfo.ini` and `coco.json`.
@@ -208,4 +155,138 @@ impl SequenceExport {
         let json = serde_json::to_vec_pretty(&coco).context("cannot encode coco.json")?;
         write("coco.json", &json)
     }
+}
+
+/// Smallest person box the detection metrics score, px²: COCO's boundary
+/// between "small" and "medium" objects (32 × 32). Persons 60 px tall, the
+/// detection-rate test's bar, are about 1,200 px².
+pub const MIN_SCORED_AREA_PX: f32 = 32.0 * 32.0;
+
+/// Scores a run's recorded detections and tracks (persons) against person
+/// labels, and writes them with the scores into `dir`: `camtwin.txt`,
+/// `detections.json`, `tracking.csv`, `detection.csv`. Frame numbers are
+/// MOTChallenge's: the frame at time t is `round(t · fps) + 1`.
+pub fn score_and_write(
+    dir: &Path,
+    labels: &[LabelledBox],
+    frames: &[TrackedFrame],
+    fps: u32,
+) -> Result<(TrackingScores, HotaScores)> {
+    let number = |time_s: f64| (time_s * f64::from(fps)).round() as u64 + 1;
+    let tracks: Vec<LabelledBox> = frames
+        .iter()
+        .flat_map(|f| {
+            let frame = number(f.time_s);
+            f.boxes.iter().filter(|(_, class, _)| *class == ObjectClass::Person).map(move |(id, _, bbox)| LabelledBox {
+                frame,
+                id: *id,
+                bbox: *bbox,
+            })
+        })
+        .collect();
+    let detections: Vec<ScoredBox> = frames
+        .iter()
+        .flat_map(|f| {
+            let frame = number(f.time_s);
+            f.detections.iter().filter(|d| d.class == ObjectClass::Person).map(move |d| ScoredBox {
+                frame,
+                score: d.score,
+                bbox: d.bbox,
+            })
+        })
+        .collect();
+    let scores = score_tracking(labels, &tracks, 0.5);
+    let hota = score_hota(labels, &tracks);
+    write_tracks(dir, &tracks, &scores, &hota)?;
+    write_detections(dir, &detections, &score_detections(labels, &detections, MIN_SCORED_AREA_PX))?;
+    Ok((scores, hota))
+}
+
+/// Reads the persons of a MOTChallenge `gt.txt` (rows with conf 1 and, when
+/// given, class 1), for scoring recorded footage.
+pub fn read_mot_labels(path: &Path) -> Result<Vec<LabelledBox>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read labels {}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: Vec<f64> =
+            line.split(',').map(|f| f.trim().parse::<f64>()).collect::<std::result::Result<_, _>>().map_err(|e| {
+                anyhow::anyhow!("{}:{}: `{line}` is not a MOTChallenge row: {e}", path.display(), n + 1)
+            })?;
+        if v.len() < 7 {
+            anyhow::bail!(
+                "{}:{}: `{line}` has {} fields, MOTChallenge rows have at least 7",
+                path.display(),
+                n + 1,
+                v.len()
+            );
+        }
+        let person = v.get(7).is_none_or(|c| *c == 1.0);
+        if v[6] != 1.0 || !person {
+            continue;
+        }
+        let (x, y, w, h) = (v[2] as f32, v[3] as f32, v[4] as f32, v[5] as f32);
+        out.push(LabelledBox { frame: v[0] as u64, id: v[1] as u64, bbox: [x, y, x + w, y + h] });
+    }
+    Ok(out)
+}
+
+/// Writes the tracker's person tracks as `camtwin.txt` in the
+/// MOTChallenge results format (`frame, id, left, top, width, height, 1,
+/// -1, -1, -1`) and camtwin's own scores of them as `tracking.csv`.
+fn write_tracks(dir: &Path, tracks: &[LabelledBox], scores: &TrackingScores, hota: &HotaScores) -> Result<()> {
+    let mut text = String::new();
+    for t in tracks {
+        let (x, y, w, h) = (t.bbox[0], t.bbox[1], t.bbox[2] - t.bbox[0], t.bbox[3] - t.bbox[1]);
+        text.push_str(&format!("{},{},{x:.2},{y:.2},{w:.2},{h:.2},1,-1,-1,-1\n", t.frame, t.id));
+    }
+    let csv = format!(
+        "objects,hypotheses,matches,misses,false_positives,switches,mota,idtp,idf1,hota,det_a,ass_a\n\
+         {},{},{},{},{},{},{:.6},{},{:.6},{:.6},{:.6},{:.6}\n",
+        scores.objects,
+        scores.hypotheses,
+        scores.matches,
+        scores.misses,
+        scores.false_positives,
+        scores.switches,
+        scores.mota,
+        scores.idtp,
+        scores.idf1,
+        hota.hota,
+        hota.det_a,
+        hota.ass_a
+    );
+    for (name, bytes) in [("camtwin.txt", text.into_bytes()), ("tracking.csv", csv.into_bytes())] {
+        let path = dir.join(name);
+        report::write_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes the detector's person boxes as `detections.json` (COCO results
+/// format: `image_id, category_id, bbox [x, y, w, h], score`) and
+/// camtwin's own scores of them as `detection.csv`.
+fn write_detections(dir: &Path, detections: &[ScoredBox], scores: &DetectionScores) -> Result<()> {
+    let results: Vec<serde_json::Value> = detections
+        .iter()
+        .map(|d| {
+            let (x, y, w, h) = (d.bbox[0], d.bbox[1], d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]);
+            serde_json::json!({ "image_id": d.frame, "category_id": 1, "bbox": [x, y, w, h], "score": d.score })
+        })
+        .collect();
+    let json = serde_json::to_vec(&results).context("cannot encode detections.json")?;
+    let csv = format!(
+        "min_area,objects,detections,true_positives,precision,recall,ap50\n{},{},{},{},{:.6},{:.6},{:.6}\n",
+        scores.min_area,
+        scores.objects,
+        scores.detections,
+        scores.true_positives,
+        scores.precision,
+        scores.recall,
+        scores.ap50
+    );
+    for (name, bytes) in [("detections.json", json), ("detection.csv", csv.into_bytes())] {
+        let path = dir.join(name);
+        report::write_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }

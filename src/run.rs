@@ -7,8 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use camtwin_analytics::counter::{CountingGeometry, LineShape, LineSpec};
-use camtwin_analytics::detector::{Detector, DetectorConfig, ObjectClass, analysis_input};
-use camtwin_analytics::evaluation::{LabelledBox, ScoredBox, score_detections, score_hota, score_tracking};
+use camtwin_analytics::detector::{Detector, DetectorConfig, analysis_input};
 use camtwin_analytics::frame::{Frame, FrameLease};
 use camtwin_analytics::pipeline::{FrameProducer, PipelineConfig, PipelineSummary, run_pipeline};
 use camtwin_analytics::privacy::PrivacySettings;
@@ -26,7 +25,7 @@ use camtwin_sim::truth::{CrossingVisibility, TruthCamera};
 use camtwin_sim::world::{Crossing, Simulation};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::export::SequenceExport;
+use crate::export::{SequenceExport, score_and_write};
 
 /// Arguments of `camtwin run`.
 #[derive(Debug, clap::Args)]
@@ -89,11 +88,6 @@ pub fn detector_input(asked: Option<(usize, usize)>, cam: &CameraSpec, region: O
 pub const REGION_MARGIN_M: f32 = 2.5;
 /// Height the region covers above the ground, metres (taller than people).
 pub const REGION_HEIGHT_M: f32 = 2.2;
-
-/// Smallest person box the detection metrics score, px²: COCO's boundary
-/// between "small" and "medium" objects (32 × 32). Persons 60 px tall, the
-/// detection-rate test's bar, are about 1,200 px².
-const MIN_SCORED_AREA_PX: f32 = 32.0 * 32.0;
 
 /// The region a camera analyses in this run.
 fn camera_region(args: &RunArgs, cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4]> {
@@ -582,37 +576,9 @@ fn run_camera(
     let mut truth = producer.finish(scenario.step_count());
     let mut tracking = None;
     if let Some(export) = truth.export.take() {
-        let tracks: Vec<LabelledBox> = summary
-            .tracks
-            .iter()
-            .flat_map(|f| {
-                let frame = (f.time_s * f64::from(cam.fps)).round() as u64 + 1;
-                f.boxes
-                    .iter()
-                    .filter(|(_, class, _)| *class == ObjectClass::Person)
-                    .map(move |(id, _, bbox)| LabelledBox { frame, id: *id, bbox: *bbox })
-            })
-            .collect();
-        let labels = export.person_labels();
-        let scores = score_tracking(&labels, &tracks, 0.5);
-        let hota = score_hota(&labels, &tracks);
-        export.write_tracks(&tracks, &scores, &hota)?;
-        let detections: Vec<ScoredBox> = summary
-            .tracks
-            .iter()
-            .flat_map(|f| {
-                let frame = (f.time_s * f64::from(cam.fps)).round() as u64 + 1;
-                f.detections.iter().filter(|d| d.class == ObjectClass::Person).map(move |d| ScoredBox {
-                    frame,
-                    score: d.score,
-                    bbox: d.bbox,
-                })
-            })
-            .collect();
-        let detection_scores = score_detections(&labels, &detections, MIN_SCORED_AREA_PX);
-        export.write_detections(&detections, &detection_scores)?;
+        let scores = score_and_write(export.dir(), &export.person_labels(), &summary.tracks, cam.fps)?;
         export.finish().with_context(|| format!("camera `{}`: export", cam.id))?;
-        tracking = Some((scores, hota));
+        tracking = Some(scores);
     }
     if let Some(rows) = &truth.rows {
         report::write_csv(&out.join(format!("truth-{}.csv", cam.id)), rows, &TruthRow::HEADER)?;

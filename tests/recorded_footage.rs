@@ -10,16 +10,9 @@ fn frames_from_disk_give_the_same_aggregates_as_rendered_frames() {
     let dir = tempfile::tempdir().expect("tempdir");
     let scenario = write(dir.path(), "small.toml", SMALL);
     let live = dir.path().join("live");
-    let out = camtwin(&[
-        "run",
-        scenario.to_str().expect("utf8"),
-        "--out",
-        live.to_str().expect("utf8"),
-        "--preview-frames",
-        "1000",
-    ]);
+    let out = camtwin(&["run", scenario.to_str().expect("utf8"), "--out", live.to_str().expect("utf8"), "--export"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let frames = live.join("frames/cam");
+    let frames = live.join("export/cam/img1");
     assert_eq!(std::fs::read_dir(&frames).expect("frames").count(), 200);
     let recorded = dir.path().join("recorded");
     let out = camtwin(&[
@@ -32,11 +25,26 @@ fn frames_from_disk_give_the_same_aggregates_as_rendered_frames() {
         "cam",
         "--out",
         recorded.to_str().expect("utf8"),
+        "--gt",
+        live.join("export/cam/gt/gt.txt").to_str().expect("utf8"),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let a = std::fs::read_to_string(live.join("aggregates-cam.csv")).expect("live aggregates");
     let b = std::fs::read_to_string(recorded.join("aggregates-cam.csv")).expect("recorded aggregates");
     assert_eq!(a, b);
+    // Given the labels, the recorded footage is scored like the live run
+    // (gt.txt rounds boxes to 0.01 px, and frame times come from the frame
+    // rate rather than the simulation clock, which moves the filtered boxes
+    // and the IoU-weighted HOTA in far decimals).
+    let read = |p: std::path::PathBuf| std::fs::read_to_string(p).expect("scores");
+    for f in ["tracking.csv", "detection.csv"] {
+        let values = |text: String| -> Vec<f64> {
+            text.lines().nth(1).expect("a row").split(',').map(|v| v.parse().expect("number")).collect()
+        };
+        let (l, r) = (values(read(live.join("export/cam").join(f))), values(read(recorded.join(f))));
+        assert_eq!(l.len(), r.len());
+        assert!(l.iter().zip(&r).all(|(a, b)| (a - b).abs() <= 1e-3), "{f}: {l:?} against {r:?}");
+    }
     assert!(a.lines().skip(1).any(|l| !l.ends_with(",0")), "something was counted: {a}");
 
     // The same footage as a lossless video file, decoded by ffmpeg, gives the
@@ -44,7 +52,7 @@ fn frames_from_disk_give_the_same_aggregates_as_rendered_frames() {
     let clip = dir.path().join("clip.mkv");
     let made = std::process::Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-framerate", "10", "-i"])
-        .arg(frames.join("frame-%05d.png"))
+        .arg(frames.join("%06d.png"))
         .args(["-c:v", "ffv1"])
         .arg(&clip)
         .status()
