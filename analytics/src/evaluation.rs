@@ -13,9 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use pathfinding::kuhn_munkres::kuhn_munkres;
-use pathfinding::matrix::Matrix;
-
+use crate::assignment::max_weight_pairs;
 use crate::detector::iou;
 
 /// One box in one frame: a label (ground truth) or a tracker's output.
@@ -55,23 +53,13 @@ pub struct TrackingScores {
 /// Pairs rows with columns: most admissible pairs first, then the largest
 /// total IoU; returns `(row, col)` pairs with IoU ≥ `min_iou`.
 fn pair_up(rows: usize, cols: usize, sim: impl Fn(usize, usize) -> f32, min_iou: f32) -> Vec<(usize, usize)> {
-    if rows == 0 || cols == 0 {
-        return Vec::new();
-    }
     // Each admissible pair weighs 2 + IoU (so one more pair always wins),
     // an inadmissible one nothing.
     let weight = |r: usize, c: usize| {
         let s = sim(r, c);
         if s >= min_iou { ((2.0 + f64::from(s)) * 1e6).round() as i64 } else { 0 }
     };
-    let pairs: Vec<(usize, usize)> = if rows > cols {
-        let (_, to_row) = kuhn_munkres(&Matrix::from_fn(cols, rows, |(c, r)| weight(r, c)));
-        to_row.into_iter().enumerate().map(|(c, r)| (r, c)).collect()
-    } else {
-        let (_, to_col) = kuhn_munkres(&Matrix::from_fn(rows, cols, |(r, c)| weight(r, c)));
-        to_col.into_iter().enumerate().collect()
-    };
-    pairs.into_iter().filter(|&(r, c)| sim(r, c) >= min_iou).collect()
+    max_weight_pairs(rows, cols, weight).into_iter().filter(|&(r, c)| sim(r, c) >= min_iou).collect()
 }
 
 /// Scores `hypotheses` (a tracker's boxes) against `objects` (labels).
@@ -126,13 +114,7 @@ pub fn score_tracking(objects: &[LabelledBox], hypotheses: &[LabelledBox], min_i
     let oids: Vec<u64> = objects.iter().map(|o| o.id).collect::<BTreeSet<_>>().into_iter().collect();
     let hids: Vec<u64> = hypotheses.iter().map(|h| h.id).collect::<BTreeSet<_>>().into_iter().collect();
     let count = |r: usize, c: usize| pair_counts.get(&(oids[r], hids[c])).copied().unwrap_or(0) as i64;
-    let idtp: i64 = if oids.is_empty() || hids.is_empty() {
-        0
-    } else if oids.len() <= hids.len() {
-        kuhn_munkres(&Matrix::from_fn(oids.len(), hids.len(), |(r, c)| count(r, c))).0
-    } else {
-        kuhn_munkres(&Matrix::from_fn(hids.len(), oids.len(), |(c, r)| count(r, c))).0
-    };
+    let idtp: i64 = max_weight_pairs(oids.len(), hids.len(), count).into_iter().map(|(r, c)| count(r, c)).sum();
     let (n_o, n_h) = (objects.len() as u64, hypotheses.len() as u64);
     let idtp = idtp.max(0) as u64;
     TrackingScores {
@@ -218,14 +200,7 @@ pub fn score_hota(objects: &[LabelledBox], hypotheses: &[LabelledBox]) -> HotaSc
             continue;
         }
         let score = |i: usize, j: usize| align(gi[&os[i].id], ti[&hs[j].id]) * sim[i][j];
-        let weight = |i: usize, j: usize| (score(i, j) * 1e12).round() as i64;
-        let pairs: Vec<(usize, usize)> = if os.len() <= hs.len() {
-            let (_, to_col) = kuhn_munkres(&Matrix::from_fn(os.len(), hs.len(), |(i, j)| weight(i, j)));
-            to_col.into_iter().enumerate().collect()
-        } else {
-            let (_, to_row) = kuhn_munkres(&Matrix::from_fn(hs.len(), os.len(), |(j, i)| weight(i, j)));
-            to_row.into_iter().enumerate().map(|(j, i)| (i, j)).collect()
-        };
+        let pairs = max_weight_pairs(os.len(), hs.len(), |i, j| (score(i, j) * 1e12).round() as i64);
         for (a, alpha) in alphas.iter().enumerate() {
             let matched: Vec<&(usize, usize)> =
                 pairs.iter().filter(|(i, j)| sim[*i][*j] >= alpha - f64::EPSILON).collect();

@@ -25,6 +25,7 @@
 //! - [`report`]: CSV, PNG plot and atomic file writing.
 
 pub mod aggregate;
+mod assignment;
 pub mod calibration;
 pub mod counter;
 pub mod detector;

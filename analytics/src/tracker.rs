@@ -5,7 +5,7 @@
 //!   width and height, in pixels and pixels per second. Time is in seconds, so
 //!   a decimated stream (fewer frames a second) predicts further between
 //!   frames instead of behaving as if people slowed down.
-//! - Association is optimal (Hungarian, [`pathfinding::kuhn_munkres`]) on IoU
+//! - Association is optimal (Hungarian, `pathfinding::kuhn_munkres`) on IoU
 //!   between predicted and detected boxes of the same class, in ByteTrack's
 //!   stages: confident detections against every track (tracked or lost), then
 //!   weak detections against tracks still tracked (a weak box is usually a
@@ -25,9 +25,7 @@
 //! Ids are per-run integers that say nothing about who a person is: no
 //! appearance features are computed or kept (no re-identification).
 
-use pathfinding::kuhn_munkres::kuhn_munkres;
-use pathfinding::matrix::Matrix;
-
+use crate::assignment::max_weight_pairs;
 use crate::detector::{Detection, ObjectClass, iou};
 
 /// Tracker settings (defaults after ByteTrack's MOT17 settings, with times
@@ -216,9 +214,6 @@ pub struct Tracker {
 /// Optimal one-to-one matching of `rows` to `cols` maximising total IoU among
 /// pairs at or above `min_iou`; returns `(row, col)` pairs.
 fn assign(rows: usize, cols: usize, similarity: impl Fn(usize, usize) -> f32, min_iou: f32) -> Vec<(usize, usize)> {
-    if rows == 0 || cols == 0 {
-        return Vec::new();
-    }
     // Integer weights (micro-IoU); pairs under the gate weigh nothing and
     // are dropped after the assignment, which then equals a maximum-weight
     // matching over the admissible pairs only.
@@ -226,19 +221,7 @@ fn assign(rows: usize, cols: usize, similarity: impl Fn(usize, usize) -> f32, mi
         let s = similarity(r, c);
         if s >= min_iou { (f64::from(s) * 1e6).round() as i64 } else { 0 }
     };
-    let transposed = rows > cols;
-    let pairs: Vec<(usize, usize)> = if transposed {
-        let m = Matrix::from_fn(cols, rows, |(c, r)| weight(r, c));
-        let (_, to_row) = kuhn_munkres(&m);
-        to_row.into_iter().enumerate().map(|(c, r)| (r, c)).collect()
-    } else {
-        let m = Matrix::from_fn(rows, cols, |(r, c)| weight(r, c));
-        let (_, to_col) = kuhn_munkres(&m);
-        to_col.into_iter().enumerate().collect()
-    };
-    let mut out: Vec<(usize, usize)> = pairs.into_iter().filter(|&(r, c)| similarity(r, c) >= min_iou).collect();
-    out.sort_unstable();
-    out
+    max_weight_pairs(rows, cols, weight).into_iter().filter(|&(r, c)| similarity(r, c) >= min_iou).collect()
 }
 
 impl Tracker {
