@@ -8,6 +8,23 @@ use std::collections::BTreeMap;
 
 use common::{SMALL, camtwin, write};
 
+/// The numbers a reference tool printed after `prefix` on a line of its own.
+fn figures(said: &str, prefix: &str) -> Vec<f64> {
+    said.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` line in {said}"))
+        .split_whitespace()
+        .map(|v| v.parse().expect("number"))
+        .collect()
+}
+
+/// A one-row CSV of camtwin's scores: its text and its numbers.
+fn csv_row(path: &std::path::Path) -> (String, Vec<f64>) {
+    let text = std::fs::read_to_string(path).expect("scores file");
+    let values = text.lines().nth(1).expect("a row").split(',').map(|v| v.parse().expect("number")).collect();
+    (text, values)
+}
+
 #[test]
 fn small_street_counts_close_to_ground_truth() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -173,9 +190,8 @@ r = HOTA().eval_sequence(data)
 print("hota", r["HOTA"].mean(), r["DetA"].mean(), r["AssA"].mean())
 "#;
     // The area range of camtwin's detection scores (first column of detection.csv).
-    let detection_csv = std::fs::read_to_string(export.join("detection.csv")).expect("detection.csv");
-    let min_area: f64 =
-        detection_csv.lines().nth(1).and_then(|l| l.split(',').next()).expect("min_area").parse().expect("number");
+    let (detection_csv, detection) = csv_row(&export.join("detection.csv"));
+    let min_area = detection[0];
     assert!(min_area > 0.0, "the detection metrics state the size they score: {detection_csv}");
     let tools = std::process::Command::new(common::eval_python())
         .args(["-c", script, export.to_str().expect("utf8"), &min_area.to_string()])
@@ -188,28 +204,15 @@ print("hota", r["HOTA"].mean(), r["DetA"].mean(), r["AssA"].mean())
     assert_eq!(n, [persons, 200, 200, rows.len(), persons], "what the tools read: {line}");
     // camtwin's own MOTA and IDF1 of its tracks equal py-motmetrics' on the
     // exported files (within 0.5 percentage point; they agree exactly).
-    let reference: Vec<f64> = said
-        .lines()
-        .find_map(|l| l.strip_prefix("metrics "))
-        .expect("py-motmetrics' figures")
-        .split_whitespace()
-        .map(|v| v.parse().expect("number"))
-        .collect();
-    let ours = std::fs::read_to_string(export.join("tracking.csv")).expect("tracking.csv");
-    let values: Vec<f64> = ours.lines().nth(1).expect("a row").split(',').map(|v| v.parse().expect("number")).collect();
+    let reference = figures(&said, "metrics ");
+    let (ours, values) = csv_row(&export.join("tracking.csv"));
     let (mota, idf1, switches, misses, false_pos) = (values[6], values[8], values[5], values[3], values[4]);
     assert!((mota - reference[0]).abs() <= 0.005, "MOTA {mota} against py-motmetrics {}", reference[0]);
     assert!((idf1 - reference[1]).abs() <= 0.005, "IDF1 {idf1} against py-motmetrics {}", reference[1]);
     assert_eq!([switches, misses, false_pos], [reference[2], reference[3], reference[4]], "{ours}");
     assert!(values[1] > 0.0, "the tracker's output was exported: {ours}");
     // ... and its HOTA, DetA and AssA equal TrackEval's HOTA metric.
-    let hota_ref: Vec<f64> = said
-        .lines()
-        .find_map(|l| l.strip_prefix("hota "))
-        .expect("TrackEval's figures")
-        .split_whitespace()
-        .map(|v| v.parse().expect("number"))
-        .collect();
+    let hota_ref = figures(&said, "hota ");
     for (k, name) in ["HOTA", "DetA", "AssA"].iter().enumerate() {
         assert!(
             (values[9 + k] - hota_ref[k]).abs() <= 0.005,
@@ -219,15 +222,8 @@ print("hota", r["HOTA"].mean(), r["DetA"].mean(), r["AssA"].mean())
         );
     }
     // camtwin's AP50 and recall of its detections equal pycocotools'.
-    let coco_ref: Vec<f64> = said
-        .lines()
-        .find_map(|l| l.strip_prefix("coco "))
-        .expect("pycocotools' figures")
-        .split_whitespace()
-        .map(|v| v.parse().expect("number"))
-        .collect();
-    let ours = std::fs::read_to_string(export.join("detection.csv")).expect("detection.csv");
-    let values: Vec<f64> = ours.lines().nth(1).expect("a row").split(',').map(|v| v.parse().expect("number")).collect();
+    let coco_ref = figures(&said, "coco ");
+    let (ours, values) = csv_row(&export.join("detection.csv"));
     let (recall, ap50) = (values[5], values[6]);
     assert!(values[1] > 0.0 && ap50 > 0.3, "detections were exported and score: {ours}");
     assert!((ap50 - coco_ref[0]).abs() <= 0.005, "AP50 {ap50} against pycocotools {}", coco_ref[0]);

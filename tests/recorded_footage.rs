@@ -3,7 +3,17 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::{SMALL, camtwin, write};
+
+/// `camtwin analyse` of the small street's camera `cam`, footage given as
+/// `source` (`--frames` or `--video`) at `path`.
+fn analyse_small(source: &str, path: &Path, scenario: &Path, out: &Path) -> std::process::Output {
+    let utf8 = |p: &Path| p.to_str().expect("utf8").to_string();
+    let (path, scenario, out) = (utf8(path), utf8(scenario), utf8(out));
+    camtwin(&["analyse", source, &path, "--scenario", &scenario, "--camera", "cam", "--out", &out])
+}
 
 #[test]
 fn frames_from_disk_give_the_same_aggregates_as_rendered_frames() {
@@ -59,27 +69,14 @@ fn frames_from_disk_give_the_same_aggregates_as_rendered_frames() {
         .expect("ffmpeg runs (scripts/setup-system.sh installs it)");
     assert!(made.success());
     let from_video = dir.path().join("video");
-    let analyse_video = |video: &std::path::Path, out: &std::path::Path| {
-        camtwin(&[
-            "analyse",
-            "--video",
-            video.to_str().expect("utf8"),
-            "--scenario",
-            scenario.to_str().expect("utf8"),
-            "--camera",
-            "cam",
-            "--out",
-            out.to_str().expect("utf8"),
-        ])
-    };
-    let out = analyse_video(&clip, &from_video);
+    let out = analyse_small("--video", &clip, &scenario, &from_video);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v = std::fs::read_to_string(from_video.join("aggregates-cam.csv")).expect("video aggregates");
     assert_eq!(a, v, "a lossless video counts like its frames");
     let bytes = std::fs::read(&clip).expect("clip");
     let cut = dir.path().join("cut.mkv");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("cut clip");
-    let out = analyse_video(&cut, &dir.path().join("cut"));
+    let out = analyse_small("--video", &cut, &scenario, &dir.path().join("cut"));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("cut.mkv") && err.contains("cut off"), "{err}");
     assert!(!dir.path().join("cut/aggregates-cam.csv").exists(), "no result from a cut-off video");
@@ -201,17 +198,7 @@ fn a_frames_folder_with_a_gap_is_a_clear_error() {
         w.finish().expect("finish");
     }
     let out_dir = dir.path().join("out");
-    let out = camtwin(&[
-        "analyse",
-        "--frames",
-        frames.to_str().expect("utf8"),
-        "--scenario",
-        scenario.to_str().expect("utf8"),
-        "--camera",
-        "cam",
-        "--out",
-        out_dir.to_str().expect("utf8"),
-    ]);
+    let out = analyse_small("--frames", &frames, &scenario, &out_dir);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("gap after frame 1 (next is 3)"), "{err}");
     assert!(!out_dir.exists(), "nothing written for a bad folder");
@@ -223,17 +210,7 @@ fn a_file_that_is_not_a_video_is_a_clear_error() {
     let scenario = write(dir.path(), "small.toml", SMALL);
     let fake = write(dir.path(), "clip.mp4", "this is not a video");
     let out_dir = dir.path().join("out");
-    let out = camtwin(&[
-        "analyse",
-        "--video",
-        fake.to_str().expect("utf8"),
-        "--scenario",
-        scenario.to_str().expect("utf8"),
-        "--camera",
-        "cam",
-        "--out",
-        out_dir.to_str().expect("utf8"),
-    ]);
+    let out = analyse_small("--video", &fake, &scenario, &out_dir);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("clip.mp4: not a video"), "{err}");
     assert!(!out_dir.exists(), "nothing written");
