@@ -229,6 +229,36 @@ impl CameraView {
     }
 }
 
+/// Whether ground point `p` lies inside `polygon` (even-odd rule), so that
+/// zones, sensors and intrusiveness measures agree on what is inside an area.
+pub fn point_in_polygon(p: [f32; 2], polygon: &[[f32; 2]]) -> bool {
+    let mut inside = false;
+    let n = polygon.len();
+    for i in 0..n {
+        let (a, b) = (polygon[i], polygon[(i + n - 1) % n]);
+        if (a[1] > p[1]) != (b[1] > p[1]) {
+            let x = a[0] + (p[1] - a[1]) * (b[0] - a[0]) / (b[1] - a[1]);
+            if p[0] < x {
+                inside = !inside;
+            }
+        }
+    }
+    inside
+}
+
+/// Unsigned area of a simple polygon (shoelace formula), square metres; used
+/// to reject degenerate zones.
+pub fn polygon_area(polygon: &[[f32; 2]]) -> f32 {
+    let n = polygon.len();
+    let twice: f32 = (0..n)
+        .map(|i| {
+            let (a, b) = (polygon[i], polygon[(i + 1) % n]);
+            a[0] * b[1] - b[0] * a[1]
+        })
+        .sum();
+    twice.abs() / 2.0
+}
+
 /// Vector difference `a - b`.
 pub fn sub(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
     [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
@@ -294,5 +324,16 @@ mod tests {
         let v = view(); // looking north: east is to the right
         let px = v.project([3.0, 5.0, 0.0]).expect("in front");
         assert!(px[0] > 320.0);
+    }
+
+    #[test]
+    fn concave_polygon_membership_and_area() {
+        // An L shape: the notch at (1.5, 1.5) is outside.
+        let l = [[0.0, 0.0], [2.0, 0.0], [2.0, 1.0], [1.0, 1.0], [1.0, 2.0], [0.0, 2.0]];
+        assert!(point_in_polygon([0.5, 1.5], &l));
+        assert!(point_in_polygon([1.5, 0.5], &l));
+        assert!(!point_in_polygon([1.5, 1.5], &l));
+        assert!(!point_in_polygon([-0.1, 0.5], &l));
+        assert!((polygon_area(&l) - 3.0).abs() < 1e-6);
     }
 }

@@ -11,6 +11,7 @@
 //! - [`body`]: articulated walking people and cars as low-poly meshes.
 //! - [`world`]: the fixed-step, seeded simulation and line crossings.
 //! - [`truth`]: per-camera boxes, visibility and pixels per metre.
+//! - [`zones`]: who is inside each zone, and for how long.
 //! - [`sensors`]: the infrared beam counter model.
 
 pub mod body;
@@ -21,3 +22,4 @@ pub mod sensors;
 pub mod street;
 pub mod truth;
 pub mod world;
+pub mod zones;

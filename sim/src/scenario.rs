@@ -34,6 +34,10 @@ pub struct Scenario {
     /// Counting lines on the ground.
     #[serde(default)]
     pub lines: Vec<CountingLine>,
+    /// Areas on the ground: zones whose occupancy and dwell are measured,
+    /// and sensitive places whose filming weighs on intrusiveness.
+    #[serde(default)]
+    pub zones: Vec<ZoneSpec>,
     /// Infrared beam counters, each on a counting line.
     #[serde(default)]
     pub infrared: Vec<InfraredSpec>,
@@ -181,6 +185,44 @@ pub struct CountingLine {
     pub from: [f32; 2],
     /// Second end (east, north), metres.
     pub to: [f32; 2],
+}
+
+/// What a zone is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZoneKind {
+    /// A counting zone: its occupancy and people's dwell time are measured
+    /// (a bus stop, a terrace, a square).
+    #[default]
+    Count,
+    /// A sensitive place (the entrance of a hospital, a place of worship, a
+    /// union or political office, a school): filming people there reveals
+    /// health, religion, opinions or minors, so person-seconds in view inside
+    /// it weigh on a configuration's intrusiveness (domain brief §3).
+    Sensitive,
+}
+
+/// An area on the ground, a polygon in world coordinates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneSpec {
+    /// Identifier used in outputs.
+    pub id: String,
+    /// Corners (east, north), metres, in order around the area; at least 3.
+    pub polygon: Vec<[f32; 2]>,
+    /// What the zone is for (`count` by default).
+    #[serde(default)]
+    pub kind: ZoneKind,
+    /// What is there, for reports (`"church entrance"`).
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+impl ZoneSpec {
+    /// Whether a ground point lies inside the zone.
+    pub fn contains(&self, p: [f32; 2]) -> bool {
+        crate::geometry::point_in_polygon(p, &self.polygon)
+    }
 }
 
 /// An active infrared beam counter mounted across a counting line.
@@ -429,9 +471,10 @@ impl Scenario {
                 ));
             }
         }
-        let tables: [(&str, Vec<&str>); 3] = [
+        let tables: [(&str, Vec<&str>); 4] = [
             ("cameras", self.cameras.iter().map(|c| c.id.as_str()).collect()),
             ("lines", self.lines.iter().map(|l| l.id.as_str()).collect()),
+            ("zones", self.zones.iter().map(|z| z.id.as_str()).collect()),
             ("infrared", self.infrared.iter().map(|s| s.id.as_str()).collect()),
         ];
         for (table, ids) in tables {
@@ -446,6 +489,24 @@ impl Scenario {
             let len = ((l.to[0] - l.from[0]).powi(2) + (l.to[1] - l.from[1]).powi(2)).sqrt();
             if len.is_nan() || len < 0.1 {
                 return Err(fail(&format!("lines[{i}].to"), format!("line `{}` is shorter than 10 cm", l.id)));
+            }
+        }
+        for (i, z) in self.zones.iter().enumerate() {
+            if z.polygon.len() < 3 {
+                return Err(fail(
+                    &format!("zones[{i}].polygon"),
+                    format!("zone `{}` needs at least 3 corners, got {}", z.id, z.polygon.len()),
+                ));
+            }
+            if let Some(bad) = z.polygon.iter().find(|p| !(p[0].is_finite() && p[1].is_finite())) {
+                return Err(fail(&format!("zones[{i}].polygon"), format!("zone `{}` has a corner {bad:?}", z.id)));
+            }
+            let area = crate::geometry::polygon_area(&z.polygon);
+            if area < 0.01 {
+                return Err(fail(
+                    &format!("zones[{i}].polygon"),
+                    format!("zone `{}` encloses {area:.3} m², less than 100 cm²: are its corners in order?", z.id),
+                ));
             }
         }
         for (i, ir) in self.infrared.iter().enumerate() {
@@ -634,6 +695,22 @@ fps = 10
         let msg = s.validate(&text, p()).expect_err("duplicate").to_string();
         assert!(msg.contains("lines[1].id") && msg.contains("duplicate id `a`"), "{msg}");
         let line = text.lines().enumerate().filter(|(_, l)| l.starts_with("id = \"a\"")).nth(1).expect("line").0 + 1;
+        assert!(msg.contains(&format!(":{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn zones_parse_and_a_degenerate_zone_is_located() {
+        let zone = "\n[[zones]]\nid = \"stop\"\npolygon = [[-2.0, 3.5], [2.0, 3.5], [2.0, 7.0], [-2.0, 7.0]]\n";
+        let text = format!(
+            "{MINIMAL}{zone}[[zones]]\nid = \"church\"\nkind = \"sensitive\"\npolygon = [[0.0, 4.0], [1.0, 5.0], [2.0, 6.0]]\n"
+        );
+        let s = Scenario::parse(&text, p()).expect("parses");
+        assert_eq!(s.zones[0].kind, ZoneKind::Count);
+        assert_eq!(s.zones[1].kind, ZoneKind::Sensitive);
+        assert!(s.zones[0].contains([0.0, 5.0]) && !s.zones[0].contains([0.0, 2.0]));
+        let msg = s.validate(&text, p()).expect_err("collinear corners").to_string();
+        assert!(msg.contains("zones[1].polygon") && msg.contains("church"), "{msg}");
+        let line = text.lines().position(|l| l.starts_with("polygon = [[0.0")).expect("line") + 1;
         assert!(msg.contains(&format!(":{line}:")), "{msg} (expected line {line})");
     }
 
