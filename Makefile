@@ -23,6 +23,7 @@ system:
 
 models:
 	bash scripts/fetch-models.sh
+	bash scripts/fetch-face-model.sh
 
 eval:
 	bash scripts/setup-eval.sh

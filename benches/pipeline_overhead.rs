@@ -83,10 +83,14 @@ fn main() {
         region: None,
         tracker: TrackerConfig::default(),
         interval_s: 15,
+        disclosure: Default::default(),
+        faces: None,
+        native_fps: f64::from(cam.fps),
         duration_s: f64::from(s.scenario.duration_s),
         max_frames_in_flight: 4,
         sink: None,
         record_tracks: false,
+        record_filter: false,
     };
     let (mut bare_s, mut pipe_s) = (0.0, 0.0);
     for _ in 0..2 {

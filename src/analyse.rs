@@ -7,11 +7,13 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use camtwin_analytics::aggregate::Disclosure;
 use camtwin_analytics::detector::{Detector, DetectorConfig, ObjectClass, analysis_input};
+use camtwin_analytics::faces::FaceDetector;
 use camtwin_analytics::frame::{Frame, FrameLease};
 use camtwin_analytics::pipeline::PipelineConfig;
 use camtwin_analytics::pipeline::{FrameProducer, run_pipeline};
-use camtwin_analytics::privacy::PrivacySettings;
+use camtwin_analytics::privacy::{FaceBlur, PrivacySettings};
 use camtwin_analytics::tracker::TrackerConfig;
 use camtwin_sim::scenario::Scenario;
 
@@ -40,6 +42,10 @@ pub struct AnalyseArgs {
     /// Which of the scenario's cameras filmed the frames.
     #[arg(long)]
     pub camera: Option<String>,
+    /// Which of the scenario's privacy configurations to apply (its first
+    /// by default).
+    #[arg(long = "config", value_name = "NAME")]
+    pub config: Option<String>,
     /// A camera file instead of a scenario: image size, frame rate, lines in
     /// image pixels (or on the ground with a calibration); see
     /// docs/CAMERA_FILE.md.
@@ -143,19 +149,22 @@ fn site(args: &AnalyseArgs) -> Result<Site> {
         if let Some(rms) = site.calibration_rms_m {
             tracing::info!(rms_m = rms, "ground calibration fitted");
         }
+        let privacy = site.file.privacy.clone();
+        let masks: Vec<Vec<[f32; 2]>> = privacy.masks.iter().filter_map(|m| m.image.clone()).collect();
         let config = PipelineConfig {
-            privacy: PrivacySettings {
-                downscale: site.file.privacy.downscale,
-                frame_step: site.file.privacy.frame_step,
-            },
+            privacy: PrivacySettings::new(privacy.clone(), (c.width, c.height), masks),
             counting: site.counting.clone(),
             region: None,
             tracker: TrackerConfig::default(),
-            interval_s: site.file.aggregation.interval_s,
+            interval_s: privacy.interval_s.unwrap_or(site.file.aggregation.interval_s),
+            disclosure: Disclosure { k: privacy.k, epsilon: privacy.epsilon, seed: 0 },
+            faces: None,
+            native_fps: f64::from(c.fps),
             duration_s: 0.0,
             max_frames_in_flight: 4,
             sink: Some(args.out.join(format!("aggregates-{}.csv", c.id))),
             record_tracks: false,
+            record_filter: false,
         };
         return Ok(Site { id: c.id.clone(), size: (c.width, c.height), fps: c.fps, config });
     }
@@ -171,7 +180,22 @@ fn site(args: &AnalyseArgs) -> Result<Site> {
     if lines.is_empty() {
         bail!("{}: no counting line lies in the image of camera `{}`", path.display(), cam.id);
     }
-    let config = pipeline_config(&scenario, cam, &lines, &args.out);
+    let configs = scenario.privacy_configs();
+    let privacy = match &args.config {
+        None => configs.first().cloned().unwrap_or_default(),
+        Some(name) => configs.iter().find(|c| c.name == *name).cloned().with_context(|| {
+            let known: Vec<&str> = configs.iter().map(|c| c.name.as_str()).collect();
+            format!("{}: no privacy configuration `{name}` (configurations: {})", path.display(), known.join(", "))
+        })?,
+    };
+    if privacy.face_blur == FaceBlur::Truth {
+        bail!(
+            "{}: configuration `{}` blurs faces from ground truth, which recorded footage has not",
+            path.display(),
+            privacy.name
+        );
+    }
+    let config = pipeline_config(&scenario, cam, &lines, &args.out, &privacy);
     Ok(Site { id: cam.id.clone(), size: (cam.width, cam.height), fps: cam.fps, config })
 }
 
@@ -181,7 +205,13 @@ pub fn analyse(args: &AnalyseArgs) -> Result<()> {
     let labels = args.gt.as_deref().map(export::read_mot_labels).transpose()?;
     config.record_tracks = labels.is_some();
     let (w, h) = config.region.map_or(size, |r| (r[2] - r[0], r[3] - r[1]));
-    let input = analysis_input(w, h);
+    let scale = f64::from(config.privacy.analysed.0) / f64::from(size.0.max(1));
+    let scaled = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
+    let input = analysis_input(scaled(w), scaled(h));
+    if config.privacy.config.face_blur == FaceBlur::Centerface {
+        config.faces =
+            Some(FaceDetector::load(&args.models, size, 1.0, 2).context("face detector (run `make models`)")?);
+    }
     let line_ids: Vec<String> = config.counting.lines.iter().map(|l| l.id.clone()).collect();
     let summary = if let Some(path) = &args.video {
         let info = video::probe(path)?;

@@ -23,9 +23,9 @@ pub struct CameraFile {
     pub lines: Vec<LineEntry>,
     /// Image → ground point pairs.
     pub calibration: Option<CalibrationSection>,
-    /// Privacy filter settings.
+    /// The privacy configuration (docs/PRIVACY.md).
     #[serde(default)]
-    pub privacy: camtwin_sim::scenario::PrivacyConfig,
+    pub privacy: camtwin_sim::privacy::PrivacyConfig,
     /// Aggregation settings.
     #[serde(default)]
     pub aggregation: camtwin_sim::scenario::AggregationConfig,
@@ -144,8 +144,16 @@ pub fn load(path: &Path) -> Result<CameraSite> {
     if file.aggregation.interval_s == 0 {
         bail!("{at}: [aggregation] interval_s must be positive");
     }
-    if file.privacy.downscale == 0 || file.privacy.frame_step == 0 {
-        bail!("{at}: [privacy] downscale and frame_step must be at least 1");
+    if let Err(f) = file.privacy.check(Some((c.width, c.height)), Some(f64::from(c.fps))) {
+        bail!("{at}: key `privacy.{}`: {}", f.key, f.message);
+    }
+    if file.privacy.face_blur == camtwin_sim::privacy::FaceBlur::Truth {
+        bail!(
+            "{at}: key `privacy.face_blur`: \"truth\" needs ground truth, which real footage has not; use \"centerface\""
+        );
+    }
+    if let Some(i) = file.privacy.masks.iter().position(|m| m.image.is_none()) {
+        bail!("{at}: key `privacy.masks[{i}]`: a camera file has no world model: give the mask as `image` pixels");
     }
     let counting =
         CountingGeometry { lines, image_to_ground: calibration.map(|c| c.image_to_ground), native_width: c.width };

@@ -6,10 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use camtwin_analytics::aggregate::Disclosure;
 use camtwin_analytics::counter::{CountingGeometry, LineShape, LineSpec};
 use camtwin_analytics::detector::{Detector, DetectorConfig, analysis_input};
+use camtwin_analytics::faces::FaceDetector;
 use camtwin_analytics::frame::{Frame, FrameLease};
-use camtwin_analytics::pipeline::{FrameProducer, PipelineConfig, PipelineSummary, run_pipeline};
+use camtwin_analytics::intrusiveness::{self, FilterEffect, Intrusiveness, PersonObservation};
+use camtwin_analytics::pipeline::{FrameLife, FrameProducer, PipelineConfig, PipelineSummary, run_pipeline};
 use camtwin_analytics::privacy::PrivacySettings;
 use camtwin_analytics::report::{self, COUNT_HEADER};
 use camtwin_analytics::scoring::{
@@ -18,7 +21,8 @@ use camtwin_analytics::scoring::{
 use camtwin_analytics::tracker::TrackerConfig;
 use camtwin_render::Renderer;
 use camtwin_sim::body::AgentLibrary;
-use camtwin_sim::scenario::{CameraSpec, Scenario};
+use camtwin_sim::privacy::{FaceBlur, PrivacyConfig};
+use camtwin_sim::scenario::{CameraSpec, Scenario, ZoneKind};
 use camtwin_sim::sensors::InfraredCounter;
 use camtwin_sim::street::StreetLayout;
 use camtwin_sim::truth::{CrossingVisibility, TruthCamera};
@@ -72,14 +76,27 @@ pub struct RunArgs {
     /// counting lines.
     #[arg(long)]
     pub whole_image: bool,
+    /// Run only the privacy configuration NAME (repeat for several); every
+    /// configuration of the scenario by default. With several, each writes
+    /// its results to OUT/<name>/ and OUT/configurations.csv compares them.
+    #[arg(long = "config", value_name = "NAME")]
+    pub configs: Vec<String>,
 }
 
 /// The detector input for a camera: the one asked for, or the one that keeps
 /// the proportions of the region it analyses (the whole image when `region`
 /// is `None`), see [`analysis_input`].
-pub fn detector_input(asked: Option<(usize, usize)>, cam: &CameraSpec, region: Option<[u32; 4]>) -> (usize, usize) {
+pub fn detector_input(
+    asked: Option<(usize, usize)>,
+    cam: &CameraSpec,
+    region: Option<[u32; 4]>,
+    config: &PrivacyConfig,
+) -> (usize, usize) {
     let (w, h) = region.map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
-    asked.unwrap_or_else(|| analysis_input(w, h))
+    // The region as the detector receives it: at the configuration's resolution.
+    let scale = f64::from(config.analysed_size((cam.width, cam.height)).0) / f64::from(cam.width.max(1));
+    let scaled = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
+    asked.unwrap_or_else(|| analysis_input(scaled(w), scaled(h)))
 }
 
 /// How far either side of a counting line the analysis region reaches,
@@ -111,30 +128,54 @@ pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4
 
 /// The detectors a run needs: one per network input size, loaded (and
 /// checked) before any output is written.
-struct Detectors(Vec<((usize, usize), Detector)>);
+struct Detectors {
+    objects: Vec<((usize, usize), Detector)>,
+    /// Face detectors per camera, for configurations that blur faces with one.
+    faces: Vec<(String, FaceDetector)>,
+}
 
 impl Detectors {
-    fn load(args: &RunArgs, scenario: &Scenario) -> Result<Self> {
-        let mut loaded: Vec<((usize, usize), Detector)> = Vec::new();
+    fn load(args: &RunArgs, scenario: &Scenario, configs: &[PrivacyConfig]) -> Result<Self> {
+        let mut objects: Vec<((usize, usize), Detector)> = Vec::new();
+        let mut faces = Vec::new();
         for cam in &scenario.cameras {
             let region = camera_region(args, cam, &lines_in_view(scenario, cam));
-            let input = detector_input(args.detector_input, cam, region);
-            if loaded.iter().any(|(i, _)| *i == input) {
-                continue;
+            for config in configs {
+                let input = detector_input(args.detector_input, cam, region, config);
+                if objects.iter().any(|(i, _)| *i == input) {
+                    continue;
+                }
+                let dc = DetectorConfig { threads: args.threads.max(1), input: Some(input), ..Default::default() };
+                objects.push((input, Detector::load(&args.models, dc)?));
             }
-            let config = DetectorConfig { threads: args.threads.max(1), input: Some(input), ..Default::default() };
-            loaded.push((input, Detector::load(&args.models, config)?));
+            if configs.iter().any(|c| c.face_blur == FaceBlur::Centerface) {
+                let face = FaceDetector::load(&args.models, (cam.width, cam.height), 1.0, args.threads.max(1))
+                    .with_context(|| format!("camera `{}`: face detector (run `make models`)", cam.id))?;
+                faces.push((cam.id.clone(), face));
+            }
         }
-        Ok(Self(loaded))
+        Ok(Self { objects, faces })
     }
 
-    fn for_camera(&self, args: &RunArgs, cam: &CameraSpec, region: Option<[u32; 4]>) -> Result<&Detector> {
-        let input = detector_input(args.detector_input, cam, region);
-        self.0
+    fn for_camera(
+        &self,
+        args: &RunArgs,
+        cam: &CameraSpec,
+        region: Option<[u32; 4]>,
+        config: &PrivacyConfig,
+    ) -> Result<&Detector> {
+        let input = detector_input(args.detector_input, cam, region, config);
+        self.objects
             .iter()
             .find(|(i, _)| *i == input)
             .map(|(_, d)| d)
             .with_context(|| format!("no detector was loaded for camera `{}`", cam.id))
+    }
+
+    fn faces_for(&self, cam: &CameraSpec, config: &PrivacyConfig) -> Option<FaceDetector> {
+        (config.face_blur == FaceBlur::Centerface)
+            .then(|| self.faces.iter().find(|(id, _)| *id == cam.id).map(|(_, f)| f.clone()))
+            .flatten()
     }
 }
 
@@ -149,7 +190,8 @@ pub fn parse_size(text: &str) -> std::result::Result<(usize, usize), String> {
 pub fn check(path: &Path) -> Result<()> {
     let s = Scenario::load(path)?;
     println!(
-        "{}: `{}`, seed {}, {} s at {} Hz; {} pedestrians, {} cars; {} camera(s), {} line(s), {} infrared counter(s)",
+        "{}: `{}`, seed {}, {} s at {} Hz; {} pedestrians, {} cars; {} camera(s), {} line(s), {} zone(s), {} infrared \
+         counter(s); privacy configuration(s): {}",
         path.display(),
         s.scenario.name,
         s.scenario.seed,
@@ -159,15 +201,25 @@ pub fn check(path: &Path) -> Result<()> {
         s.vehicles.count,
         s.cameras.len(),
         s.lines.len(),
-        s.infrared.len()
+        s.zones.len(),
+        s.infrared.len(),
+        s.privacy_configs().iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
     );
     Ok(())
 }
 
 /// Files a run writes at the top of its output folder: removed before a new
 /// run starts, so a failed run never leaves an older result looking like its own.
-const RESULT_FILES: [&str; 6] =
-    ["counts.csv", "errors.csv", "crossings.csv", "counts.png", "summary.md", "errors-over-seeds.csv"];
+const RESULT_FILES: [&str; 8] = [
+    "counts.csv",
+    "errors.csv",
+    "crossings.csv",
+    "counts.png",
+    "summary.md",
+    "errors-over-seeds.csv",
+    "intrusiveness.csv",
+    "configurations.csv",
+];
 
 /// Creates `dir` if needed, checks that files can be written in it and
 /// removes the results of an earlier run. Call it only once the inputs are
@@ -179,7 +231,8 @@ pub fn prepare_out_dir(dir: &Path) -> Result<()> {
     let _ = std::fs::remove_file(&probe);
     let stale = |name: &str| {
         RESULT_FILES.contains(&name)
-            || (name.ends_with(".csv") && (name.starts_with("aggregates-") || name.starts_with("truth-")))
+            || ((name.ends_with(".csv") || name.ends_with(".json"))
+                && (name.starts_with("aggregates-") || name.starts_with("truth-") || name.starts_with("frames-")))
     };
     let export = dir.join("export");
     if export.is_dir() {
@@ -215,6 +268,14 @@ struct SimProducer {
     rows: Option<Vec<TruthRow>>,
     /// The labelled data set being written, when asked for.
     export: Option<SequenceExport>,
+    /// Ground truth of every person in every frame, for intrusiveness.
+    observations: Vec<PersonObservation>,
+    /// Hand the true face boxes to the filter (the "truth" face blur).
+    truth_faces: bool,
+    /// The configuration's masks in native pixels.
+    masks: Vec<Vec<[f32; 2]>>,
+    /// Sensitive places, ground polygons.
+    sensitive: Vec<Vec<[f32; 2]>>,
 }
 
 impl TruthRow {
@@ -266,6 +327,32 @@ impl FrameProducer for SimProducer {
         }
         let boxes = self.truth.boxes(&snapshot);
         self.visibility.observe(&snapshot, &boxes);
+        let mut truth_faces = Vec::new();
+        for b in boxes.iter().filter(|b| b.class == camtwin_sim::world::ObjectClass::Person) {
+            let ground = snapshot
+                .agents
+                .iter()
+                .find(|a| a.id == b.agent)
+                .map(|a| [a.instance.translation[0], a.instance.translation[1]]);
+            let centre = [(b.bbox[0] + b.bbox[2]) / 2.0, (b.bbox[1] + b.bbox[3]) / 2.0];
+            if self.truth_faces
+                && let Some(f) = b.face
+            {
+                truth_faces.push(f.bbox);
+            }
+            self.observations.push(PersonObservation {
+                frame: self.next_index,
+                agent: b.agent,
+                pixels_per_metre: f64::from(b.pixels_per_metre),
+                visible_fraction: f64::from(b.visible_fraction),
+                face: b.face.map(|f| f.bbox),
+                face_yaw_deg: b.face.map_or(180.0, |f| f64::from(f.yaw_deg)),
+                face_occluded: b.face.is_some_and(|f| f.occluded),
+                in_sensitive_place: ground
+                    .is_some_and(|g| self.sensitive.iter().any(|z| camtwin_sim::geometry::point_in_polygon(g, z))),
+                masked: self.masks.iter().any(|m| camtwin_sim::geometry::point_in_polygon(centre, m)),
+            });
+        }
         if let Some(export) = &mut self.export {
             if let Err(e) = export.add(self.next_index, &rendered.rgb, boxes.clone()) {
                 return Some(Err(format!("{e:#}")));
@@ -286,7 +373,7 @@ impl FrameProducer for SimProducer {
                 pixels_per_metre: b.pixels_per_metre,
             }));
         }
-        let frame = Frame::new(
+        let mut frame = Frame::new(
             self.next_index,
             f64::from(snapshot.time_s),
             rendered.width,
@@ -294,6 +381,7 @@ impl FrameProducer for SimProducer {
             rendered.rgb,
             lease,
         );
+        frame.truth_faces = truth_faces;
         self.next_index += 1;
         self.progress.inc(1);
         Some(Ok(frame))
@@ -308,6 +396,7 @@ struct CameraTruth {
     visibility: CrossingVisibility,
     rows: Option<Vec<TruthRow>>,
     export: Option<SequenceExport>,
+    observations: Vec<PersonObservation>,
 }
 
 impl SimProducer {
@@ -324,6 +413,7 @@ impl SimProducer {
             visibility: self.visibility,
             rows: self.rows,
             export: self.export,
+            observations: self.observations,
         }
     }
 }
@@ -396,11 +486,20 @@ pub fn lines_in_view(scenario: &Scenario, cam: &CameraSpec) -> Vec<LineInView> {
 /// 60-100 px people), narrower than a step.
 const COUNTING_DEAD_BAND_M: f64 = 0.25;
 
-/// The analytics configuration of one camera: the scenario's privacy and
-/// aggregation settings, the counting lines and the camera's calibration.
-pub fn pipeline_config(scenario: &Scenario, cam: &CameraSpec, lines: &[LineInView], out: &Path) -> PipelineConfig {
+/// The analytics configuration of one camera under one privacy
+/// configuration: its resolved privacy settings, aggregation and disclosure
+/// control, the counting lines and the camera's calibration.
+pub fn pipeline_config(
+    scenario: &Scenario,
+    cam: &CameraSpec,
+    lines: &[LineInView],
+    out: &Path,
+    privacy: &PrivacyConfig,
+) -> PipelineConfig {
+    let masks = camera_masks(scenario, cam, privacy);
+    let seed = scenario.scenario.seed ^ stable_hash(&format!("{}/{}", cam.id, privacy.name));
     PipelineConfig {
-        privacy: PrivacySettings { downscale: scenario.privacy.downscale, frame_step: scenario.privacy.frame_step },
+        privacy: PrivacySettings::new(privacy.clone(), (cam.width, cam.height), masks),
         counting: CountingGeometry {
             lines: lines.iter().map(|l| l.spec.clone()).collect(),
             image_to_ground: Some(cam.view().image_to_ground_homography()),
@@ -408,12 +507,75 @@ pub fn pipeline_config(scenario: &Scenario, cam: &CameraSpec, lines: &[LineInVie
         },
         region: analysis_region(cam, lines),
         tracker: TrackerConfig::default(),
-        interval_s: scenario.aggregation.interval_s,
+        interval_s: privacy.interval_s.unwrap_or(scenario.aggregation.interval_s),
+        disclosure: Disclosure { k: privacy.k, epsilon: privacy.epsilon, seed },
+        faces: None,
+        native_fps: f64::from(cam.fps),
         duration_s: f64::from(scenario.scenario.duration_s),
         max_frames_in_flight: 4,
         sink: Some(out.join(format!("aggregates-{}.csv", cam.id))),
         record_tracks: false,
+        record_filter: false,
     }
+}
+
+/// FNV-1a: a stable 64-bit hash of a name, for seeding per camera and configuration.
+fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// A configuration's masks as polygons in a camera's native pixels: image
+/// masks for this camera as given, world polygons projected, zones as the
+/// outline of their prism from the ground to the mask's height. A mask with
+/// a corner behind the camera is not in its view and is left out.
+pub fn camera_masks(scenario: &Scenario, cam: &CameraSpec, privacy: &PrivacyConfig) -> Vec<Vec<[f32; 2]>> {
+    let view = cam.view();
+    let project_all = |points: &[[f32; 3]]| points.iter().map(|p| view.project(*p)).collect::<Option<Vec<_>>>();
+    let mut out = Vec::new();
+    for m in &privacy.masks {
+        if let Some(p) = &m.image {
+            if m.camera.as_ref().is_none_or(|c| *c == cam.id) {
+                out.push(p.clone());
+            }
+        } else if let Some(p) = &m.world {
+            match project_all(p) {
+                Some(px) => out.push(px),
+                None => tracing::warn!(camera = %cam.id, "a world mask is partly behind the camera; left out"),
+            }
+        } else if let Some(zone) = m.zone.as_ref().and_then(|id| scenario.zones.iter().find(|z| z.id == *id)) {
+            let prism: Vec<[f32; 3]> =
+                zone.polygon.iter().flat_map(|g| [[g[0], g[1], 0.0], [g[0], g[1], m.height_m]]).collect();
+            match project_all(&prism) {
+                Some(px) => out.push(convex_hull(px)),
+                None => tracing::warn!(camera = %cam.id, zone = %zone.id, "a zone mask is partly behind the camera"),
+            }
+        }
+    }
+    out
+}
+
+/// Convex hull of points (Andrew's monotone chain), counter-clockwise.
+fn convex_hull(mut pts: Vec<[f32; 2]>) -> Vec<[f32; 2]> {
+    pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    pts.dedup();
+    if pts.len() < 3 {
+        return pts;
+    }
+    let cross = |o: [f32; 2], a: [f32; 2], b: [f32; 2]| (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+    let mut hull: Vec<[f32; 2]> = Vec::with_capacity(pts.len() * 2);
+    for pass in 0..2 {
+        let start = hull.len();
+        let iter: Box<dyn Iterator<Item = &[f32; 2]>> =
+            if pass == 0 { Box::new(pts.iter()) } else { Box::new(pts.iter().rev()) };
+        for &p in iter {
+            while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0 {
+                hull.pop();
+            }
+            hull.push(p);
+        }
+        hull.pop();
+    }
+    hull
 }
 
 /// Ground-truth crossings in the scoring vocabulary.
@@ -436,6 +598,141 @@ struct SeedOutcome {
     errors: Vec<ErrorRow>,
     splits: Vec<CrossingSplit>,
     summary: String,
+    intrusion: Vec<IntrusionRow>,
+}
+
+/// One row of `intrusiveness.csv`: how much one camera sees of people under
+/// one privacy configuration (docs/OUTPUTS.md defines every column).
+#[derive(Debug, Clone, serde::Serialize)]
+struct IntrusionRow {
+    config: String,
+    camera: String,
+    analysed_width: u32,
+    analysed_height: u32,
+    fps: f64,
+    face_blur: String,
+    masks: usize,
+    mode: String,
+    retention_s: f64,
+    k: u32,
+    epsilon: Option<f64>,
+    data_kind: &'static str,
+    frames_analysed: u64,
+    frames_retained: u64,
+    max_frame_lifetime_s: f64,
+    bytes_per_hour: f64,
+    person_s_in_view: f64,
+    median_ppm: f64,
+    share_below_monitor: f64,
+    share_monitor: f64,
+    share_detect: f64,
+    share_observe: f64,
+    share_recognise: f64,
+    share_identify: f64,
+    face_s_facing: f64,
+    face_s_identifiable: f64,
+    face_s_blurred: f64,
+    sensitive_person_s: f64,
+}
+
+impl IntrusionRow {
+    const HEADER: [&'static str; 28] = [
+        "config",
+        "camera",
+        "analysed_width",
+        "analysed_height",
+        "fps",
+        "face_blur",
+        "masks",
+        "mode",
+        "retention_s",
+        "k",
+        "epsilon",
+        "data_kind",
+        "frames_analysed",
+        "frames_retained",
+        "max_frame_lifetime_s",
+        "bytes_per_hour",
+        "person_s_in_view",
+        "median_ppm",
+        "share_below_monitor",
+        "share_monitor",
+        "share_detect",
+        "share_observe",
+        "share_recognise",
+        "share_identify",
+        "face_s_facing",
+        "face_s_identifiable",
+        "face_s_blurred",
+        "sensitive_person_s",
+    ];
+}
+
+/// One row of `configurations.csv`: a configuration's utility (camera count
+/// error on one line, persons, both directions, whole run) beside its
+/// intrusiveness, averaged over seeds.
+#[derive(Debug, Clone, serde::Serialize)]
+struct ConfigRow {
+    config: String,
+    camera: String,
+    line: String,
+    seeds: usize,
+    wape: f64,
+    wape_low: f64,
+    wape_high: f64,
+    bias: f64,
+    data_kind: &'static str,
+    analysed_width: u32,
+    analysed_height: u32,
+    fps: f64,
+    face_blur: String,
+    frames_retained: f64,
+    max_frame_lifetime_s: f64,
+    bytes_per_hour: f64,
+    person_s_in_view: f64,
+    median_ppm: f64,
+    share_observe_or_more: f64,
+    face_s_identifiable: f64,
+    face_s_blurred: f64,
+    sensitive_person_s: f64,
+}
+
+impl ConfigRow {
+    const HEADER: [&'static str; 22] = [
+        "config",
+        "camera",
+        "line",
+        "seeds",
+        "wape",
+        "wape_low",
+        "wape_high",
+        "bias",
+        "data_kind",
+        "analysed_width",
+        "analysed_height",
+        "fps",
+        "face_blur",
+        "frames_retained",
+        "max_frame_lifetime_s",
+        "bytes_per_hour",
+        "person_s_in_view",
+        "median_ppm",
+        "share_observe_or_more",
+        "face_s_identifiable",
+        "face_s_blurred",
+        "sensitive_person_s",
+    ];
+}
+
+/// The configurations a run covers: those named with `--config` (in the
+/// scenario's order), or all of them.
+fn select_configs(scenario: &Scenario, asked: &[String], path: &Path) -> Result<Vec<PrivacyConfig>> {
+    let all = scenario.privacy_configs();
+    if let Some(unknown) = asked.iter().find(|n| !all.iter().any(|c| c.name == **n)) {
+        let known: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+        bail!("{}: no privacy configuration `{unknown}` (configurations: {})", path.display(), known.join(", "));
+    }
+    Ok(all.into_iter().filter(|c| asked.is_empty() || asked.contains(&c.name)).collect())
 }
 
 /// `camtwin run`.
@@ -456,38 +753,55 @@ pub fn run(args: &RunArgs) -> Result<()> {
     for id in blind {
         tracing::warn!(camera = %id, "no counting line is in this camera's view; it is skipped");
     }
-    let detectors = Detectors::load(args, &scenario)?;
+    let configs = select_configs(&scenario, &args.configs, &args.scenario)?;
+    let detectors = Detectors::load(args, &scenario, &configs)?;
     prepare_out_dir(&args.out)?;
-    let seeds: Vec<u64> = (0..u64::from(args.seeds)).map(|k| scenario.scenario.seed.wrapping_add(k)).collect();
-    if let [seed] = seeds[..] {
-        let outcome = run_seed(args, &scenario, seed, &args.out, &detectors, started)?;
-        println!("{}", outcome.summary);
+    if let [config] = &configs[..] {
+        run_config(args, &scenario, config, &args.out, &detectors, started)?;
         return Ok(());
     }
-    let mut outcomes = Vec::new();
-    for (k, &seed) in seeds.iter().enumerate() {
-        tracing::info!(seed, run = k + 1, of = seeds.len(), "seed");
-        let dir = args.out.join(format!("seed-{seed}"));
+    let mut rows = Vec::new();
+    for (k, config) in configs.iter().enumerate() {
+        tracing::info!(config = %config.name, run = k + 1, of = configs.len(), "privacy configuration");
+        let dir = args.out.join(&config.name);
         prepare_out_dir(&dir)?;
-        outcomes.push(run_seed(args, &scenario, seed, &dir, &detectors, Instant::now())?);
+        rows.extend(run_config(args, &scenario, config, &dir, &detectors, Instant::now())?);
     }
-    let per_seed: Vec<Vec<ErrorRow>> = outcomes.iter().map(|o| o.errors.clone()).collect();
-    let over = scoring::errors_over_seeds(&per_seed);
-    report::write_csv(&args.out.join("errors-over-seeds.csv"), &over, &SEED_ERROR_HEADER)?;
-    let splits: Vec<CrossingSplit> = scoring::sum_splits(outcomes.iter().flat_map(|o| o.splits.iter()));
-    report::write_csv(&args.out.join("crossings.csv"), &splits, &SPLIT_HEADER)?;
+    report::write_csv(&args.out.join("configurations.csv"), &rows, &ConfigRow::HEADER)?;
     let mut md = format!(
-        "# camtwin run over {} seeds: {}\n\nScenario `{}`, seeds {}; each seed's outputs are in `seed-<seed>/`.\n\n",
-        seeds.len(),
+        "# camtwin run over {} privacy configurations: {}\n\nScenario `{}`; each configuration's results are in \
+         `<configuration>/`. Utility: the camera's person count error (WAPE) over the whole run, both directions. \
+         Intrusiveness: measured from ground truth after the privacy filter.\n\n\
+         | configuration | camera | line | WAPE | data | analysed | fps | face blur | identifiable face-s | \
+         ≥ observe | median px/m | bytes/h | kept frames |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        configs.len(),
         scenario.scenario.name,
-        args.scenario.display(),
-        seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        args.scenario.display()
     );
-    md.push_str(&scoring::seed_error_table(&over));
-    md.push_str(&scoring::split_table(&splits, "all seeds together"));
+    for r in &rows {
+        md.push_str(&format!(
+            "| {} | {} | {} | {:.1} % [{:.1}, {:.1}] | {} | {}x{} | {:.1} | {} | {:.1} | {:.0} % | {:.0} | {:.0} | {:.0} |\n",
+            r.config,
+            r.camera,
+            r.line,
+            r.wape * 100.0,
+            r.wape_low * 100.0,
+            r.wape_high * 100.0,
+            r.data_kind,
+            r.analysed_width,
+            r.analysed_height,
+            r.fps,
+            r.face_blur,
+            r.face_s_identifiable,
+            r.share_observe_or_more * 100.0,
+            r.median_ppm,
+            r.bytes_per_hour,
+            r.frames_retained
+        ));
+    }
     md.push_str(&format!(
-        "\nFiles: `errors-over-seeds.csv` (mean and 95 % interval of every whole-run error), `crossings.csv` \
-         (crossings of all seeds, split by what each camera could see). Wall time {:.1} s.\n",
+        "\nFiles: `configurations.csv` (this table, every column), `<configuration>/` (each configuration's \
+         results). Wall time {:.1} s.\n",
         started.elapsed().as_secs_f64()
     ));
     report::write_atomic(&args.out.join("summary.md"), md.as_bytes())
@@ -496,18 +810,116 @@ pub fn run(args: &RunArgs) -> Result<()> {
     Ok(())
 }
 
+/// Runs one privacy configuration over the seeds asked for, writing its
+/// results to `out`, and returns its rows for the comparison of
+/// configurations.
+fn run_config(
+    args: &RunArgs,
+    scenario: &Scenario,
+    config: &PrivacyConfig,
+    out: &Path,
+    detectors: &Detectors,
+    started: Instant,
+) -> Result<Vec<ConfigRow>> {
+    let seeds: Vec<u64> = (0..u64::from(args.seeds)).map(|k| scenario.scenario.seed.wrapping_add(k)).collect();
+    if let [seed] = seeds[..] {
+        let outcome = run_seed(args, scenario, config, seed, out, detectors, started)?;
+        println!("{}", outcome.summary);
+        return Ok(config_rows(config, std::slice::from_ref(&outcome)));
+    }
+    let mut outcomes = Vec::new();
+    for (k, &seed) in seeds.iter().enumerate() {
+        tracing::info!(seed, run = k + 1, of = seeds.len(), "seed");
+        let dir = out.join(format!("seed-{seed}"));
+        prepare_out_dir(&dir)?;
+        outcomes.push(run_seed(args, scenario, config, seed, &dir, detectors, Instant::now())?);
+    }
+    let per_seed: Vec<Vec<ErrorRow>> = outcomes.iter().map(|o| o.errors.clone()).collect();
+    let over = scoring::errors_over_seeds(&per_seed);
+    report::write_csv(&out.join("errors-over-seeds.csv"), &over, &SEED_ERROR_HEADER)?;
+    let splits: Vec<CrossingSplit> = scoring::sum_splits(outcomes.iter().flat_map(|o| o.splits.iter()));
+    report::write_csv(&out.join("crossings.csv"), &splits, &SPLIT_HEADER)?;
+    let intrusion: Vec<IntrusionRow> = outcomes.iter().flat_map(|o| o.intrusion.iter().cloned()).collect();
+    report::write_csv(&out.join("intrusiveness.csv"), &intrusion, &IntrusionRow::HEADER)?;
+    let mut md = format!(
+        "# camtwin run over {} seeds: {}\n\nScenario `{}`, privacy configuration `{}`, seeds {}; each seed's outputs \
+         are in `seed-<seed>/`.\n\n",
+        seeds.len(),
+        scenario.scenario.name,
+        args.scenario.display(),
+        config.name,
+        seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+    );
+    md.push_str(&scoring::seed_error_table(&over));
+    md.push_str(&scoring::split_table(&splits, "all seeds together"));
+    md.push_str(&format!(
+        "\nFiles: `errors-over-seeds.csv` (mean and 95 % interval of every whole-run error), `crossings.csv` \
+         (crossings of all seeds, split by what each camera could see), `intrusiveness.csv` (each seed's \
+         intrusiveness per camera). Wall time {:.1} s.\n",
+        started.elapsed().as_secs_f64()
+    ));
+    report::write_atomic(&out.join("summary.md"), md.as_bytes())
+        .with_context(|| format!("cannot write {}", out.join("summary.md").display()))?;
+    println!("{md}");
+    Ok(config_rows(config, &outcomes))
+}
+
+/// The comparison rows of one configuration: per camera and line, the
+/// person count error over seeds and the mean intrusiveness.
+fn config_rows(config: &PrivacyConfig, outcomes: &[SeedOutcome]) -> Vec<ConfigRow> {
+    let per_seed: Vec<Vec<ErrorRow>> = outcomes.iter().map(|o| o.errors.clone()).collect();
+    let over = scoring::errors_over_seeds(&per_seed);
+    let mut rows = Vec::new();
+    let Some(first) = outcomes.first() else { return rows };
+    for cam in &first.intrusion {
+        let of_cam: Vec<&IntrusionRow> =
+            outcomes.iter().flat_map(|o| o.intrusion.iter()).filter(|r| r.camera == cam.camera).collect();
+        let mean = |f: &dyn Fn(&IntrusionRow) -> f64| of_cam.iter().map(|r| f(r)).sum::<f64>() / of_cam.len() as f64;
+        let source = format!("camera:{}", cam.camera);
+        for e in over.iter().filter(|e| e.source == source && e.class == "person" && e.direction == "both") {
+            rows.push(ConfigRow {
+                config: config.name.clone(),
+                camera: cam.camera.clone(),
+                line: e.line.clone(),
+                seeds: e.seeds,
+                wape: e.wape_mean,
+                wape_low: e.wape_low,
+                wape_high: e.wape_high,
+                bias: e.bias_mean,
+                data_kind: cam.data_kind,
+                analysed_width: cam.analysed_width,
+                analysed_height: cam.analysed_height,
+                fps: cam.fps,
+                face_blur: cam.face_blur.clone(),
+                frames_retained: mean(&|r| r.frames_retained as f64),
+                max_frame_lifetime_s: of_cam.iter().map(|r| r.max_frame_lifetime_s).fold(0.0, f64::max),
+                bytes_per_hour: mean(&|r| r.bytes_per_hour),
+                person_s_in_view: mean(&|r| r.person_s_in_view),
+                median_ppm: mean(&|r| r.median_ppm),
+                share_observe_or_more: mean(&|r| r.share_observe + r.share_recognise + r.share_identify),
+                face_s_identifiable: mean(&|r| r.face_s_identifiable),
+                face_s_blurred: mean(&|r| r.face_s_blurred),
+                sensitive_person_s: mean(&|r| r.sensitive_person_s),
+            });
+        }
+    }
+    rows
+}
+
 /// One camera's results.
 struct CameraOutcome {
     counts: SourceCounts,
     split: Vec<CrossingSplit>,
     note: String,
     crossings: Vec<Crossing>,
+    intrusion: IntrusionRow,
 }
 
 fn run_camera(
     args: &RunArgs,
     scenario: &Scenario,
     cam: &CameraSpec,
+    privacy: &PrivacyConfig,
     out: &Path,
     detectors: &Detectors,
 ) -> Result<Option<CameraOutcome>> {
@@ -516,7 +928,16 @@ fn run_camera(
         return Ok(None);
     }
     let region = camera_region(args, cam, &lines);
-    let detector = detectors.for_camera(args, cam, region)?;
+    let detector = detectors.for_camera(args, cam, region, privacy)?;
+    let mut config = pipeline_config(scenario, cam, &lines, out, privacy);
+    config.region = region;
+    config.record_tracks = args.export;
+    config.record_filter = true;
+    config.faces = detectors.faces_for(cam, privacy);
+    let masks = config.privacy.masks.clone();
+    let sensitive: Vec<Vec<[f32; 2]>> =
+        scenario.zones.iter().filter(|z| z.kind == ZoneKind::Sensitive).map(|z| z.polygon.clone()).collect();
+    let truth_faces = privacy.face_blur == FaceBlur::Truth;
     let duration = f64::from(scenario.scenario.duration_s);
     let view = cam.view();
     let frames_total = (duration * f64::from(cam.fps)).floor() as u64;
@@ -565,11 +986,12 @@ fn run_camera(
             preview,
             saved_frames: 0,
             render_s: 0.0,
+            observations: Vec::new(),
+            truth_faces,
+            masks,
+            sensitive,
         })
     };
-    let mut config = pipeline_config(scenario, cam, &lines, out);
-    config.region = region;
-    config.record_tracks = args.export;
     tracing::info!(camera = %cam.id, frames = frames_total, lines = lines.len(), "rendering and analysing");
     let (summary, producer) =
         run_pipeline(make, detector.clone(), config).with_context(|| format!("camera `{}`", cam.id))?;
@@ -600,8 +1022,11 @@ fn run_camera(
         })
         .collect();
     let split = scoring::split_crossings(&source, &line_ids, &counted, &timed(scenario, &crossings), &visible);
+    report::write_csv(&out.join(format!("frames-{}.csv", cam.id)), &summary.lifetimes, &FrameLife::HEADER)?;
+    let intrusion = intrusion_row(scenario, cam, privacy, &summary, &truth.observations);
     let mut note =
         camera_note(cam, region, detector.input_size(), &summary, truth.render_s, truth.saved_frames, &lines);
+    note.push_str(&intrusion_note(&intrusion, &summary));
     if let Some((t, h)) = tracking {
         note.push_str(&format!(
             " Tracking of persons against the exported labels (IoU ≥ 0.5, every labelled person in the image, also \
@@ -616,7 +1041,95 @@ fn run_camera(
             cam.id
         ));
     }
-    Ok(Some(CameraOutcome { counts: SourceCounts { source, intervals: summary.intervals }, split, note, crossings }))
+    Ok(Some(CameraOutcome {
+        counts: SourceCounts { source, intervals: summary.intervals },
+        split,
+        note,
+        crossings,
+        intrusion,
+    }))
+}
+
+/// Measures what one camera saw of people under one configuration.
+fn intrusion_row(
+    scenario: &Scenario,
+    cam: &CameraSpec,
+    privacy: &PrivacyConfig,
+    summary: &PipelineSummary,
+    observations: &[PersonObservation],
+) -> IntrusionRow {
+    let (aw, ah) = privacy.analysed_size((cam.width, cam.height));
+    let analysed = summary.lifetimes.iter().map(|l| l.frame).collect();
+    let fps_of = |t: f64| (t * f64::from(cam.fps)).round() as u64;
+    let blurred = summary.filter_records.iter().map(|r| (fps_of(r.time_s), r.blurred.clone())).collect();
+    let effect =
+        FilterEffect { analysed, blurred, scale: f64::from(aw) / f64::from(cam.width), native_fps: f64::from(cam.fps) };
+    let m: Intrusiveness = intrusiveness::measure(observations, &effect);
+    let duration_h = f64::from(scenario.scenario.duration_s) / 3600.0;
+    IntrusionRow {
+        config: privacy.name.clone(),
+        camera: cam.id.clone(),
+        analysed_width: aw,
+        analysed_height: ah,
+        fps: privacy.fps.unwrap_or(f64::from(cam.fps)),
+        face_blur: format!("{:?}", privacy.face_blur).to_lowercase(),
+        masks: privacy.masks.len(),
+        mode: format!("{:?}", privacy.mode).to_lowercase(),
+        retention_s: privacy.retention_s,
+        k: privacy.k,
+        epsilon: privacy.epsilon,
+        data_kind: privacy.data_kind().name(),
+        frames_analysed: summary.frames_analysed,
+        frames_retained: summary.frames_retained(),
+        max_frame_lifetime_s: summary.max_lifetime_s(),
+        bytes_per_hour: (summary.bytes_shipped + summary.bytes_aggregates) as f64 / duration_h.max(1e-9),
+        person_s_in_view: m.person_s_in_view,
+        median_ppm: m.median_ppm,
+        share_below_monitor: m.dori_shares[0],
+        share_monitor: m.dori_shares[1],
+        share_detect: m.dori_shares[2],
+        share_observe: m.dori_shares[3],
+        share_recognise: m.dori_shares[4],
+        share_identify: m.dori_shares[5],
+        face_s_facing: m.face_s_facing,
+        face_s_identifiable: m.face_s_identifiable,
+        face_s_blurred: m.face_s_blurred,
+        sensitive_person_s: m.sensitive_person_s,
+    }
+}
+
+/// The intrusiveness sentence of a camera's note in the summary.
+fn intrusion_note(r: &IntrusionRow, s: &PipelineSummary) -> String {
+    format!(
+        " Privacy `{}`: analysed at {}x{}, {:.1} fps, face blur {}, {} mask(s), {} mode; data produced: {}. \
+         Intrusiveness (ground truth, after the filter): {:.1} person-s in view, median {:.0} px/m, {:.0} % of \
+         person-s at Observe or finer (≥ 62.5 px/m), {:.1} identifiable face-s ({:.1} blurred, {:.1} facing the \
+         camera in all), {:.1} person-s in sensitive places; {} frame(s) kept after detection, longest lifetime \
+         {:.2} s (retention {} s); {:.0} bytes/hour leave the device ({} bytes of frames shipped); filter {:.1} \
+         ms/frame, {} frame(s) lost to filter faults.",
+        r.config,
+        r.analysed_width,
+        r.analysed_height,
+        r.fps,
+        r.face_blur,
+        r.masks,
+        r.mode,
+        r.data_kind,
+        r.person_s_in_view,
+        r.median_ppm,
+        (r.share_observe + r.share_recognise + r.share_identify) * 100.0,
+        r.face_s_identifiable,
+        r.face_s_blurred,
+        r.face_s_facing,
+        r.sensitive_person_s,
+        r.frames_retained,
+        r.max_frame_lifetime_s,
+        r.retention_s,
+        r.bytes_per_hour,
+        s.bytes_shipped,
+        if s.frames_analysed > 0 { s.filter_ms_total / s.frames_analysed as f64 } else { 0.0 },
+        s.frames_lost_filter
+    )
 }
 
 /// Runs every camera and sensor of `scenario` with `seed` and writes the
@@ -624,6 +1137,7 @@ fn run_camera(
 fn run_seed(
     args: &RunArgs,
     scenario: &Scenario,
+    privacy: &PrivacyConfig,
     seed: u64,
     out: &Path,
     detectors: &Detectors,
@@ -633,13 +1147,15 @@ fn run_seed(
     scenario.scenario.seed = seed;
     let scenario = &scenario;
     let duration = f64::from(scenario.scenario.duration_s);
-    let interval_s = scenario.aggregation.interval_s;
+    let interval_s = privacy.interval_s.unwrap_or(scenario.aggregation.interval_s);
     let mut sources: Vec<SourceCounts> = Vec::new();
     let mut splits = Vec::new();
     let mut notes = Vec::new();
     let mut crossings: Option<Vec<Crossing>> = None;
+    let mut intrusion = Vec::new();
     for cam in &scenario.cameras {
-        let Some(outcome) = run_camera(args, scenario, cam, out, detectors)? else { continue };
+        let Some(outcome) = run_camera(args, scenario, cam, privacy, out, detectors)? else { continue };
+        intrusion.push(outcome.intrusion);
         sources.push(outcome.counts);
         splits.extend(outcome.split);
         notes.push(outcome.note);
@@ -680,6 +1196,7 @@ fn run_seed(
     report::write_csv(&out.join("counts.csv"), &rows, &COUNT_HEADER)?;
     report::write_csv(&out.join("errors.csv"), &errors, &ERROR_HEADER)?;
     report::write_csv(&out.join("crossings.csv"), &splits, &SPLIT_HEADER)?;
+    report::write_csv(&out.join("intrusiveness.csv"), &intrusion, &IntrusionRow::HEADER)?;
     let (starts, panels) = scoring::count_panels(&rows);
     report::plot_counts(
         &out.join("counts.png"),
@@ -688,11 +1205,12 @@ fn run_seed(
         &panels,
         Path::new(report::DEFAULT_FONT),
     )?;
-    let summary = summary_markdown(scenario, &args.scenario, &errors, &splits, &notes, started.elapsed().as_secs_f64());
+    let summary =
+        summary_markdown(scenario, privacy, &args.scenario, &errors, &splits, &notes, started.elapsed().as_secs_f64());
     report::write_atomic(&out.join("summary.md"), summary.as_bytes())
         .with_context(|| format!("cannot write {}", out.join("summary.md").display()))?;
     tracing::info!(out = %out.display(), seed, seconds = started.elapsed().as_secs_f64(), "done");
-    Ok(SeedOutcome { errors, splits, summary })
+    Ok(SeedOutcome { errors, splits, summary, intrusion })
 }
 
 fn camera_note(
@@ -762,6 +1280,7 @@ fn camera_note(
 
 fn summary_markdown(
     s: &Scenario,
+    privacy: &PrivacyConfig,
     path: &Path,
     errors: &[ErrorRow],
     splits: &[CrossingSplit],
@@ -769,17 +1288,18 @@ fn summary_markdown(
     seconds: f64,
 ) -> String {
     let mut md = format!(
-        "# camtwin run: {}\n\nScenario `{}`, seed {}, {} s simulated, {} pedestrians and {} cars; privacy: downscale ×{}, \
-         one frame in {}; counts aggregated every {} s.\n\n",
+        "# camtwin run: {}\n\nScenario `{}`, seed {}, {} s simulated, {} pedestrians and {} cars; privacy configuration \
+         `{}`; counts aggregated every {} s{}{}.\n\n",
         s.scenario.name,
         path.display(),
         s.scenario.seed,
         s.scenario.duration_s,
         s.pedestrians.count,
         s.vehicles.count,
-        s.privacy.downscale,
-        s.privacy.frame_step,
-        s.aggregation.interval_s
+        privacy.name,
+        privacy.interval_s.unwrap_or(s.aggregation.interval_s),
+        if privacy.k > 1 { format!(", counts below {} withheld", privacy.k) } else { String::new() },
+        privacy.epsilon.map_or(String::new(), |e| format!(", Laplace noise with ε = {e} per count"))
     );
     md.push_str(&scoring::error_table(errors, "person"));
     md.push_str(&scoring::split_table(splits, "this seed"));
@@ -792,7 +1312,8 @@ fn summary_markdown(
         "\nFiles: `counts.csv` (every interval, source, line, class and direction with its ground truth), \
          `errors.csv` (WAPE and bias per source, line, class, direction and interval), `crossings.csv` (each \
          camera's crossings split by what it could see), `counts.png`, `aggregates-<camera>.csv` (what the device \
-         emits). Wall time {seconds:.1} s.\n"
+         emits) with `aggregates-<camera>.json` (its disclosure control), `intrusiveness.csv` (what each camera \
+         saw of people), `frames-<camera>.csv` (each analysed frame's creation and destruction). Wall time {seconds:.1} s.\n"
     ));
     md
 }

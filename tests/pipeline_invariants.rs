@@ -1,15 +1,17 @@
 //! The pipeline's privacy invariants, with the real actors and detector:
 //! frames in flight never exceed the bound, every frame is destroyed by the
-//! end of the run, decimation drops frames before detection, and only
-//! aggregates are written.
+//! end of the run, frame-rate selection drops frames before detection, kept
+//! frames live no longer than their retention, shipped frames are counted,
+//! and only aggregates (with their disclosure control) are written.
 
 mod common;
 
+use camtwin_analytics::aggregate::Disclosure;
 use camtwin_analytics::counter::{CountingGeometry, LineShape, LineSpec};
 use camtwin_analytics::detector::{Detector, DetectorConfig};
 use camtwin_analytics::frame::{Frame, FrameLease};
 use camtwin_analytics::pipeline::{FrameProducer, PipelineConfig, run_pipeline};
-use camtwin_analytics::privacy::PrivacySettings;
+use camtwin_analytics::privacy::{OutputMode, PrivacyConfig, PrivacySettings};
 use camtwin_analytics::tracker::TrackerConfig;
 
 /// A fast source: textured frames, produced far quicker than detection.
@@ -53,10 +55,14 @@ fn config(
         region: None,
         tracker: TrackerConfig::default(),
         interval_s,
+        disclosure: Disclosure::default(),
+        faces: None,
+        native_fps: 10.0,
         duration_s,
         max_frames_in_flight: 2,
         sink,
         record_tracks: false,
+        record_filter: false,
     }
 }
 
@@ -65,7 +71,8 @@ fn frames_are_bounded_audited_and_decimated() {
     let detector = Detector::load(&common::models(), DetectorConfig::default()).expect("model: run `make models`");
     let dir = tempfile::tempdir().expect("tempdir");
     let sink = dir.path().join("aggregates.csv");
-    let config = config(PrivacySettings { downscale: 2, frame_step: 3 }, 1, 3.0, Some(sink.clone()));
+    let privacy = PrivacyConfig { scale: Some(0.5), fps: Some(10.0 / 3.0), ..Default::default() };
+    let config = config(PrivacySettings::new(privacy, (160, 120), Vec::new()), 1, 3.0, Some(sink.clone()));
     let (summary, producer) =
         run_pipeline(|| Ok(Noise { next: 0, total: 30 }), detector, config).expect("pipeline runs");
     assert_eq!(producer.next, 30);
@@ -75,8 +82,36 @@ fn frames_are_bounded_audited_and_decimated() {
     assert!(audit.peak_alive <= 2, "{audit:?}");
     assert_eq!((audit.created, audit.destroyed, audit.alive), (30, 30, 0), "{audit:?}");
     let csv = std::fs::read_to_string(&sink).expect("aggregates written");
-    assert!(csv.starts_with("start_s,end_s,line,class,direction,count\n"), "{csv}");
+    assert!(csv.starts_with("start_s,end_s,line,class,direction,count,withheld\n"), "{csv}");
     assert_eq!(csv.lines().count(), 1 + 3 * 6 * 2, "3 intervals x 6 classes x 2 directions");
+    assert!(summary.lifetimes.iter().all(|l| l.lifetime_s() == 0.0 && !l.retained));
+    assert_eq!(summary.lifetimes.len(), 10);
+    assert_eq!(summary.bytes_shipped, 0, "edge mode ships no frame");
+    assert!(summary.bytes_aggregates as usize >= csv.len());
+    let meta = std::fs::read_to_string(dir.path().join("aggregates.json")).expect("metadata beside the counts");
+    assert!(meta.contains("\"k\": 1"), "{meta}");
+}
+
+#[test]
+fn kept_frames_expire_after_their_retention_and_shipped_frames_are_counted() {
+    let detector = Detector::load(&common::models(), DetectorConfig::default()).expect("model");
+    let privacy = PrivacyConfig {
+        fps: Some(5.0),
+        retention_s: 1.0,
+        mode: OutputMode::Central,
+        pixelate_people: true,
+        ..Default::default()
+    };
+    let config = config(PrivacySettings::new(privacy, (160, 120), Vec::new()), 1, 3.0, None);
+    let (summary, _) = run_pipeline(|| Ok(Noise { next: 0, total: 30 }), detector, config).expect("runs");
+    assert_eq!(summary.frames_analysed, 15);
+    assert_eq!(summary.frames_retained(), 15);
+    let max = summary.max_lifetime_s();
+    assert!((1.0..=1.1 + 1e-9).contains(&max), "kept about one second, got {max}");
+    assert_eq!(summary.audit.alive, 0);
+    assert!(summary.audit.peak_alive > 2, "kept frames hold their slots: {:?}", summary.audit);
+    // Each shipped 160x120 frame is a PNG of at least a kilobyte.
+    assert!(summary.bytes_shipped > 15 * 1_000, "{}", summary.bytes_shipped);
 }
 
 #[test]

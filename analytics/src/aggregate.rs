@@ -12,7 +12,7 @@ use crate::counter::{CountEvent, Direction};
 use crate::detector::ObjectClass;
 
 /// Column names of an aggregates file, in [`IntervalCount`] field order.
-pub const AGGREGATE_HEADER: [&str; 6] = ["start_s", "end_s", "line", "class", "direction", "count"];
+pub const AGGREGATE_HEADER: [&str; 7] = ["start_s", "end_s", "line", "class", "direction", "count", "withheld"];
 
 /// Counts of one class in one direction across one line over one interval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,8 +29,69 @@ pub struct IntervalCount {
     /// Crossing direction.
     #[serde(serialize_with = "direction_name")]
     pub direction: Direction,
-    /// Number of crossings.
+    /// Number of crossings (after noise, when the configuration adds it;
+    /// 0 when withheld).
     pub count: u64,
+    /// Whether the count was withheld by small-count suppression: the
+    /// recipient learns only that it was between 1 and k − 1.
+    pub withheld: bool,
+}
+
+/// How counts are protected before they leave the device: small-count
+/// suppression and optional Laplace noise (ε-differential privacy per
+/// count, sensitivity 1: one crossing changes one count by one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Disclosure {
+    /// Counts from 1 to `k - 1` are withheld (1 withholds nothing).
+    pub k: u32,
+    /// Privacy budget per count, when noise is added.
+    pub epsilon: Option<f64>,
+    /// Seed of the noise, so that a run is reproducible.
+    pub seed: u64,
+}
+
+impl Default for Disclosure {
+    fn default() -> Self {
+        Self { k: 1, epsilon: None, seed: 0 }
+    }
+}
+
+impl Disclosure {
+    /// The metadata written beside the aggregates, so that a recipient
+    /// knows what was done to them (the noise seed is not disclosed).
+    pub fn metadata(&self, interval_s: u32) -> serde_json::Value {
+        serde_json::json!({
+            "interval_s": interval_s,
+            "small_count_suppression": { "k": self.k, "rule": "counts from 1 to k - 1 are withheld (count 0, withheld true)" },
+            "noise": match self.epsilon {
+                Some(e) => serde_json::json!({
+                    "mechanism": "laplace",
+                    "epsilon": e,
+                    "sensitivity": 1,
+                    "scale": 1.0 / e,
+                    "post_processing": "rounded to the nearest integer, negative values set to 0, then suppression"
+                }),
+                None => serde_json::Value::Null,
+            },
+        })
+    }
+}
+
+/// A Laplace draw of scale `b` from a uniform `u` in (-0.5, 0.5), by the
+/// inverse of its distribution function.
+fn laplace(u: f64, b: f64) -> f64 {
+    let u = u.clamp(-0.499_999_999, 0.499_999_999);
+    -b * u.signum() * (1.0 - 2.0 * u.abs()).ln()
+}
+
+/// A uniform number in (-0.5, 0.5) from a counter-based hash (SplitMix64),
+/// so that each cell's noise depends only on the seed and the cell.
+fn uniform(seed: u64, cell: u64) -> f64 {
+    let mut z = seed ^ cell.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64 - 0.5
 }
 
 fn class_name<S: serde::Serializer>(c: &ObjectClass, s: S) -> Result<S::Ok, S::Error> {
@@ -72,8 +133,29 @@ impl Aggregator {
     }
 
     /// Every (interval, line, class, direction) cell, zeros included, for the
-    /// classes in `classes`.
+    /// classes in `classes`, with no disclosure control.
     pub fn finish(&self, classes: &[ObjectClass]) -> Vec<IntervalCount> {
+        self.finish_with(classes, &Disclosure::default())
+    }
+
+    /// Every cell as [`finish`](Self::finish), protected as `disclosure`
+    /// says: noise first (when configured), then suppression.
+    pub fn finish_with(&self, classes: &[ObjectClass], disclosure: &Disclosure) -> Vec<IntervalCount> {
+        let mut out = self.cells(classes);
+        for (i, c) in out.iter_mut().enumerate() {
+            if let Some(e) = disclosure.epsilon {
+                let noisy = c.count as f64 + laplace(uniform(disclosure.seed, i as u64), 1.0 / e);
+                c.count = noisy.round().max(0.0) as u64;
+            }
+            if c.count > 0 && c.count < u64::from(disclosure.k) {
+                c.count = 0;
+                c.withheld = true;
+            }
+        }
+        out
+    }
+
+    fn cells(&self, classes: &[ObjectClass]) -> Vec<IntervalCount> {
         let buckets = self.bucket(self.duration_s) + 1;
         let mut out = Vec::new();
         for b in 0..buckets {
@@ -87,6 +169,7 @@ impl Aggregator {
                             class,
                             direction,
                             count: self.counts.get(&(b, li, class, direction)).copied().unwrap_or(0),
+                            withheld: false,
                         });
                     }
                 }
@@ -118,5 +201,41 @@ mod tests {
         // A crossing at the very end of the run belongs to the last interval.
         assert_eq!((out[15].line.as_str(), out[15].start_s, out[15].count), ("b", 45, 2));
         assert_eq!(out.iter().map(|c| c.count).sum::<u64>(), 5);
+    }
+
+    #[test]
+    fn small_counts_are_withheld() {
+        let mut a = Aggregator::new(10, 10.0, vec!["a".into()]);
+        let e = |t| CountEvent { line: 0, time_s: t, class: ObjectClass::Person, direction: Direction::Positive };
+        a.add(&[e(1.0), e(2.0), e(3.0)]);
+        a.add(&[CountEvent { direction: Direction::Negative, ..e(4.0) }]);
+        let out = a.finish_with(&[ObjectClass::Person], &Disclosure { k: 3, epsilon: None, seed: 1 });
+        assert_eq!((out[0].count, out[0].withheld), (3, false));
+        assert_eq!((out[1].count, out[1].withheld), (0, true), "1 < k is withheld");
+    }
+
+    #[test]
+    fn laplace_noise_has_the_configured_spread_and_is_reproducible() {
+        let mut a = Aggregator::new(1, 4000.0, vec!["a".into()]);
+        let events: Vec<CountEvent> = (0..4000)
+            .map(|t| CountEvent {
+                line: 0,
+                time_s: t as f64 + 0.5,
+                class: ObjectClass::Person,
+                direction: Direction::Positive,
+            })
+            .flat_map(|e| std::iter::repeat_n(e, 20))
+            .collect();
+        a.add(&events);
+        let d = Disclosure { k: 1, epsilon: Some(0.5), seed: 7 };
+        let out = a.finish_with(&[ObjectClass::Person], &d);
+        let noisy: Vec<f64> =
+            out.iter().filter(|c| c.direction == Direction::Positive).map(|c| c.count as f64).collect();
+        let mean_abs = noisy.iter().map(|c| (c - 20.0).abs()).sum::<f64>() / noisy.len() as f64;
+        // E|Laplace(b)| = b = 1/ε = 2 (rounding shifts it slightly).
+        assert!((mean_abs - 2.0).abs() < 0.15, "mean absolute noise {mean_abs}");
+        assert!(noisy.iter().any(|c| *c != 20.0));
+        assert_eq!(out, a.finish_with(&[ObjectClass::Person], &d), "same seed, same noise");
+        assert_ne!(out, a.finish_with(&[ObjectClass::Person], &Disclosure { seed: 8, ..d }));
     }
 }

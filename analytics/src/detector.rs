@@ -96,7 +96,7 @@ pub enum DetectorError {
     },
 }
 
-fn tract_err(e: impl std::fmt::Display) -> DetectorError {
+pub(crate) fn tract_err(e: impl std::fmt::Display) -> DetectorError {
     DetectorError::Tract(format!("{e:#}"))
 }
 
@@ -204,7 +204,7 @@ pub fn model_paths(dir: &Path) -> (PathBuf, PathBuf) {
     (dir.join("yolov4-tiny.onnx"), dir.join("yolov4-tiny.json"))
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, DetectorError> {
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, DetectorError> {
     std::fs::read(path).map_err(|cause| {
         if cause.kind() == std::io::ErrorKind::NotFound {
             DetectorError::MissingModel { path: path.to_path_buf() }
@@ -215,7 +215,13 @@ fn read(path: &Path) -> Result<Vec<u8>, DetectorError> {
 }
 
 fn verify_checksum(dir: &Path, file: &Path, bytes: &[u8]) -> Result<(), DetectorError> {
-    let sums_path = dir.join("SHA256SUMS");
+    verify_checksum_in(&dir.join("SHA256SUMS"), file, bytes)
+}
+
+/// Checks `bytes` (the content of `file`) against its entry in the checksum
+/// file `sums_path` (`sha256sum` format).
+pub(crate) fn verify_checksum_in(sums_path: &Path, file: &Path, bytes: &[u8]) -> Result<(), DetectorError> {
+    let sums_path = sums_path.to_path_buf();
     let sums = read(&sums_path)?;
     let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let sums = String::from_utf8_lossy(&sums);

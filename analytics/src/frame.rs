@@ -21,6 +21,11 @@ pub struct Frame {
     pub height: u32,
     /// Pixels, `width * height * 3` bytes.
     pub rgb: Vec<u8>,
+    /// Face boxes known from ground truth, native pixels: only the
+    /// experiment-only "truth" face blur reads them (a perfect blur, to
+    /// separate a blur's effect from a face detector's misses). Empty for
+    /// real footage and in every other configuration.
+    pub truth_faces: Vec<[f32; 4]>,
     lease: FrameLease,
 }
 
@@ -28,7 +33,7 @@ impl Frame {
     /// Wraps pixels taken from a source; `lease` must come from the run's gate.
     pub fn new(index: u64, time_s: f64, width: u32, height: u32, rgb: Vec<u8>, mut lease: FrameLease) -> Self {
         lease.hold_frame();
-        Self { index, time_s, width, height, rgb, lease }
+        Self { index, time_s, width, height, rgb, truth_faces: Vec::new(), lease }
     }
 
     /// Replaces the pixels (same lease), for filters that change resolution.

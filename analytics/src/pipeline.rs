@@ -17,11 +17,12 @@ use std::time::Instant;
 
 use actix::prelude::*;
 
-use crate::aggregate::{Aggregator, IntervalCount};
+use crate::aggregate::{Aggregator, Disclosure, IntervalCount};
 use crate::counter::{CountEvent, CountingGeometry, LineCounter};
 use crate::detector::{Detection, Detector, ObjectClass};
+use crate::faces::FaceDetector;
 use crate::frame::{Frame, FrameAudit, FrameGate, FrameLease};
-use crate::privacy::PrivacySettings;
+use crate::privacy::{FilterRecord, OutputMode, PrivacyFilter, PrivacySettings, pixelate_boxes};
 use crate::tracker::{TrackObservation, TrackState, Tracker, TrackerConfig};
 
 /// Why a pipeline run failed.
@@ -63,6 +64,24 @@ pub enum PipelineError {
     /// A frame outlived the run: the privacy invariant is broken.
     #[error("frame audit failed: {0:?}")]
     Audit(FrameAudit),
+    /// A frame was kept longer than the configuration's retention.
+    #[error("frame {index} was kept {lifetime_s:.2} s, longer than the retention of {retention_s} s")]
+    Retention {
+        /// The frame.
+        index: u64,
+        /// How long it was kept, seconds of stream time.
+        lifetime_s: f64,
+        /// The configured retention, seconds.
+        retention_s: f64,
+    },
+    /// The privacy filter failed on many frames in a row.
+    #[error("the privacy filter failed on {frames} frames in a row; last error: {last}")]
+    FilterFaults {
+        /// Consecutive faulty frames.
+        frames: u32,
+        /// The last fault.
+        last: String,
+    },
 }
 
 /// Produces frames for the pipeline, on a thread of its own (rendering or
@@ -89,6 +108,13 @@ pub struct PipelineConfig {
     pub tracker: TrackerConfig,
     /// Aggregation interval, seconds.
     pub interval_s: u32,
+    /// Small-count suppression and noise applied to the aggregates.
+    pub disclosure: Disclosure,
+    /// The face detector, when the privacy configuration blurs faces with one.
+    pub faces: Option<FaceDetector>,
+    /// The camera's native frame rate, frames per second: the clock that
+    /// retention is enforced on.
+    pub native_fps: f64,
     /// Length of the run, seconds (for empty trailing intervals).
     pub duration_s: f64,
     /// Bound on frames alive at once (rendered ahead + being analysed).
@@ -99,6 +125,33 @@ pub struct PipelineConfig {
     /// the tracker against labels (off in normal runs: a device keeps no
     /// tracks).
     pub record_tracks: bool,
+    /// Keep what the privacy filter blurred in each frame, for measuring
+    /// intrusiveness against ground truth.
+    pub record_filter: bool,
+}
+
+/// When one frame was created and destroyed, seconds of stream time: the
+/// frame-lifetime audit.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct FrameLife {
+    /// Index of the frame in the camera's native stream.
+    pub frame: u64,
+    /// Capture time.
+    pub created_s: f64,
+    /// Stream time at which the frame was destroyed.
+    pub destroyed_s: f64,
+    /// Whether the frame was kept after detection (retention).
+    pub retained: bool,
+}
+
+impl FrameLife {
+    /// Column names of the audit file, in field order.
+    pub const HEADER: [&'static str; 4] = ["frame", "created_s", "destroyed_s", "retained"];
+
+    /// How long the frame lived, seconds of stream time.
+    pub fn lifetime_s(&self) -> f64 {
+        self.destroyed_s - self.created_s
+    }
 }
 
 /// The detections and confirmed tracks of one analysed frame, boxes in
@@ -143,6 +196,30 @@ pub struct PipelineSummary {
     pub tracks: Vec<TrackedFrame>,
     /// Frame lifetime audit at the end of the run.
     pub audit: FrameAudit,
+    /// Creation and destruction of every analysed frame.
+    pub lifetimes: Vec<FrameLife>,
+    /// Frames lost to a privacy-filter fault (the face detector).
+    pub frames_lost_filter: u64,
+    /// Bytes of frames shipped off the device (central mode), PNG-encoded.
+    pub bytes_shipped: u64,
+    /// Bytes of aggregates (CSV and metadata) that leave the device.
+    pub bytes_aggregates: u64,
+    /// What the filter blurred, per analysed frame, when recorded.
+    pub filter_records: Vec<FilterRecord>,
+    /// Total privacy-filter wall time, milliseconds.
+    pub filter_ms_total: f64,
+}
+
+impl PipelineSummary {
+    /// The longest any frame lived, seconds of stream time.
+    pub fn max_lifetime_s(&self) -> f64 {
+        self.lifetimes.iter().map(FrameLife::lifetime_s).fold(0.0, f64::max)
+    }
+
+    /// Frames kept after their detection step.
+    pub fn frames_retained(&self) -> u64 {
+        self.lifetimes.iter().filter(|l| l.retained).count() as u64
+    }
 }
 
 impl PipelineSummary {
@@ -161,6 +238,12 @@ struct RawFrame(Frame);
 #[derive(Message)]
 #[rtype(result = "Result<(), PipelineError>")]
 struct FilteredFrame(Frame);
+
+/// Stream time of a frame the filter dropped: the clock on which kept
+/// frames expire.
+#[derive(Message)]
+#[rtype(result = "Result<(), PipelineError>")]
+struct Clock(f64);
 
 #[derive(Message)]
 #[rtype(result = "Result<(), PipelineError>")]
@@ -182,8 +265,9 @@ struct Tracks {
 #[rtype(result = "Result<(), PipelineError>")]
 struct Counts(Vec<CountEvent>);
 
+/// The aggregates for the sink, which answers with the bytes it wrote.
 #[derive(Message)]
-#[rtype(result = "Result<(), PipelineError>")]
+#[rtype(result = "Result<u64, PipelineError>")]
 struct Aggregates(Vec<IntervalCount>);
 
 /// End of stream: flows down the chain after the last frame; each stage adds
@@ -207,42 +291,83 @@ async fn flush(to: Recipient<Flush>, stage: &'static str) -> Result<PipelineSumm
     to.send(Flush).await.map_err(mailbox(stage))?
 }
 
-/// Applies the privacy settings.
-struct PrivacyFilter {
-    settings: PrivacySettings,
+/// Applies the privacy filter; frames it does not analyse die here.
+struct FilterStage {
+    filter: PrivacyFilter,
     next: Recipient<FilteredFrame>,
+    clock: Recipient<Clock>,
     next_flush: Recipient<Flush>,
     frames_in: u64,
     kept: u64,
+    lost: u64,
+    consecutive_faults: u32,
+    bytes_shipped: u64,
+    records: Option<Vec<FilterRecord>>,
+    ms_total: f64,
 }
 
-impl Actor for PrivacyFilter {
+impl Actor for FilterStage {
     type Context = Context<Self>;
 }
 
-impl Handler<RawFrame> for PrivacyFilter {
+impl Handler<RawFrame> for FilterStage {
     type Result = ResponseFuture<StageResult>;
     fn handle(&mut self, msg: RawFrame, _: &mut Context<Self>) -> Self::Result {
         self.frames_in += 1;
-        let next = self.next.clone();
-        match self.settings.apply(msg.0) {
-            Some(frame) => {
-                self.kept += 1;
-                Box::pin(forward(next, FilteredFrame(frame), "detector"))
+        let frame = msg.0;
+        let time_s = frame.time_s;
+        let retains = self.filter.settings().config.retention_s > 0.0;
+        if !self.filter.keep(time_s) {
+            drop(frame);
+            return if retains {
+                Box::pin(forward(self.clock.clone(), Clock(time_s), "detector"))
+            } else {
+                Box::pin(async { Ok(()) })
+            };
+        }
+        self.kept += 1;
+        let started = Instant::now();
+        let index = frame.index;
+        let filtered = self.filter.apply(frame);
+        self.ms_total += started.elapsed().as_secs_f64() * 1000.0;
+        match filtered {
+            Ok((frame, record)) => {
+                self.consecutive_faults = 0;
+                if self.filter.settings().config.mode == OutputMode::Central {
+                    self.bytes_shipped += crate::report::png_size(frame.width, frame.height, &frame.rgb);
+                }
+                if let Some(records) = &mut self.records {
+                    records.push(record);
+                }
+                Box::pin(forward(self.next.clone(), FilteredFrame(frame), "detector"))
             }
-            None => Box::pin(async { Ok(()) }),
+            Err(message) => {
+                self.lost += 1;
+                self.consecutive_faults += 1;
+                tracing::warn!(frame = index, "frame lost to a privacy-filter fault: {message}");
+                if self.consecutive_faults >= MAX_CONSECUTIVE_FAULTS {
+                    let fault = PipelineError::FilterFaults { frames: self.consecutive_faults, last: message };
+                    return Box::pin(async move { Err(fault) });
+                }
+                Box::pin(async { Ok(()) })
+            }
         }
     }
 }
 
-impl Handler<Flush> for PrivacyFilter {
+impl Handler<Flush> for FilterStage {
     type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
-        let (next, frames_in, kept) = (self.next_flush.clone(), self.frames_in, self.kept);
+        let (next, frames_in, kept, lost) = (self.next_flush.clone(), self.frames_in, self.kept, self.lost);
+        let (bytes, records, ms) = (self.bytes_shipped, self.records.take().unwrap_or_default(), self.ms_total);
         Box::pin(async move {
             let mut s = flush(next, "detector").await?;
             s.frames_in = frames_in;
             s.frames_analysed = kept;
+            s.frames_lost_filter = lost;
+            s.bytes_shipped = bytes;
+            s.filter_records = records;
+            s.filter_ms_total = ms;
             Ok(s)
         })
     }
@@ -259,6 +384,12 @@ pub const MAX_CONSECUTIVE_FAULTS: u32 = 25;
 /// the tracker sees a gap rather than a false empty frame.
 struct DetectorStage {
     detector: Detector,
+    /// Frames kept after detection, oldest first, and for how long.
+    retained: std::collections::VecDeque<Frame>,
+    retention_s: f64,
+    pixelate_people: bool,
+    lifetimes: Vec<FrameLife>,
+    clock_s: f64,
     region: Option<[u32; 4]>,
     native_width: u32,
     lost: u64,
@@ -291,8 +422,24 @@ impl Handler<FilteredFrame> for DetectorStage {
         });
         self.ms_total += started.elapsed().as_secs_f64() * 1000.0;
         let (index, time_s, width) = (frame.index, frame.time_s, frame.width);
-        // The invariant: no frame outlives its detection step.
-        drop(frame);
+        self.expire(time_s);
+        if self.retention_s > 0.0 {
+            // Kept for the configured retention, people pixelated when asked.
+            let mut frame = frame;
+            if self.pixelate_people
+                && let Ok(dets) = &result
+            {
+                let boxes: Vec<[f32; 4]> =
+                    dets.iter().filter(|d| d.class == ObjectClass::Person).map(|d| d.bbox).collect();
+                let (w, h) = (frame.width, frame.height);
+                pixelate_boxes(&mut frame.rgb, w, h, &boxes);
+            }
+            self.retained.push_back(frame);
+        } else {
+            // The invariant: no frame outlives its detection step.
+            self.lifetimes.push(FrameLife { frame: index, created_s: time_s, destroyed_s: time_s, retained: false });
+            drop(frame);
+        }
         let next = self.next.clone();
         match result {
             Ok(detections) => {
@@ -312,6 +459,34 @@ impl Handler<FilteredFrame> for DetectorStage {
                 Box::pin(async { Ok(()) })
             }
         }
+    }
+}
+
+impl DetectorStage {
+    /// Destroys the kept frames whose retention has run out at stream time `now_s`.
+    fn expire(&mut self, now_s: f64) {
+        self.clock_s = self.clock_s.max(now_s);
+        while let Some(front) = self.retained.front() {
+            if front.time_s + self.retention_s > self.clock_s + 1e-9 {
+                break;
+            }
+            if let Some(frame) = self.retained.pop_front() {
+                self.lifetimes.push(FrameLife {
+                    frame: frame.index,
+                    created_s: frame.time_s,
+                    destroyed_s: self.clock_s,
+                    retained: true,
+                });
+            }
+        }
+    }
+}
+
+impl Handler<Clock> for DetectorStage {
+    type Result = StageResult;
+    fn handle(&mut self, msg: Clock, _: &mut Context<Self>) -> Self::Result {
+        self.expire(msg.0);
+        Ok(())
     }
 }
 
@@ -361,8 +536,21 @@ impl Handler<Flush> for DetectorStage {
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
         let (next, n, ms, lost) = (self.next_flush.clone(), self.detections, self.ms_total, self.lost);
         let first_fault = self.first_fault.clone();
+        // The run ends: what is still kept is destroyed now.
+        let end = self.clock_s;
+        while let Some(frame) = self.retained.pop_front() {
+            self.lifetimes.push(FrameLife {
+                frame: frame.index,
+                created_s: frame.time_s,
+                destroyed_s: end,
+                retained: true,
+            });
+        }
+        let mut lifetimes = std::mem::take(&mut self.lifetimes);
+        lifetimes.sort_by_key(|l| l.frame);
         Box::pin(async move {
             let mut s = flush(next, "tracker").await?;
+            s.lifetimes = lifetimes;
             s.detections = n;
             s.detector_ms_total = ms;
             s.frames_lost = lost;
@@ -458,6 +646,7 @@ impl Handler<Flush> for LineCounterStage {
 /// Buckets crossings into intervals; at the end hands the aggregates to the sink.
 struct AggregatorStage {
     aggregator: Aggregator,
+    disclosure: Disclosure,
     events: Vec<CountEvent>,
     next: Recipient<Aggregates>,
 }
@@ -478,12 +667,12 @@ impl Handler<Counts> for AggregatorStage {
 impl Handler<Flush> for AggregatorStage {
     type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
-        let intervals = self.aggregator.finish(&ObjectClass::ALL);
+        let intervals = self.aggregator.finish_with(&ObjectClass::ALL, &self.disclosure);
         let events = std::mem::take(&mut self.events);
         let next = self.next.clone();
         Box::pin(async move {
-            forward(next, Aggregates(intervals.clone()), "csv sink").await?;
-            Ok(PipelineSummary { intervals, events, ..Default::default() })
+            let bytes = next.send(Aggregates(intervals.clone())).await.map_err(mailbox("csv sink"))??;
+            Ok(PipelineSummary { intervals, events, bytes_aggregates: bytes, ..Default::default() })
         })
     }
 }
@@ -492,6 +681,8 @@ impl Handler<Flush> for AggregatorStage {
 /// (temporary file, then rename).
 struct CsvSink {
     path: Option<PathBuf>,
+    /// What was done to the counts, written beside them as JSON.
+    metadata: serde_json::Value,
 }
 
 impl Actor for CsvSink {
@@ -499,11 +690,23 @@ impl Actor for CsvSink {
 }
 
 impl Handler<Aggregates> for CsvSink {
-    type Result = StageResult;
+    type Result = Result<u64, PipelineError>;
     fn handle(&mut self, msg: Aggregates, _: &mut Context<Self>) -> Self::Result {
-        let Some(path) = &self.path else { return Ok(()) };
-        crate::report::write_csv(path, &msg.0, &crate::aggregate::AGGREGATE_HEADER)
-            .map_err(|e| PipelineError::Sink { path: path.clone(), message: e.to_string() })
+        let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+        let sink_err = |path: &std::path::Path, message: String| PipelineError::Sink { path: path.into(), message };
+        let here = self.path.clone().unwrap_or_else(|| PathBuf::from("aggregates"));
+        csv.write_record(crate::aggregate::AGGREGATE_HEADER).map_err(|e| sink_err(&here, e.to_string()))?;
+        for row in &msg.0 {
+            csv.serialize(row).map_err(|e| sink_err(&here, e.to_string()))?;
+        }
+        let bytes = csv.into_inner().map_err(|e| sink_err(&here, e.to_string()))?;
+        let meta = serde_json::to_vec_pretty(&self.metadata).map_err(|e| sink_err(&here, e.to_string()))?;
+        if let Some(path) = &self.path {
+            crate::report::write_atomic(path, &bytes).map_err(|e| sink_err(path, e.to_string()))?;
+            let meta_path = path.with_extension("json");
+            crate::report::write_atomic(&meta_path, &meta).map_err(|e| sink_err(&meta_path, e.to_string()))?;
+        }
+        Ok((bytes.len() + meta.len()) as u64)
     }
 }
 
@@ -557,7 +760,15 @@ where
 {
     let counter = LineCounter::new(&config.counting)?;
     let line_ids: Vec<String> = config.counting.lines.iter().map(|l| l.id.clone()).collect();
-    let gate = FrameGate::new(config.max_frames_in_flight);
+    let retention_s = config.privacy.config.retention_s;
+    // Kept frames hold gate slots too: at most one per analysed frame within
+    // the retention window, plus one frame period of slack.
+    let rate = config.privacy.config.fps.unwrap_or(config.native_fps).min(config.native_fps).max(0.0);
+    let retained_bound = if retention_s > 0.0 { (retention_s * rate).ceil() as usize + 2 } else { 0 };
+    let gate = FrameGate::new(config.max_frames_in_flight + retained_bound);
+    // Retention is enforced on the stream's clock, which ticks once per
+    // native frame: a kept frame may outlive its retention by one tick.
+    let tick = 1.0 / config.native_fps.max(1e-3);
     // The channel holds leased frames only, so the gate is the real bound.
     let (tx, rx) = tokio::sync::mpsc::channel(config.max_frames_in_flight.max(1));
     let producer_gate = gate.clone();
@@ -589,9 +800,11 @@ where
 
     let system = System::new();
     let summary = system.block_on(async move {
-        let sink = CsvSink { path: config.sink.clone() }.start();
+        let metadata = config.disclosure.metadata(config.interval_s);
+        let sink = CsvSink { path: config.sink.clone(), metadata }.start();
         let aggregator = AggregatorStage {
             aggregator: Aggregator::new(config.interval_s, config.duration_s, line_ids),
+            disclosure: config.disclosure,
             events: Vec::new(),
             next: sink.recipient(),
         }
@@ -614,8 +827,14 @@ where
         let arbiter = Arbiter::new();
         let (t1, t2) = (tracker.clone().recipient(), tracker.recipient());
         let (region, native_width) = (config.region, config.counting.native_width);
+        let pixelate_people = config.privacy.config.pixelate_people;
         let detector = DetectorStage::start_in_arbiter(&arbiter.handle(), move |_| DetectorStage {
             detector,
+            retained: std::collections::VecDeque::new(),
+            retention_s,
+            pixelate_people,
+            lifetimes: Vec::new(),
+            clock_s: 0.0,
             region,
             native_width,
             lost: 0,
@@ -626,12 +845,18 @@ where
             detections: 0,
             ms_total: 0.0,
         });
-        let filter = PrivacyFilter {
-            settings: config.privacy,
+        let filter = FilterStage {
+            filter: PrivacyFilter::new(config.privacy.clone(), config.faces.clone()),
             next: detector.clone().recipient(),
+            clock: detector.clone().recipient(),
             next_flush: detector.recipient(),
             frames_in: 0,
             kept: 0,
+            lost: 0,
+            consecutive_faults: 0,
+            bytes_shipped: 0,
+            records: config.record_filter.then(Vec::new),
+            ms_total: 0.0,
         }
         .start();
         let source =
@@ -647,6 +872,9 @@ where
     summary.audit = gate.audit();
     if summary.audit.alive != 0 || summary.audit.created != summary.audit.destroyed {
         return Err(PipelineError::Audit(summary.audit));
+    }
+    if let Some(late) = summary.lifetimes.iter().find(|l| l.lifetime_s() > retention_s + tick + 1e-6) {
+        return Err(PipelineError::Retention { index: late.frame, lifetime_s: late.lifetime_s(), retention_s });
     }
     Ok((summary, producer))
 }

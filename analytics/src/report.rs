@@ -210,6 +210,17 @@ fn encode_png(out: &mut Vec<u8>, w: u32, h: u32, rgb: &[u8]) -> Result<(), Strin
     writer.finish().map_err(|e| e.to_string())
 }
 
+/// Size in bytes of an RGB8 image encoded as PNG (lossless): what shipping
+/// a frame off the device costs, for the bytes-leaving-the-device measure.
+/// 0 if the image cannot be encoded (wrong size).
+pub fn png_size(w: u32, h: u32, rgb: &[u8]) -> u64 {
+    let mut png = Vec::new();
+    match encode_png(&mut png, w, h, rgb) {
+        Ok(()) => png.len() as u64,
+        Err(_) => 0,
+    }
+}
+
 /// Writes an RGB8 image as PNG (used for frame previews and debugging).
 pub fn write_png(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<(), ReportError> {
     let mut png = Vec::new();

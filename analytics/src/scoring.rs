@@ -582,6 +582,7 @@ mod tests {
             class: ObjectClass::Person,
             direction: d,
             count,
+            withheld: false,
         }
     }
 

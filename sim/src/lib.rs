@@ -7,6 +7,7 @@
 //! analytics sees only pixels and the camera's calibration.
 //!
 //! - [`scenario`]: the TOML scenario file, parsed strictly and validated.
+//! - [`privacy`]: named privacy configurations, the regulator's knobs as data.
 //! - [`street`]: the street's layout and scenery mesh.
 //! - [`body`]: articulated walking people and cars as low-poly meshes.
 //! - [`world`]: the fixed-step, seeded simulation and line crossings.
@@ -17,6 +18,7 @@
 pub mod body;
 pub mod geometry;
 pub mod mesh;
+pub use camtwin_vocab::privacy;
 pub mod scenario;
 pub mod sensors;
 pub mod street;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::geometry::CameraView;
+pub use crate::privacy::PrivacyConfig;
 
 /// A whole scenario: where, who, which cameras and sensors, for how long.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,9 +42,11 @@ pub struct Scenario {
     /// Infrared beam counters, each on a counting line.
     #[serde(default)]
     pub infrared: Vec<InfraredSpec>,
-    /// Privacy configuration applied to every camera's analytics.
+    /// Named privacy configurations, each applied to every camera's
+    /// analytics in a run of its own (one default configuration when none
+    /// is given).
     #[serde(default)]
-    pub privacy: PrivacyConfig,
+    pub privacy: Vec<PrivacyConfig>,
     /// How counts are aggregated before they leave the device.
     #[serde(default)]
     pub aggregation: AggregationConfig,
@@ -247,28 +250,6 @@ fn default_ir_sensitivity() -> f32 {
 }
 fn default_ir_body_depth() -> f32 {
     0.35
-}
-
-/// The privacy settings under which camera analytics run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrivacyConfig {
-    /// Integer downscale factor applied before detection (1 = native).
-    #[serde(default = "one")]
-    pub downscale: u32,
-    /// Analyse one frame in every `frame_step` (frame-rate reduction).
-    #[serde(default = "one")]
-    pub frame_step: u32,
-}
-
-fn one() -> u32 {
-    1
-}
-
-impl Default for PrivacyConfig {
-    fn default() -> Self {
-        Self { downscale: 1, frame_step: 1 }
-    }
 }
 
 /// Aggregation of counts before anything leaves the device.
@@ -529,16 +510,43 @@ impl Scenario {
                 ));
             }
         }
-        if self.privacy.downscale == 0 || self.privacy.downscale > 16 {
-            return Err(fail("privacy.downscale", format!("must be between 1 and 16, got {}", self.privacy.downscale)));
-        }
-        if self.privacy.frame_step == 0 {
-            return Err(fail("privacy.frame_step", "must be at least 1".into()));
+        let mut names = std::collections::BTreeSet::new();
+        for (i, c) in self.privacy.iter().enumerate() {
+            let key = |k: &str| format!("privacy[{i}].{k}");
+            if !names.insert(c.name.as_str()) {
+                return Err(fail(&key("name"), format!("duplicate configuration name `{}`", c.name)));
+            }
+            let fps = self.cameras.iter().map(|c| f64::from(c.fps)).reduce(f64::max);
+            c.check(None, fps).map_err(|f| fail(&key(&f.key), format!("configuration `{}`: {}", c.name, f.message)))?;
+            for cam in &self.cameras {
+                c.check(Some((cam.width, cam.height)), Some(f64::from(cam.fps))).map_err(|f| {
+                    fail(&key(&f.key), format!("configuration `{}`, camera `{}`: {}", c.name, cam.id, f.message))
+                })?;
+            }
+            for (m, mask) in c.masks.iter().enumerate() {
+                if let Some(zone) = &mask.zone
+                    && !self.zones.iter().any(|z| &z.id == zone)
+                {
+                    return Err(fail(&key(&format!("masks[{m}].zone")), format!("unknown zone `{zone}`")));
+                }
+                if let Some(cam) = &mask.camera
+                    && !self.cameras.iter().any(|c| &c.id == cam)
+                {
+                    return Err(fail(&key(&format!("masks[{m}].camera")), format!("unknown camera `{cam}`")));
+                }
+            }
         }
         if self.aggregation.interval_s == 0 {
             return Err(fail("aggregation.interval_s", "must be at least 1 second".into()));
         }
         Ok(())
+    }
+
+    /// The privacy configurations to run: the scenario's, or the default
+    /// one (native resolution and frame rate, edge, nothing kept) when it
+    /// lists none.
+    pub fn privacy_configs(&self) -> Vec<PrivacyConfig> {
+        if self.privacy.is_empty() { vec![PrivacyConfig::default()] } else { self.privacy.clone() }
     }
 
     /// Number of simulation steps in the run.

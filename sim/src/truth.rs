@@ -27,7 +27,35 @@ pub struct TruthBox {
     pub visible_fraction: f32,
     /// Pixels per metre at the agent's head (EN 62676-4 DORI measure).
     pub pixels_per_metre: f32,
+    /// The person's face as this camera sees it (persons whose head
+    /// projects into the image only).
+    pub face: Option<TruthFace>,
 }
+
+/// A person's face in one camera frame: where it is and whether it is
+/// turned towards the camera, for measuring identifiable face time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TruthFace {
+    /// Face box in pixels `[x0, y0, x1, y1]`: [`FACE_WIDTH_M`] by
+    /// [`FACE_HEIGHT_M`] around the face centre, at the head's scale.
+    pub bbox: [f32; 4],
+    /// Angle between the direction the face points (the body's heading,
+    /// horizontal) and the direction from the face to the camera, degrees:
+    /// 0 looks into the lens, 90 is a profile, 180 the back of the head.
+    pub yaw_deg: f32,
+    /// Whether the line of sight from the camera to the face centre is
+    /// blocked by another person, a car or a building.
+    pub occluded: bool,
+}
+
+/// Width of a face box, metres (bizygomatic breadth, about 14 cm, plus the
+/// ears' margin).
+pub const FACE_WIDTH_M: f32 = 0.16;
+/// Height of a face box, metres (chin to hairline, about 19 cm, plus margin).
+pub const FACE_HEIGHT_M: f32 = 0.22;
+/// Height of the face centre as a share of standing height (eye level is
+/// about 93 % of stature).
+pub const FACE_CENTRE_SHARE: f32 = 0.915;
 
 impl TruthBox {
     /// Box height in pixels.
@@ -141,12 +169,41 @@ impl TruthCamera {
                 }
             }
             let head = world_point(&a.instance, [0.0, 0.0, a.height_m * 0.93]);
+            let face = (a.class == ObjectClass::Person)
+                .then(|| {
+                    let centre = world_point(&a.instance, [0.1, 0.0, a.height_m * FACE_CENTRE_SHARE]);
+                    let px = self.view.project(centre)?;
+                    if px[0] < 0.0 || px[1] < 0.0 || px[0] > w || px[1] > h {
+                        return None;
+                    }
+                    let ppm = self.view.pixels_per_metre(centre);
+                    let (hw, hh) = (FACE_WIDTH_M * ppm / 2.0, FACE_HEIGHT_M * ppm / 2.0);
+                    let to_cam = Vector::new(
+                        self.view.position[0] - centre[0],
+                        self.view.position[1] - centre[1],
+                        self.view.position[2] - centre[2],
+                    );
+                    let dist = to_cam.length().max(1e-3);
+                    let (s, c) = a.instance.yaw_rad.sin_cos();
+                    let cos = ((c * to_cam.x + s * to_cam.y) / dist).clamp(-1.0, 1.0);
+                    let target = Vector::new(centre[0], centre[1], centre[2]);
+                    let d = target - eye;
+                    let ray = Ray::new(eye, d / d.length().max(1e-3));
+                    let occluded = query.cast_ray(&ray, d.length() - 0.05, true).is_some();
+                    Some(TruthFace {
+                        bbox: [px[0] - hw, px[1] - hh, px[0] + hw, px[1] + hh],
+                        yaw_deg: cos.acos().to_degrees(),
+                        occluded,
+                    })
+                })
+                .flatten();
             out.push(TruthBox {
                 agent: a.id,
                 class: a.class,
                 bbox,
                 visible_fraction: if total > 0 { seen as f32 / total as f32 } else { 0.0 },
                 pixels_per_metre: self.view.pixels_per_metre(head),
+                face,
             });
         }
         out
@@ -248,6 +305,7 @@ mod tests {
         let good = |agent, x: f32, t: f32, vis: f32| {
             let snap = Snapshot { step: 0, time_s: t, agents: vec![person(agent, x, 5.0)] };
             let b = TruthBox {
+                face: None,
                 agent,
                 class: ObjectClass::Person,
                 bbox: [0.0, 0.0, 20.0, 60.0],
@@ -303,5 +361,42 @@ mod tests {
         let b = truth.boxes(&hidden);
         let far = b.iter().find(|t| t.agent == 1).expect("far person in view");
         assert!(far.visible_fraction < 0.5, "{}", far.visible_fraction);
+        assert!(far.face.expect("face in the image").occluded, "the near person hides the far face");
+        let near = b.iter().find(|t| t.agent == 2).expect("near person");
+        assert!(!near.face.expect("face").occluded);
+    }
+
+    #[test]
+    fn a_face_turned_to_the_camera_is_frontal_and_sized_by_distance() {
+        let layout = StreetLayout::new(&Street {
+            length_m: 60.0,
+            road_width_m: 7.0,
+            sidewalk_width_m: 3.5,
+            building_height_m: 12.0,
+        });
+        let view = CameraView {
+            position: [0.0, -3.6, 1.6],
+            yaw_deg: 90.0,
+            pitch_deg: 5.0,
+            hfov_deg: 60.0,
+            width: 640,
+            height: 480,
+        };
+        let truth = TruthCamera::new(view, &layout, AgentLibrary::new());
+        let facing = |yaw: f32| {
+            let mut p = person(1, 0.0, 6.0);
+            p.instance.yaw_rad = yaw;
+            let b = truth.boxes(&Snapshot { step: 0, time_s: 0.0, agents: vec![p] });
+            b[0].face.expect("face in view")
+        };
+        // Facing south (towards the camera), east (profile), north (away).
+        let (front, side, back) =
+            (facing(-std::f32::consts::FRAC_PI_2), facing(0.0), facing(std::f32::consts::FRAC_PI_2));
+        assert!(front.yaw_deg < 10.0, "{}", front.yaw_deg);
+        assert!((side.yaw_deg - 90.0).abs() < 10.0, "{}", side.yaw_deg);
+        assert!(back.yaw_deg > 170.0, "{}", back.yaw_deg);
+        // 9.5 m away at f = 554 px: 58 px/m, a 16 cm face is about 9 px wide.
+        let width = front.bbox[2] - front.bbox[0];
+        assert!((width - 9.3).abs() < 1.0, "{width}");
     }
 }

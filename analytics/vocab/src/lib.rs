@@ -1,10 +1,14 @@
 //! The shared vocabulary of camtwin: what a counted object is
 //! ([`ObjectClass`], COCO's names) and which way it crossed a line
-//! ([`Direction`]).
+//! ([`Direction`]), and the privacy configurations under which the edge core
+//! runs ([`privacy`]).
 //!
 //! The simulation writes ground truth in these words and the edge core counts
 //! in them, so scoring compares like with like. The crate has no
-//! dependencies: the edge core may depend on it without seeing the simulation.
+//! dependencies but serde: the edge core may depend on it without seeing the
+//! simulation.
+
+pub mod privacy;
 
 /// Classes the product counts, with COCO's names and indices: the road users
 /// a street census distinguishes.
