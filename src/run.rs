@@ -130,8 +130,9 @@ pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4
 /// checked) before any output is written.
 struct Detectors {
     objects: Vec<((usize, usize), Detector)>,
-    /// Face detectors per camera, for configurations that blur faces with one.
-    faces: Vec<(String, FaceDetector)>,
+    /// Face detectors per camera and area size, for configurations that
+    /// blur faces with one.
+    faces: Vec<(String, (u32, u32), FaceDetector)>,
 }
 
 impl Detectors {
@@ -148,10 +149,15 @@ impl Detectors {
                 let dc = DetectorConfig { threads: args.threads.max(1), input: Some(input), ..Default::default() };
                 objects.push((input, Detector::load(&args.models, dc)?));
             }
-            if configs.iter().any(|c| c.face_blur == FaceBlur::Centerface) {
-                let face = FaceDetector::load(&args.models, (cam.width, cam.height), 1.0, args.threads.max(1))
+            for config in configs.iter().filter(|c| c.face_blur == FaceBlur::Centerface) {
+                let size = face_area(region, config);
+                let size = size.map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
+                if faces.iter().any(|(id, s, _)| *id == cam.id && *s == size) {
+                    continue;
+                }
+                let face = FaceDetector::load(&args.models, size, 1.0, args.threads.max(1))
                     .with_context(|| format!("camera `{}`: face detector (run `make models`)", cam.id))?;
-                faces.push((cam.id.clone(), face));
+                faces.push((cam.id.clone(), size, face));
             }
         }
         Ok(Self { objects, faces })
@@ -172,11 +178,19 @@ impl Detectors {
             .with_context(|| format!("no detector was loaded for camera `{}`", cam.id))
     }
 
-    fn faces_for(&self, cam: &CameraSpec, config: &PrivacyConfig) -> Option<FaceDetector> {
+    fn faces_for(&self, cam: &CameraSpec, region: Option<[u32; 4]>, config: &PrivacyConfig) -> Option<FaceDetector> {
+        let size = face_area(region, config).map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
         (config.face_blur == FaceBlur::Centerface)
-            .then(|| self.faces.iter().find(|(id, _)| *id == cam.id).map(|(_, f)| f.clone()))
+            .then(|| self.faces.iter().find(|(id, s, _)| *id == cam.id && *s == size).map(|(_, _, f)| f.clone()))
             .flatten()
     }
+}
+
+/// Where a configuration's face blur must look: the detector's region when
+/// no frame outlives detection (nothing else is ever seen), the whole frame
+/// (`None`) when frames are kept or shipped.
+fn face_area(region: Option<[u32; 4]>, config: &PrivacyConfig) -> Option<[u32; 4]> {
+    (config.data_kind() == camtwin_sim::privacy::DataKind::AggregatesOnly).then_some(region).flatten()
 }
 
 /// Parses `WIDTHxHEIGHT`.
@@ -933,7 +947,8 @@ fn run_camera(
     config.region = region;
     config.record_tracks = args.export;
     config.record_filter = true;
-    config.faces = detectors.faces_for(cam, privacy);
+    config.faces = detectors.faces_for(cam, region, privacy);
+    config.privacy.face_region = face_area(region, privacy);
     let masks = config.privacy.masks.clone();
     let sensitive: Vec<Vec<[f32; 2]>> =
         scenario.zones.iter().filter(|z| z.kind == ZoneKind::Sensitive).map(|z| z.polygon.clone()).collect();

@@ -47,6 +47,23 @@ impl Frame {
     }
 }
 
+/// Copies the part of `frame` inside `rect` (`[x0, y0, x1, y1]`, clamped to
+/// the frame and at least one pixel); returns its offset, size and pixels.
+pub fn crop(frame: &Frame, rect: [u32; 4]) -> (f32, f32, u32, u32, Vec<u8>) {
+    let x0 = rect[0].min(frame.width.saturating_sub(1));
+    let y0 = rect[1].min(frame.height.saturating_sub(1));
+    let x1 = rect[2].clamp(x0 + 1, frame.width.max(x0 + 1));
+    let y1 = rect[3].clamp(y0 + 1, frame.height.max(y0 + 1));
+    let (w, h) = (x1 - x0, y1 - y0);
+    let stride = frame.width as usize * 3;
+    let mut rgb = Vec::with_capacity(w as usize * h as usize * 3);
+    for y in y0..y1 {
+        let start = y as usize * stride + x0 as usize * 3;
+        rgb.extend_from_slice(&frame.rgb[start..start + w as usize * 3]);
+    }
+    (x0 as f32, y0 as f32, w, h, rgb)
+}
+
 #[derive(Debug, Default)]
 struct GateState {
     alive: usize,

@@ -16,7 +16,7 @@
 use image::{ImageBuffer, Rgb, imageops};
 
 use crate::faces::FaceDetector;
-use crate::frame::Frame;
+use crate::frame::{Frame, crop};
 pub use camtwin_vocab::privacy::{BlurKind, FaceBlur, OutputMode, PrivacyConfig};
 
 /// A privacy configuration resolved for one camera: what the filter needs.
@@ -31,13 +31,17 @@ pub struct PrivacySettings {
     pub analysed: (u32, u32),
     /// Masks as polygons in native pixels.
     pub masks: Vec<Vec<[f32; 2]>>,
+    /// Where the face detector looks, `[x0, y0, x1, y1]` native pixels (the
+    /// whole frame when `None`). When no frame outlives detection, only the
+    /// detector's region is ever seen, so faces need blurring there only.
+    pub face_region: Option<[u32; 4]>,
 }
 
 impl PrivacySettings {
     /// Settings for a camera of `native` pixels, masks already in its pixels.
     pub fn new(config: PrivacyConfig, native: (u32, u32), masks: Vec<Vec<[f32; 2]>>) -> Self {
         let analysed = config.analysed_size(native);
-        Self { config, analysed, masks }
+        Self { config, analysed, masks, face_region: None }
     }
 }
 
@@ -99,9 +103,14 @@ impl PrivacyFilter {
         let faces = match self.settings.config.face_blur {
             FaceBlur::None => Vec::new(),
             FaceBlur::Truth => frame.truth_faces.clone(),
-            FaceBlur::Centerface => match &self.faces {
-                Some(d) => d.detect_rgb(w, h, &frame.rgb).map_err(|e| e.to_string())?,
-                None => return Err("face blur by CenterFace is configured but no face model was loaded".into()),
+            FaceBlur::Centerface => match (&self.faces, self.settings.face_region) {
+                (Some(d), None) => d.detect_rgb(w, h, &frame.rgb).map_err(|e| e.to_string())?,
+                (Some(d), Some(region)) => {
+                    let (x0, y0, cw, ch, rgb) = crop(&frame, region);
+                    let faces = d.detect_rgb(cw, ch, &rgb).map_err(|e| e.to_string())?;
+                    faces.into_iter().map(|b| [b[0] + x0, b[1] + y0, b[2] + x0, b[3] + y0]).collect()
+                }
+                (None, _) => return Err("face blur by CenterFace is configured but no face model was loaded".into()),
             },
         };
         for b in &faces {
