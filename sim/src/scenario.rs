@@ -38,9 +38,13 @@ pub struct Scenario {
     /// and sensitive places whose filming weighs on intrusiveness.
     #[serde(default)]
     pub zones: Vec<ZoneSpec>,
-    /// Infrared beam counters, each on a counting line.
+    /// Less intrusive sensors: infrared and thermal counters, presence
+    /// detectors, loops, magnetometers, radio scanners, manual counts.
     #[serde(default)]
-    pub infrared: Vec<InfraredSpec>,
+    pub sensors: Vec<crate::sensors::SensorSpec>,
+    /// Parked cars in bays along a curb; none if absent.
+    #[serde(default)]
+    pub parking: Option<ParkingSpec>,
     /// Privacy configuration applied to every camera's analytics.
     #[serde(default)]
     pub privacy: PrivacyConfig,
@@ -225,28 +229,55 @@ impl ZoneSpec {
     }
 }
 
-/// An active infrared beam counter mounted across a counting line.
+/// Parking bays along one curb: cars arrive, stay and leave, each bay with
+/// its own seeded stream, so parking magnetometers have something to sense.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InfraredSpec {
-    /// Identifier used in outputs.
-    pub id: String,
-    /// The counting line it is mounted on.
-    pub line: String,
-    /// Probability of detecting a pedestrian who crosses alone.
-    #[serde(default = "default_ir_sensitivity")]
-    pub sensitivity: f32,
-    /// Body depth that interrupts the beam, metres: two people whose beam
-    /// interruptions overlap in time are counted once.
-    #[serde(default = "default_ir_body_depth")]
-    pub body_depth_m: f32,
+pub struct ParkingSpec {
+    /// Which curb: `"north"` or `"south"`.
+    pub side: ParkingSide,
+    /// Number of bays, each [`BAY_LENGTH_M`] long.
+    pub bays: u32,
+    /// Where the first bay begins, metres along x; bays run eastwards.
+    pub first_x_m: f32,
+    /// Long-run share of time a bay is occupied, 0..1.
+    #[serde(default = "default_bay_occupancy")]
+    pub occupancy: f32,
+    /// Mean stay of a parked car, seconds.
+    #[serde(default = "default_stay")]
+    pub mean_stay_s: f32,
 }
 
-fn default_ir_sensitivity() -> f32 {
-    0.97
+/// Length of one parking bay, metres.
+pub const BAY_LENGTH_M: f32 = 6.0;
+
+fn default_bay_occupancy() -> f32 {
+    0.7
 }
-fn default_ir_body_depth() -> f32 {
-    0.35
+fn default_stay() -> f32 {
+    1800.0
+}
+
+/// A curb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParkingSide {
+    /// The curb at positive y.
+    North,
+    /// The curb at negative y.
+    South,
+}
+
+impl ParkingSpec {
+    /// Centre `[x, y]` of bay `k` on a road of half-width `half_road`.
+    pub fn bay_centre(&self, k: u32, half_road: f32) -> [f32; 2] {
+        let y = half_road - 1.1;
+        let y = match self.side {
+            ParkingSide::North => y,
+            ParkingSide::South => -y,
+        };
+        [self.first_x_m + (k as f32 + 0.5) * BAY_LENGTH_M, y]
+    }
 }
 
 /// The privacy settings under which camera analytics run.
@@ -373,6 +404,22 @@ impl Scenario {
         let de = toml::de::Deserializer::parse(text).map_err(|e| located(&e, None))?;
         serde_path_to_error::deserialize(de).map_err(|e| {
             let key = e.path().to_string();
+            let message = e.inner().message().trim();
+            // A fault inside a `[[sensors]]` table names its own key: point at it.
+            if let Some(rest) = message.strip_prefix(crate::sensors::FIELD_ERROR_PREFIX)
+                && let Some((inner, what)) = rest.split_once("`: ")
+            {
+                let key = if inner.is_empty() { key } else { format!("{key}.{inner}") };
+                let mut at = locate_key(text, path, &key);
+                if at.line.is_none() {
+                    let (l, c) = e.inner().span().map_or((None, None), |sp| {
+                        let (l, c) = line_col(text, sp.start);
+                        (Some(l), Some(c))
+                    });
+                    (at.line, at.column) = (l, c);
+                }
+                return ScenarioError::Parse { at, message: what.to_string() };
+            }
             let key = (key != "." && !key.is_empty()).then_some(key);
             located(e.inner(), key)
         })
@@ -475,7 +522,7 @@ impl Scenario {
             ("cameras", self.cameras.iter().map(|c| c.id.as_str()).collect()),
             ("lines", self.lines.iter().map(|l| l.id.as_str()).collect()),
             ("zones", self.zones.iter().map(|z| z.id.as_str()).collect()),
-            ("infrared", self.infrared.iter().map(|s| s.id.as_str()).collect()),
+            ("sensors", self.sensors.iter().map(|s| s.id()).collect()),
         ];
         for (table, ids) in tables {
             let mut seen = std::collections::BTreeSet::new();
@@ -509,24 +556,30 @@ impl Scenario {
                 ));
             }
         }
-        for (i, ir) in self.infrared.iter().enumerate() {
-            if !self.lines.iter().any(|l| l.id == ir.line) {
+        for (i, sensor) in self.sensors.iter().enumerate() {
+            if let Err(f) = sensor.validate(self) {
+                return Err(fail(&format!("sensors[{i}].{}", f.key), format!("{} `{}`: {}", sensor.kind(), sensor.id(), f.message)));
+            }
+        }
+        if let Some(p) = &self.parking {
+            if p.bays == 0 || p.bays > 1000 {
+                return Err(fail("parking.bays", format!("must be between 1 and 1000, got {}", p.bays)));
+            }
+            let end = p.first_x_m + p.bays as f32 * BAY_LENGTH_M;
+            if !(p.first_x_m.is_finite() && p.first_x_m >= -layout.half_length && end <= layout.half_length) {
                 return Err(fail(
-                    &format!("infrared[{i}].line"),
-                    format!("infrared `{}` names unknown line `{}`", ir.id, ir.line),
+                    "parking.first_x_m",
+                    format!("bays from x = {} to {end} leave the street (x within ±{})", p.first_x_m, layout.half_length),
                 ));
             }
-            if !(0.0..=1.0).contains(&ir.sensitivity) {
-                return Err(fail(
-                    &format!("infrared[{i}].sensitivity"),
-                    format!("must be between 0 and 1, got {}", ir.sensitivity),
-                ));
+            if !(p.occupancy > 0.0 && p.occupancy < 1.0) {
+                return Err(fail("parking.occupancy", format!("must be between 0 and 1 (exclusive), got {}", p.occupancy)));
             }
-            if !(ir.body_depth_m >= 0.0 && ir.body_depth_m < 2.0) {
-                return Err(fail(
-                    &format!("infrared[{i}].body_depth_m"),
-                    format!("must be between 0 and 2 m, got {}", ir.body_depth_m),
-                ));
+            if !(p.mean_stay_s >= 10.0 && p.mean_stay_s.is_finite()) {
+                return Err(fail("parking.mean_stay_s", format!("must be at least 10 s, got {}", p.mean_stay_s)));
+            }
+            if s.road_width_m < 5.0 {
+                return Err(fail("parking.side", format!("a {} m road leaves no room for parking", s.road_width_m)));
             }
         }
         if self.privacy.downscale == 0 || self.privacy.downscale > 16 {
