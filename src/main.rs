@@ -9,6 +9,7 @@ mod analyse;
 mod camera_file;
 mod export;
 mod run;
+mod sensors;
 mod video;
 
 use std::path::PathBuf;

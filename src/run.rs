@@ -19,7 +19,6 @@ use camtwin_analytics::tracker::TrackerConfig;
 use camtwin_render::Renderer;
 use camtwin_sim::body::AgentLibrary;
 use camtwin_sim::scenario::{CameraSpec, Scenario};
-use camtwin_sim::sensors::InfraredCounter;
 use camtwin_sim::street::StreetLayout;
 use camtwin_sim::truth::{CrossingVisibility, TruthCamera};
 use camtwin_sim::world::{Crossing, Simulation};
@@ -149,7 +148,7 @@ pub fn parse_size(text: &str) -> std::result::Result<(usize, usize), String> {
 pub fn check(path: &Path) -> Result<()> {
     let s = Scenario::load(path)?;
     println!(
-        "{}: `{}`, seed {}, {} s at {} Hz; {} pedestrians, {} cars; {} camera(s), {} line(s), {} infrared counter(s)",
+        "{}: `{}`, seed {}, {} s at {} Hz; {} pedestrians, {} cars; {} camera(s), {} line(s), {} sensor(s)",
         path.display(),
         s.scenario.name,
         s.scenario.seed,
@@ -159,7 +158,7 @@ pub fn check(path: &Path) -> Result<()> {
         s.vehicles.count,
         s.cameras.len(),
         s.lines.len(),
-        s.infrared.len()
+        s.sensors.len()
     );
     Ok(())
 }
@@ -179,6 +178,7 @@ pub fn prepare_out_dir(dir: &Path) -> Result<()> {
     let _ = std::fs::remove_file(&probe);
     let stale = |name: &str| {
         RESULT_FILES.contains(&name)
+            || crate::sensors::SENSOR_FILES.contains(&name)
             || (name.ends_with(".csv") && (name.starts_with("aggregates-") || name.starts_with("truth-")))
     };
     let export = dir.join("export");
@@ -442,12 +442,12 @@ struct SeedOutcome {
 pub fn run(args: &RunArgs) -> Result<()> {
     let started = Instant::now();
     let scenario = Scenario::load(&args.scenario)?;
-    if scenario.cameras.is_empty() {
-        bail!("{}: the scenario has no [[cameras]]: nothing to analyse", args.scenario.display());
+    if scenario.cameras.is_empty() && scenario.sensors.is_empty() {
+        bail!("{}: the scenario has no [[cameras]] and no [[sensors]]: nothing to measure", args.scenario.display());
     }
     let blind: Vec<&str> =
         scenario.cameras.iter().filter(|c| lines_in_view(&scenario, c).is_empty()).map(|c| c.id.as_str()).collect();
-    if blind.len() == scenario.cameras.len() {
+    if !blind.is_empty() && blind.len() == scenario.cameras.len() && scenario.sensors.is_empty() {
         bail!(
             "{}: no camera sees any counting line: add a [[lines]] entry inside a camera's image",
             args.scenario.display()
@@ -646,34 +646,11 @@ fn run_seed(
         // The simulation is deterministic: every camera saw the same crossings.
         crossings.get_or_insert(outcome.crossings);
     }
-    let crossings = match crossings {
-        Some(c) => c,
-        None => {
-            let mut sim = Simulation::new(scenario);
-            while sim.step_index() < scenario.step_count() {
-                sim.step();
-            }
-            sim.crossings().to_vec()
-        }
-    };
-    for (i, ir) in scenario.infrared.iter().enumerate() {
-        let Some(line) = scenario.lines.iter().position(|l| l.id == ir.line) else { continue };
-        let sensor = InfraredCounter::new(ir.clone(), line, seed ^ (i as u64 + 1));
-        let counted: Vec<TimedCount> = sensor
-            .count(&crossings)
-            .iter()
-            .map(|c| TimedCount {
-                line: ir.line.clone(),
-                time_s: f64::from(c.time_s),
-                class: c.class,
-                direction: c.direction,
-            })
-            .collect();
-        sources.push(SourceCounts {
-            source: format!("infrared:{}", ir.id),
-            intervals: scoring::aggregate_timed(&counted, std::slice::from_ref(&ir.line), interval_s, duration),
-        });
-    }
+    // The sensors watch their own run of the same deterministic simulation.
+    let sensed = crate::sensors::run(scenario)?;
+    let crossings = crossings.unwrap_or_else(|| sensed.crossings.clone());
+    sources.extend(crate::sensors::sources(scenario, &sensed.outputs));
+    crate::sensors::write_outputs(out, scenario, &sensed.outputs)?;
     let truth = timed(scenario, &crossings);
     let rows = scoring::count_rows(&sources, &truth, interval_s, duration);
     let errors = scoring::error_rows(&rows);
@@ -688,7 +665,9 @@ fn run_seed(
         &panels,
         Path::new(report::DEFAULT_FONT),
     )?;
-    let summary = summary_markdown(scenario, &args.scenario, &errors, &splits, &notes, started.elapsed().as_secs_f64());
+    let mut summary =
+        summary_markdown(scenario, &args.scenario, &errors, &splits, &notes, started.elapsed().as_secs_f64());
+    summary.push_str(&crate::sensors::summary_section(scenario, &sensed.outputs));
     report::write_atomic(&out.join("summary.md"), summary.as_bytes())
         .with_context(|| format!("cannot write {}", out.join("summary.md").display()))?;
     tracing::info!(out = %out.display(), seed, seconds = started.elapsed().as_secs_f64(), "done");

@@ -709,3 +709,21 @@ pub fn bodies_between(origin: [f32; 3], target: [f32; 3], agents: &[&crate::worl
     }
     n
 }
+
+/// A whole run of the simulation with every sensor of the scenario watching:
+/// the ground-truth crossings and each sensor's report. The simulation is
+/// the same with or without sensors; they only read its snapshots.
+pub fn simulate(scenario: &Scenario) -> Result<(Vec<Crossing>, Vec<SensorOutput>), SensorError> {
+    let mut bank = SensorBank::new(scenario)?;
+    let mut sim = crate::world::Simulation::new(scenario);
+    let watch = !bank.is_empty();
+    while sim.step_index() < scenario.step_count() {
+        sim.step();
+        if watch {
+            bank.observe(&sim.snapshot());
+        }
+    }
+    let crossings = sim.crossings().to_vec();
+    let outputs = bank.finish(&crossings);
+    Ok((crossings, outputs))
+}
