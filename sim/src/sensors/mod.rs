@@ -391,6 +391,22 @@ pub struct SensorOutput {
     pub traffic: Vec<LoopInterval>,
     /// Dwell estimates per interval.
     pub dwell: Vec<DwellInterval>,
+    /// Radio scanners: per class, how many agents came within range and
+    /// how many of them were detected at least once.
+    pub detected: Vec<DetectionShare>,
+}
+
+/// How many agents of one class a radio scanner detected at least once,
+/// of those that came within its range: the figure Bluetooth field
+/// studies report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DetectionShare {
+    /// The class.
+    pub class: ObjectClass,
+    /// Agents that came within range.
+    pub in_range: u32,
+    /// Of those, agents detected at least once.
+    pub detected: u32,
 }
 
 impl SensorOutput {
@@ -404,6 +420,7 @@ impl SensorOutput {
             occupancy: Vec::new(),
             traffic: Vec::new(),
             dwell: Vec::new(),
+            detected: Vec::new(),
         }
     }
 
@@ -655,7 +672,7 @@ impl SensorBank {
                     Model::Presence(m) => out.occupancy = m.finish(),
                     Model::Loop(m) => (out.counts, out.traffic) = m.finish(),
                     Model::Magnetometer(m) => out.occupancy = m.finish(),
-                    Model::Radio(m) => (out.counts, out.dwell) = m.finish(),
+                    Model::Radio(m) => (out.counts, out.dwell, out.detected) = m.finish(),
                     Model::Manual(m) => {
                         out.counts = m.count(crossings);
                         out.windows = Some(m.windows(interval_s, duration));

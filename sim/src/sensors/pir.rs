@@ -16,9 +16,11 @@
 //!
 //! - a person entering the band is *seen* only if no other body stands on
 //!   the line of sight from the sensor (rapier ray cast against capsules):
-//!   the far one of two people side by side is hidden;
+//!   the far one of two people side by side is hidden, and gives a pulse of
+//!   its own only with probability `hidden_detection` (companions walk a
+//!   little staggered; the calibration parameter of the model);
 //! - a seen entry within `refractory_s` of the previous pulse merges with
-//!   it (close followers, groups);
+//!   it (close followers);
 //! - a pulse is counted with probability `sensitivity` scaled by the
 //!   thermal contrast between clothed bodies and the background (season);
 //! - false triggers (sun on the background, heat sources) arrive as a
@@ -61,6 +63,11 @@ pub struct PirSpec {
     /// Width of the detection band across the walking direction, metres.
     #[serde(default = "default_band")]
     pub detection_width_m: f32,
+    /// Chance that a walker hidden behind another when entering the band
+    /// still gives a pulse of their own: real companions walk staggered
+    /// and swing their arms, so the far body is rarely hidden whole.
+    #[serde(default = "default_hidden")]
+    pub hidden_detection: f32,
     /// Time after a pulse during which a new entry merges with it, seconds.
     #[serde(default = "default_refractory")]
     pub refractory_s: f32,
@@ -81,6 +88,9 @@ fn default_sensitivity() -> f32 {
 }
 fn default_band() -> f32 {
     0.1
+}
+fn default_hidden() -> f32 {
+    0.7
 }
 fn default_refractory() -> f32 {
     0.3
@@ -107,7 +117,7 @@ pub const MOUNT_HEIGHT_M: f32 = 1.0;
 /// Share of pulses a low contrast loses at most: in hot weather the
 /// background approaches body temperature (assumption, direction of effect
 /// from the season dependence in Nytepchuk's thesis).
-const MAX_CONTRAST_LOSS: f32 = 0.4;
+const MAX_CONTRAST_LOSS: f32 = 0.25;
 
 /// Purchase, installation and running costs (assumption: order of
 /// magnitude of public list prices for pyroelectric counters with a
@@ -123,6 +133,7 @@ impl PirSpec {
     pub(super) fn validate(&self) -> Result<(), SensorFault> {
         check_range("sensitivity", self.sensitivity, 0.0, 1.0, "")?;
         check_range("detection_width_m", self.detection_width_m, 0.01, 1.0, " m")?;
+        check_range("hidden_detection", self.hidden_detection, 0.0, 1.0, "")?;
         check_range("refractory_s", self.refractory_s, 0.0, 5.0, " s")?;
         check_range("ambient_c", self.ambient_c, -40.0, 45.0, " °C")?;
         check_range("false_triggers_per_h", self.false_triggers_per_h, 0.0, 1000.0, " per hour")?;
@@ -216,16 +227,26 @@ impl PirCounter {
         let origin = [self.mount[0], self.mount[1], MOUNT_HEIGHT_M];
         for (_, a) in entering {
             let p = ground(a);
-            let seen = bodies_between(origin, [p[0], p[1], MOUNT_HEIGHT_M], &near, a.id) == 0;
+            let hidden = bodies_between(origin, [p[0], p[1], MOUNT_HEIGHT_M], &near, a.id) > 0;
             // Draw for every entry so that one occlusion does not shift later draws.
             let detected = self.rng.random::<f32>() < self.spec.detection_probability();
-            if !seen || snap.time_s - self.last_pulse_s < self.spec.refractory_s {
+            let glimpsed = self.rng.random::<f32>() < self.spec.hidden_detection;
+            let heading = [a.instance.yaw_rad.cos(), a.instance.yaw_rad.sin()];
+            let direction = self.line.direction_of(heading);
+            if hidden {
+                // A companion's edge or swinging arm reaching past the body
+                // in front gives a pulse of its own, or nothing.
+                if glimpsed && detected {
+                    self.emit(snap.time_s, direction);
+                }
+                continue;
+            }
+            if snap.time_s - self.last_pulse_s < self.spec.refractory_s {
                 continue;
             }
             self.last_pulse_s = snap.time_s;
             if detected {
-                let heading = [a.instance.yaw_rad.cos(), a.instance.yaw_rad.sin()];
-                self.emit(snap.time_s, self.line.direction_of(heading));
+                self.emit(snap.time_s, direction);
             }
         }
         now_in.sort_unstable();
@@ -259,6 +280,7 @@ mod tests {
             mount: LineEnd::To,
             sensitivity: 1.0,
             detection_width_m: 0.1,
+            hidden_detection: 0.0,
             refractory_s: 0.3,
             ambient_c: 15.0,
             false_triggers_per_h: 0.0,

@@ -24,7 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CostProfile, DwellInterval, Expander, LineFrame, SensorCount, SensorFault, bodies_between, check_on_map,
+    CostProfile, DetectionShare, DwellInterval, Expander, LineFrame, SensorCount, SensorFault, bodies_between, check_on_map,
     check_range, ground, intervals, presence::slot_of,
 };
 use crate::street::StreetLayout;
@@ -223,6 +223,8 @@ pub struct RadioScanner {
     /// Truth: when each agent entered and last was within range.
     in_range: std::collections::BTreeMap<u32, (f32, f32)>,
     truth_stays: Vec<(f32, f32)>,
+    /// Every agent that came within range, with its class.
+    seen_classes: std::collections::BTreeMap<u32, ObjectClass>,
 }
 
 impl RadioScanner {
@@ -249,6 +251,7 @@ impl RadioScanner {
             sessions: Default::default(),
             in_range: Default::default(),
             truth_stays: Vec::new(),
+            seen_classes: Default::default(),
         }
     }
 
@@ -273,6 +276,7 @@ impl RadioScanner {
         let mut here = std::collections::BTreeSet::new();
         for a in &near {
             here.insert(a.id);
+            self.seen_classes.insert(a.id, a.class);
             self.in_range.entry(a.id).and_modify(|s| s.1 = t).or_insert((t, t));
         }
         let left: Vec<u32> = self.in_range.keys().filter(|id| !here.contains(id)).copied().collect();
@@ -334,15 +338,19 @@ impl RadioScanner {
         }
     }
 
-    /// Agents detected at least once, by class: for validation against the
-    /// detection shares of field studies.
-    pub fn detected_agents(&self) -> std::collections::BTreeSet<u32> {
-        self.sessions.keys().map(|k| k.0).collect()
-    }
-
-    /// Counts on the line and dwell per interval.
-    pub fn finish(mut self) -> (Vec<SensorCount>, Vec<DwellInterval>) {
-        self.truth_stays.extend(self.in_range.values().copied());
+    /// Counts on the line, dwell per interval, and the share of agents
+    /// detected per class.
+    pub fn finish(mut self) -> (Vec<SensorCount>, Vec<DwellInterval>, Vec<DetectionShare>) {
+        self.truth_stays.extend(self.in_range.values().map(|s| (s.0, s.1)));
+        let detected_ids: std::collections::BTreeSet<u32> = self.sessions.keys().map(|k| k.0).collect();
+        let mut shares: std::collections::BTreeMap<ObjectClass, (u32, u32)> = Default::default();
+        for (id, class) in &self.seen_classes {
+            let e = shares.entry(*class).or_default();
+            e.0 += 1;
+            e.1 += u32::from(detected_ids.contains(id));
+        }
+        let shares =
+            shares.into_iter().map(|(class, (in_range, detected))| DetectionShare { class, in_range, detected }).collect();
         let mut sessions: Vec<Session> = self.sessions.into_values().collect();
         sessions.sort_by(|a, b| a.first_s.total_cmp(&b.first_s).then(a.last_s.total_cmp(&b.last_s)));
         let weight = 1.0 / self.params.calibration_share;
@@ -386,6 +394,6 @@ impl RadioScanner {
                 truth_mean_dwell_s: mean(&truth[k]),
             })
             .collect();
-        (counts, dwell)
+        (counts, dwell, shares)
     }
 }
