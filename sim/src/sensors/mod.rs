@@ -744,3 +744,6 @@ pub fn simulate(scenario: &Scenario) -> Result<(Vec<Crossing>, Vec<SensorOutput>
     let outputs = bank.finish(&crossings);
     Ok((crossings, outputs))
 }
+
+#[cfg(test)]
+mod tests;
