@@ -767,6 +767,151 @@ fps = 10
         assert!(msg.contains(&format!(":{line}:")), "{msg} (expected line {line})");
     }
 
+    /// The minimal scenario with a line on each sidewalk and across the
+    /// road, then `sensors`.
+    fn with_sensors(sensors: &str) -> String {
+        format!(
+            "{MINIMAL}\n[[lines]]\nid = \"north\"\nfrom = [0.0, 3.5]\nto = [0.0, 7.0]\n\n[[lines]]\nid = \"road\"\nfrom = [-5.0, -3.5]\nto = [-5.0, 3.5]\n{sensors}"
+        )
+    }
+
+    /// The error of a scenario that must fail, parsing or validating, and
+    /// the 1-based line of the first line of `text` starting with `needle`.
+    fn sensor_error(text: &str, needle: &str) -> (String, usize) {
+        let msg = match Scenario::parse(text, p()) {
+            Err(e) => e.to_string(),
+            Ok(s) => s.validate(text, p()).expect_err("invalid").to_string(),
+        };
+        let line = text.lines().position(|l| l.starts_with(needle)).expect("needle line") + 1;
+        (msg, line)
+    }
+
+    #[test]
+    fn sensors_of_every_kind_parse_and_validate() {
+        let text = with_sensors(
+            r#"
+[[zones]]
+id = "z"
+polygon = [[-6.0, 3.5], [-2.0, 3.5], [-2.0, 7.0], [-6.0, 7.0]]
+
+[[sensors]]
+kind = "passive_infrared"
+id = "ir"
+line = "north"
+
+[[sensors]]
+kind = "thermal_array"
+id = "th"
+line = "north"
+position = [0.0, 5.25]
+resolution = "32x24"
+
+[[sensors]]
+kind = "presence"
+id = "pr"
+zone = "z"
+
+[[sensors]]
+kind = "inductive_loop"
+id = "loop"
+line = "road"
+position = [-5.0, -1.75]
+
+[[sensors]]
+kind = "parking_magnetometer"
+id = "mag"
+position = [3.0, -2.4]
+
+[[sensors]]
+kind = "wifi"
+id = "wifi"
+line = "north"
+position = [0.0, 6.8]
+
+[[sensors]]
+kind = "bluetooth"
+id = "bt"
+line = "north"
+position = [0.0, 6.8]
+
+[[sensors]]
+kind = "manual"
+id = "man"
+line = "north"
+windows = [[0.0, 5.0]]
+"#,
+        );
+        let s = Scenario::parse(&text, p()).expect("parses");
+        s.validate(&text, p()).expect("valid");
+        let kinds: Vec<&str> = s.sensors.iter().map(|x| x.kind()).collect();
+        assert_eq!(kinds, crate::sensors::KINDS);
+    }
+
+    #[test]
+    fn sensor_outside_the_map_is_located() {
+        let text = with_sensors(
+            "\n[[sensors]]\nkind = \"wifi\"\nid = \"w\"\nline = \"north\"\nposition = [0.0, 40.0]\n",
+        );
+        let (msg, line) = sensor_error(&text, "position = [0.0, 40.0]");
+        assert!(msg.contains("sensors[0].position") && msg.contains("outside the map"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn loop_on_a_sidewalk_is_located() {
+        let text = with_sensors(
+            "\n[[sensors]]\nkind = \"inductive_loop\"\nid = \"l\"\nline = \"north\"\nposition = [0.0, 5.0]\n",
+        );
+        let (msg, line) = sensor_error(&text, "position = [0.0, 5.0]");
+        assert!(msg.contains("sensors[0].position") && msg.contains("not on the road"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn wifi_range_of_zero_is_located() {
+        let text = with_sensors(
+            "\n[[sensors]]\nkind = \"wifi\"\nid = \"w\"\nline = \"north\"\nposition = [0.0, 6.0]\nrange_m = 0.0\n",
+        );
+        let (msg, line) = sensor_error(&text, "range_m");
+        assert!(msg.contains("sensors[0].range_m") && msg.contains("got 0"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn unknown_sensor_kind_is_located() {
+        let text = with_sensors("\n[[sensors]]\nkind = \"sonar\"\nid = \"s\"\n");
+        let (msg, line) = sensor_error(&text, "kind");
+        assert!(msg.contains("sensors[0].kind") && msg.contains("unknown sensor kind `sonar`"), "{msg}");
+        assert!(msg.contains("passive_infrared"), "the message lists the kinds: {msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn unknown_or_mistyped_key_inside_a_sensor_is_located() {
+        let ir = "\n[[sensors]]\nkind = \"passive_infrared\"\nid = \"ir\"\nline = \"north\"\n";
+        let text = with_sensors(&format!("{ir}sensitivty = 0.9\n"));
+        let (msg, line) = sensor_error(&text, "sensitivty");
+        assert!(msg.contains("sensors[0].sensitivty") && msg.contains("unknown field"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+        let text = with_sensors(&format!("{ir}sensitivity = \"high\"\n"));
+        let (msg, line) = sensor_error(&text, "sensitivity");
+        assert!(msg.contains("sensors[0].sensitivity"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn two_sensors_with_one_id_are_located() {
+        let ir = "\n[[sensors]]\nkind = \"passive_infrared\"\nid = \"ir\"\nline = \"north\"\n";
+        let text = with_sensors(&format!("{ir}{}", ir.replace("passive_infrared", "manual").replace(
+            "line = \"north\"\n",
+            "line = \"north\"\nwindows = [[0.0, 5.0]]\n"
+        )));
+        let msg = Scenario::parse(&text, p()).expect("parses").validate(&text, p()).expect_err("dup").to_string();
+        let line = text.lines().enumerate().filter(|(_, l)| l.starts_with("id = \"ir\"")).nth(1).expect("line").0 + 1;
+        assert!(msg.contains("sensors[1].id") && msg.contains("duplicate id `ir`"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+    }
+
     #[test]
     fn missing_file_is_named() {
         let msg = Scenario::load(Path::new("no/such.toml")).expect_err("missing").to_string();
