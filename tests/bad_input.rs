@@ -139,3 +139,15 @@ fn a_run_that_fails_midway_leaves_no_earlier_result_behind() {
         assert!(!out_dir.join(f).exists(), "{f} of an earlier run is still there");
     }
 }
+
+#[test]
+fn unknown_sensor_kind_names_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = SMALL.replace("kind = \"passive_infrared\"", "kind = \"sonar\"");
+    let path = write(dir.path(), "sonar.toml", &text);
+    let line = text.lines().position(|l| l.starts_with("kind = \"sonar\"")).expect("kind line") + 1;
+    assert_clean_failure(
+        &camtwin(&["check", path.to_str().expect("utf8")]),
+        &[&format!("sonar.toml:{line}:"), "sensors[0].kind", "unknown sensor kind `sonar`"],
+    );
+}
