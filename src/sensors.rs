@@ -51,8 +51,7 @@ pub fn sources(scenario: &Scenario, outputs: &[SensorOutput]) -> Vec<SourceCount
                     direction: c.direction,
                 })
                 .collect();
-            let mut intervals =
-                scoring::aggregate_timed(&counted, std::slice::from_ref(&line), interval_s, duration);
+            let mut intervals = scoring::aggregate_timed(&counted, std::slice::from_ref(&line), interval_s, duration);
             if let Some(windows) = &o.windows {
                 intervals.retain(|c| windows.iter().any(|w| (w[0] - c.start_s as f32).abs() < 1e-3));
             }
@@ -124,15 +123,8 @@ const LOOP_HEADER: [&str; 9] = [
 ];
 const DWELL_HEADER: [&str; 7] =
     ["source", "start_s", "end_s", "sessions", "mean_dwell_s", "truth_agents", "truth_mean_dwell_s"];
-const INVENTORY_HEADER: [&str; 7] = [
-    "source",
-    "kind",
-    "data_kind",
-    "hardware_eur",
-    "installation_eur",
-    "operation_eur_per_year",
-    "cost_basis",
-];
+const INVENTORY_HEADER: [&str; 7] =
+    ["source", "kind", "data_kind", "hardware_eur", "installation_eur", "operation_eur_per_year", "cost_basis"];
 
 fn spec_of<'a>(scenario: &'a Scenario, o: &SensorOutput) -> Option<&'a SensorSpec> {
     scenario.sensors.iter().find(|s| s.id() == o.id)

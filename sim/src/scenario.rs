@@ -463,6 +463,9 @@ impl Scenario {
                 "must be at least 1: a scenario with zero agents has nothing to count".into(),
             ));
         }
+        if p.count > 1_000_000 {
+            return Err(fail("pedestrians.count", format!("must be at most 1,000,000, got {}", p.count)));
+        }
         if !(0.0..=1.0).contains(&p.group_share) {
             return Err(fail("pedestrians.group_share", format!("must be between 0 and 1, got {}", p.group_share)));
         }
@@ -558,7 +561,10 @@ impl Scenario {
         }
         for (i, sensor) in self.sensors.iter().enumerate() {
             if let Err(f) = sensor.validate(self) {
-                return Err(fail(&format!("sensors[{i}].{}", f.key), format!("{} `{}`: {}", sensor.kind(), sensor.id(), f.message)));
+                return Err(fail(
+                    &format!("sensors[{i}].{}", f.key),
+                    format!("{} `{}`: {}", sensor.kind(), sensor.id(), f.message),
+                ));
             }
         }
         if let Some(p) = &self.parking {
@@ -569,11 +575,17 @@ impl Scenario {
             if !(p.first_x_m.is_finite() && p.first_x_m >= -layout.half_length && end <= layout.half_length) {
                 return Err(fail(
                     "parking.first_x_m",
-                    format!("bays from x = {} to {end} leave the street (x within ±{})", p.first_x_m, layout.half_length),
+                    format!(
+                        "bays from x = {} to {end} leave the street (x within ±{})",
+                        p.first_x_m, layout.half_length
+                    ),
                 ));
             }
             if !(p.occupancy > 0.0 && p.occupancy < 1.0) {
-                return Err(fail("parking.occupancy", format!("must be between 0 and 1 (exclusive), got {}", p.occupancy)));
+                return Err(fail(
+                    "parking.occupancy",
+                    format!("must be between 0 and 1 (exclusive), got {}", p.occupancy),
+                ));
             }
             if !(p.mean_stay_s >= 10.0 && p.mean_stay_s.is_finite()) {
                 return Err(fail("parking.mean_stay_s", format!("must be at least 10 s, got {}", p.mean_stay_s)));
@@ -849,9 +861,8 @@ windows = [[0.0, 5.0]]
 
     #[test]
     fn sensor_outside_the_map_is_located() {
-        let text = with_sensors(
-            "\n[[sensors]]\nkind = \"wifi\"\nid = \"w\"\nline = \"north\"\nposition = [0.0, 40.0]\n",
-        );
+        let text =
+            with_sensors("\n[[sensors]]\nkind = \"wifi\"\nid = \"w\"\nline = \"north\"\nposition = [0.0, 40.0]\n");
         let (msg, line) = sensor_error(&text, "position = [0.0, 40.0]");
         assert!(msg.contains("sensors[0].position") && msg.contains("outside the map"), "{msg}");
         assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
@@ -902,10 +913,11 @@ windows = [[0.0, 5.0]]
     #[test]
     fn two_sensors_with_one_id_are_located() {
         let ir = "\n[[sensors]]\nkind = \"passive_infrared\"\nid = \"ir\"\nline = \"north\"\n";
-        let text = with_sensors(&format!("{ir}{}", ir.replace("passive_infrared", "manual").replace(
-            "line = \"north\"\n",
-            "line = \"north\"\nwindows = [[0.0, 5.0]]\n"
-        )));
+        let text = with_sensors(&format!(
+            "{ir}{}",
+            ir.replace("passive_infrared", "manual")
+                .replace("line = \"north\"\n", "line = \"north\"\nwindows = [[0.0, 5.0]]\n")
+        ));
         let msg = Scenario::parse(&text, p()).expect("parses").validate(&text, p()).expect_err("dup").to_string();
         let line = text.lines().enumerate().filter(|(_, l)| l.starts_with("id = \"ir\"")).nth(1).expect("line").0 + 1;
         assert!(msg.contains("sensors[1].id") && msg.contains("duplicate id `ir`"), "{msg}");

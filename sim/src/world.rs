@@ -476,25 +476,58 @@ impl Simulation {
 
     /// The agents as they stand now, in id order (stable across runs).
     pub fn snapshot(&self) -> Snapshot {
-        let mut agents: Vec<AgentPose> = self
-            .peds
-            .iter()
-            .map(|p| {
-                let phase = ((p.gait_m / GAIT_CYCLE_M * WALK_PHASES as f32) as u64 % WALK_PHASES as u64) as u8;
-                let yaw = p.vel[1].atan2(p.vel[0]);
-                AgentPose {
-                    id: p.id,
-                    class: ObjectClass::Person,
-                    instance: Instance {
-                        mesh: body::person_key(p.look, phase),
-                        translation: [p.pos[0], p.pos[1], 0.0],
-                        yaw_rad: yaw,
-                    },
-                    height_m: p.look.height_m(),
-                }
-            })
-            .collect();
-        agents.extend(self.cars.iter().map(|c| AgentPose {
+        // Pedestrian ids are dense from 0 and below every vehicle id: place
+        // them by id (no comparison sort), then the vehicles sorted.
+        let slots = self.peds.iter().map(|p| p.id as usize + 1).max().unwrap_or(0);
+        let mut by_id: Vec<Option<usize>> = vec![None; slots];
+        for (i, p) in self.peds.iter().enumerate() {
+            by_id[p.id as usize] = Some(i);
+        }
+        self.snapshot_of(by_id.into_iter().flatten().collect(), |_| true)
+    }
+
+    /// The agents standing within any of the x-ranges `[x_min, x_max]`, in
+    /// id order: the part of the world that sensors along a long street can
+    /// sense, without posing everyone else.
+    pub fn snapshot_within(&self, ranges: &[[f32; 2]]) -> Snapshot {
+        let mut merged: Vec<[f32; 2]> = ranges.to_vec();
+        merged.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        let mut disjoint: Vec<[f32; 2]> = Vec::with_capacity(merged.len());
+        for r in merged {
+            match disjoint.last_mut() {
+                Some(last) if r[0] <= last[1] => last[1] = last[1].max(r[1]),
+                _ => disjoint.push(r),
+            }
+        }
+        let keep = |x: f32| {
+            let k = disjoint.partition_point(|r| r[0] <= x);
+            k > 0 && x <= disjoint[k - 1][1]
+        };
+        let mut order: Vec<usize> = (0..self.peds.len()).filter(|&i| keep(self.peds[i].pos[0])).collect();
+        order.sort_unstable_by_key(|&i| self.peds[i].id);
+        self.snapshot_of(order, keep)
+    }
+
+    /// Poses the pedestrians at indices `order` (already in id order) and
+    /// the vehicles whose x passes `keep`.
+    fn snapshot_of(&self, order: Vec<usize>, keep: impl Fn(f32) -> bool) -> Snapshot {
+        let mut agents: Vec<AgentPose> = Vec::with_capacity(order.len() + self.cars.len());
+        agents.extend(order.into_iter().map(|i| &self.peds[i]).map(|p| {
+            let phase = ((p.gait_m / GAIT_CYCLE_M * WALK_PHASES as f32) as u64 % WALK_PHASES as u64) as u8;
+            let yaw = p.vel[1].atan2(p.vel[0]);
+            AgentPose {
+                id: p.id,
+                class: ObjectClass::Person,
+                instance: Instance {
+                    mesh: body::person_key(p.look, phase),
+                    translation: [p.pos[0], p.pos[1], 0.0],
+                    yaw_rad: yaw,
+                },
+                height_m: p.look.height_m(),
+            }
+        }));
+        let first_vehicle = agents.len();
+        agents.extend(self.cars.iter().filter(|c| keep(c.x)).map(|c| AgentPose {
             id: c.id,
             class: ObjectClass::Car,
             instance: Instance {
@@ -505,17 +538,19 @@ impl Simulation {
             height_m: body::CAR_SIZE[2],
         }));
         let now = self.time_s();
-        agents.extend(self.parked.iter().filter(|p| p.from_s <= now && now < p.until_s).map(|p| AgentPose {
-            id: p.id,
-            class: ObjectClass::Car,
-            instance: Instance {
-                mesh: body::car_key(p.paint),
-                translation: [p.centre[0], p.centre[1], 0.0],
-                yaw_rad: p.yaw_rad,
+        agents.extend(self.parked.iter().filter(|p| p.from_s <= now && now < p.until_s && keep(p.centre[0])).map(
+            |p| AgentPose {
+                id: p.id,
+                class: ObjectClass::Car,
+                instance: Instance {
+                    mesh: body::car_key(p.paint),
+                    translation: [p.centre[0], p.centre[1], 0.0],
+                    yaw_rad: p.yaw_rad,
+                },
+                height_m: body::CAR_SIZE[2],
             },
-            height_m: body::CAR_SIZE[2],
-        }));
-        agents.sort_by_key(|a| a.id);
+        ));
+        agents[first_vehicle..].sort_unstable_by_key(|a| a.id);
         Snapshot { step: self.step, time_s: self.time_s(), agents }
     }
 }

@@ -25,7 +25,7 @@ use super::{
     intervals, presence::slot_of,
 };
 use crate::street::StreetLayout;
-use crate::world::{Direction, ObjectClass, Snapshot};
+use crate::world::{AgentPose, Direction, ObjectClass, Snapshot};
 
 /// An inductive loop in the scenario file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,7 +83,10 @@ pub const MAGNETOMETER_COST: CostProfile = CostProfile {
 };
 
 fn on_road(layout: &StreetLayout, p: [f32; 2], half_width: f32) -> bool {
-    p[0].is_finite() && p[1].is_finite() && p[0].abs() <= layout.half_length && p[1].abs() + half_width <= layout.half_road
+    p[0].is_finite()
+        && p[1].is_finite()
+        && p[0].abs() <= layout.half_length
+        && p[1].abs() + half_width <= layout.half_road
 }
 
 /// The direction of travel in the lane at `y`: right-hand traffic,
@@ -166,7 +169,7 @@ impl MagnetometerSpec {
 
 /// The part of a vehicle's footprint over an axis-aligned rectangle, as
 /// `(overlap along x, overlap along y)`, metres.
-fn overlap(a: &crate::world::AgentPose, centre: [f32; 2], half: [f32; 2], margin: f32) -> (f32, f32) {
+fn overlap(a: &AgentPose, centre: [f32; 2], half: [f32; 2], margin: f32) -> (f32, f32) {
     let [l, w, _] = crate::body::CAR_SIZE;
     let p = ground(a);
     let ox = (p[0] + l / 2.0 + margin).min(centre[0] + half[0]) - (p[0] - l / 2.0 - margin).max(centre[0] - half[0]);
@@ -230,12 +233,29 @@ impl InductiveLoop {
         }
     }
 
-    /// Looks at one step: is metal over the loop?
+    /// Looks at one step with every agent as a candidate.
     pub fn observe(&mut self, snap: &Snapshot) {
+        let all: Vec<&AgentPose> = snap.agents.iter().collect();
+        self.observe_near(snap, &all);
+    }
+
+    /// The stretch of street `[x_min, x_max]` the sensor can sense: agents
+    /// elsewhere need not be offered to it.
+    pub fn x_range(&self) -> [f32; 2] {
+        [self.position_x() - 20.0, self.position_x() + 20.0]
+    }
+
+    fn position_x(&self) -> f32 {
+        self.spec.position[0]
+    }
+
+    /// Looks at one step, `agents` being those within [`Self::x_range`]:
+    /// is metal over the loop?
+    pub fn observe_near(&mut self, snap: &Snapshot, agents: &[&AgentPose]) {
         let half = [self.spec.length_m / 2.0, self.spec.width_m / 2.0];
         let mut on = false;
         let mut truth = false;
-        for a in snap.agents.iter().filter(|a| a.class != ObjectClass::Person) {
+        for a in agents.iter().filter(|a| a.class != ObjectClass::Person) {
             let (ox, oy) = overlap(a, self.spec.position, half, 0.0);
             if ox <= 0.0 || oy <= 0.0 {
                 continue;
@@ -256,8 +276,7 @@ impl InductiveLoop {
                 e.speed_n += 1;
             }
         }
-        self.last_pos = snap
-            .agents
+        self.last_pos = agents
             .iter()
             .filter(|a| a.class != ObjectClass::Person)
             .filter(|a| (ground(a)[0] - self.spec.position[0]).abs() < 15.0)
@@ -369,10 +388,23 @@ impl ParkingMagnetometer {
         }
     }
 
-    /// Looks at one step: the field under the bay.
+    /// Looks at one step with every agent as a candidate.
     pub fn observe(&mut self, snap: &Snapshot) {
+        let all: Vec<&AgentPose> = snap.agents.iter().collect();
+        self.observe_near(snap, &all);
+    }
+
+    /// The stretch of street `[x_min, x_max]` the sensor can sense: agents
+    /// elsewhere need not be offered to it.
+    pub fn x_range(&self) -> [f32; 2] {
+        [self.spec.position[0] - 5.0, self.spec.position[0] + 5.0]
+    }
+
+    /// Looks at one step, `agents` being those within [`Self::x_range`]:
+    /// the field under the bay.
+    pub fn observe_near(&mut self, snap: &Snapshot, agents: &[&AgentPose]) {
         let p = self.spec.position;
-        let vehicles = snap.agents.iter().filter(|a| a.class != ObjectClass::Person);
+        let vehicles = agents.iter().filter(|a| a.class != ObjectClass::Person);
         let (mut raw, mut truth) = (false, false);
         for a in vehicles {
             let (ox, oy) = overlap(a, p, [0.0, 0.0], self.spec.reach_m);
@@ -423,7 +455,6 @@ mod tests {
     use super::*;
     use crate::geometry::{Instance, MeshKey};
     use crate::scenario::CountingLine;
-    use crate::world::AgentPose;
 
     fn agent(id: u32, class: ObjectClass, x: f32, y: f32) -> AgentPose {
         AgentPose {

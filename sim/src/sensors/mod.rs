@@ -122,7 +122,9 @@ impl<'de> Deserialize<'de> for SensorSpec {
             "wifi" => parse_kind(table).map(Self::Wifi),
             "bluetooth" => parse_kind(table).map(Self::Bluetooth),
             "manual" => parse_kind(table).map(Self::Manual),
-            other => Err(field_error("kind", format!("unknown sensor kind `{other}`, expected one of {}", KINDS.join(", ")))),
+            other => {
+                Err(field_error("kind", format!("unknown sensor kind `{other}`, expected one of {}", KINDS.join(", "))))
+            }
         };
         spec.map_err(D::Error::custom)
     }
@@ -531,6 +533,50 @@ fn intervals(interval_s: u32, duration_s: f32) -> Vec<[f32; 2]> {
     (0..n).map(|k| [k as f32 * step, ((k + 1) as f32 * step).min(duration_s)]).collect()
 }
 
+/// Width of the cells of the agent index, metres.
+const INDEX_CELL_M: f32 = 10.0;
+
+/// The agents of one snapshot bucketed by x, so that each sensor looks only
+/// at its own stretch of a long street (buffers kept between steps).
+#[derive(Debug, Clone, Default)]
+struct AgentIndex {
+    x0: f32,
+    cells: Vec<Vec<u32>>,
+}
+
+impl AgentIndex {
+    fn rebuild(&mut self, snap: &Snapshot) {
+        for c in &mut self.cells {
+            c.clear();
+        }
+        self.x0 = snap.agents.iter().map(|a| a.instance.translation[0]).fold(f32::INFINITY, f32::min);
+        for (i, a) in snap.agents.iter().enumerate() {
+            let k = ((a.instance.translation[0] - self.x0) / INDEX_CELL_M) as usize;
+            if k >= self.cells.len() {
+                self.cells.resize_with(k + 1, Vec::new);
+            }
+            self.cells[k].push(i as u32);
+        }
+    }
+
+    /// Indices of the agents whose x may lie in `[lo, hi]`, in snapshot
+    /// (id) order.
+    fn within(&self, [lo, hi]: [f32; 2], out: &mut Vec<u32>) {
+        out.clear();
+        if self.cells.is_empty() || hi < lo {
+            return;
+        }
+        let cell = |x: f32| (((x - self.x0) / INDEX_CELL_M).max(0.0) as usize).min(self.cells.len() - 1);
+        if hi < self.x0 {
+            return;
+        }
+        for c in &self.cells[cell(lo)..=cell(hi)] {
+            out.extend_from_slice(c);
+        }
+        out.sort_unstable();
+    }
+}
+
 /// One running sensor.
 #[derive(Debug, Clone)]
 enum Model {
@@ -548,6 +594,7 @@ enum Model {
 #[derive(Debug, Clone)]
 pub struct SensorBank {
     sensors: Vec<(SensorSpec, Model)>,
+    index: AgentIndex,
     interval_s: u32,
     duration_s: f32,
 }
@@ -592,12 +639,16 @@ impl SensorBank {
                     Model::Thermal(thermal::ThermalCounter::new(s.clone(), l, seed, scenario.scenario.step_hz))
                 }
                 (SensorSpec::Presence(s), _) => {
-                    let zone = scenario
-                        .zones
-                        .iter()
-                        .find(|z| z.id == s.zone)
-                        .ok_or_else(|| missing(spec, "unknown zone"))?;
-                    Model::Presence(presence::PresenceDetector::new(s.clone(), zone.clone(), seed, dt, duration, interval_s))
+                    let zone =
+                        scenario.zones.iter().find(|z| z.id == s.zone).ok_or_else(|| missing(spec, "unknown zone"))?;
+                    Model::Presence(presence::PresenceDetector::new(
+                        s.clone(),
+                        zone.clone(),
+                        seed,
+                        dt,
+                        duration,
+                        interval_s,
+                    ))
                 }
                 (SensorSpec::InductiveLoop(s), Some(l)) => {
                     Model::Loop(loops::InductiveLoop::new(s.clone(), l, &layout, seed, dt, duration, interval_s))
@@ -635,7 +686,25 @@ impl SensorBank {
             };
             sensors.push((spec.clone(), model));
         }
-        Ok(Self { sensors, interval_s, duration_s: duration })
+        Ok(Self { sensors, index: AgentIndex::default(), interval_s, duration_s: duration })
+    }
+
+    /// The stretches of street `[x_min, x_max]` some sensor can sense: the
+    /// simulation need only pose the agents there
+    /// ([`Simulation::snapshot_within`](crate::world::Simulation::snapshot_within)).
+    pub fn x_ranges(&self) -> Vec<[f32; 2]> {
+        self.sensors
+            .iter()
+            .filter_map(|(_, model)| match model {
+                Model::Pir(m) => Some(m.x_range()),
+                Model::Thermal(m) => Some(m.x_range()),
+                Model::Presence(m) => Some(m.x_range()),
+                Model::Loop(m) => Some(m.x_range()),
+                Model::Magnetometer(m) => Some(m.x_range()),
+                Model::Radio(m) => Some(m.x_range()),
+                Model::Manual(_) => None,
+            })
+            .collect()
     }
 
     /// Whether the bank has no sensor (then the simulation need not feed it).
@@ -643,16 +712,31 @@ impl SensorBank {
         self.sensors.is_empty()
     }
 
-    /// Feeds one simulation step to every sensor that watches the world.
+    /// Feeds one simulation step to every sensor that watches the world,
+    /// each offered only the agents along its stretch of street. The
+    /// snapshot must hold at least every agent within [`Self::x_ranges`].
     pub fn observe(&mut self, snapshot: &Snapshot) {
+        self.index.rebuild(snapshot);
+        let mut ids = Vec::new();
         for (_, model) in &mut self.sensors {
+            let range = match model {
+                Model::Pir(m) => m.x_range(),
+                Model::Thermal(m) => m.x_range(),
+                Model::Presence(m) => m.x_range(),
+                Model::Loop(m) => m.x_range(),
+                Model::Magnetometer(m) => m.x_range(),
+                Model::Radio(m) => m.x_range(),
+                Model::Manual(_) => continue,
+            };
+            self.index.within(range, &mut ids);
+            let near: Vec<&crate::world::AgentPose> = ids.iter().map(|&i| &snapshot.agents[i as usize]).collect();
             match model {
-                Model::Pir(m) => m.observe(snapshot),
-                Model::Thermal(m) => m.observe(snapshot),
-                Model::Presence(m) => m.observe(snapshot),
-                Model::Loop(m) => m.observe(snapshot),
-                Model::Magnetometer(m) => m.observe(snapshot),
-                Model::Radio(m) => m.observe(snapshot),
+                Model::Pir(m) => m.observe_near(snapshot, &near),
+                Model::Thermal(m) => m.observe_near(snapshot, &near),
+                Model::Presence(m) => m.observe_near(snapshot, &near),
+                Model::Loop(m) => m.observe_near(snapshot, &near),
+                Model::Magnetometer(m) => m.observe_near(snapshot, &near),
+                Model::Radio(m) => m.observe_near(snapshot, &near),
                 Model::Manual(_) => {}
             }
         }
@@ -733,11 +817,11 @@ pub fn bodies_between(origin: [f32; 3], target: [f32; 3], agents: &[&crate::worl
 pub fn simulate(scenario: &Scenario) -> Result<(Vec<Crossing>, Vec<SensorOutput>), SensorError> {
     let mut bank = SensorBank::new(scenario)?;
     let mut sim = crate::world::Simulation::new(scenario);
-    let watch = !bank.is_empty();
+    let ranges = bank.x_ranges();
     while sim.step_index() < scenario.step_count() {
         sim.step();
-        if watch {
-            bank.observe(&sim.snapshot());
+        if !ranges.is_empty() {
+            bank.observe(&sim.snapshot_within(&ranges));
         }
     }
     let crossings = sim.crossings().to_vec();

@@ -32,7 +32,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{CostProfile, Expander, LineFrame, SensorCount, SensorFault, bodies_between, check_range, ground};
-use crate::world::{Direction, ObjectClass, Snapshot};
+use crate::world::{AgentPose, Direction, ObjectClass, Snapshot};
 
 /// Which end of its line a sensor is mounted at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -168,9 +168,7 @@ impl PirCounter {
     pub fn new(spec: PirSpec, line: LineFrame, seed: u64, duration_s: f32, _dt: f32) -> Self {
         let mount = match spec.mount {
             LineEnd::From => line.from,
-            LineEnd::To => {
-                [line.from[0] + line.tangent[0] * line.length, line.from[1] + line.tangent[1] * line.length]
-            }
+            LineEnd::To => [line.from[0] + line.tangent[0] * line.length, line.from[1] + line.tangent[1] * line.length],
         };
         let mut ghosts = super::sensor_rng(seed, &spec.id, 2);
         let false_triggers = super::poisson_times(&mut ghosts, spec.false_triggers_per_h, duration_s)
@@ -197,19 +195,34 @@ impl PirCounter {
         }
     }
 
-    /// Looks at one step: who enters the band, and whether the sensor sees them.
+    /// Looks at one step with every agent as a candidate.
     pub fn observe(&mut self, snap: &Snapshot) {
+        let all: Vec<&AgentPose> = snap.agents.iter().collect();
+        self.observe_near(snap, &all);
+    }
+
+    /// The stretch of street `[x_min, x_max]` the sensor can sense: agents
+    /// elsewhere need not be offered to it.
+    pub fn x_range(&self) -> [f32; 2] {
+        let a = self.line.from[0];
+        let b = a + self.line.tangent[0] * self.line.length;
+        [a.min(b) - 1.5, a.max(b) + 1.5]
+    }
+
+    /// Looks at one step, `agents` being those within [`Self::x_range`]:
+    /// who enters the band, and whether the sensor sees them.
+    pub fn observe_near(&mut self, snap: &Snapshot, agents: &[&AgentPose]) {
         let half_band = self.spec.detection_width_m / 2.0 + BODY_DEPTH_M / 2.0;
-        let near: Vec<&crate::world::AgentPose> = snap
-            .agents
+        let near: Vec<&AgentPose> = agents
             .iter()
+            .copied()
             .filter(|a| a.class == ObjectClass::Person)
             .filter(|a| {
                 let (along, across) = self.line.local(ground(a));
                 across.abs() <= 1.0 && (-0.5..=self.line.length + 0.5).contains(&along)
             })
             .collect();
-        let mut entering: Vec<(f32, &crate::world::AgentPose)> = Vec::new();
+        let mut entering: Vec<(f32, &AgentPose)> = Vec::new();
         let mut now_in: Vec<u32> = Vec::new();
         for a in &near {
             let p = ground(a);
@@ -271,7 +284,6 @@ mod tests {
     use super::*;
     use crate::geometry::{Instance, MeshKey};
     use crate::scenario::CountingLine;
-    use crate::world::AgentPose;
 
     fn spec() -> PirSpec {
         PirSpec {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CostProfile, OccupancyInterval, SensorFault, check_range, fault, ground, intervals};
 use crate::scenario::{Scenario, ZoneSpec};
-use crate::world::Snapshot;
+use crate::world::{AgentPose, Snapshot};
 
 /// A presence detector in the scenario file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,10 +92,24 @@ impl PresenceDetector {
         }
     }
 
-    /// Looks at one step: who is inside, and whether their motion is detected.
+    /// Looks at one step with every agent as a candidate.
     pub fn observe(&mut self, snap: &Snapshot) {
+        let all: Vec<&AgentPose> = snap.agents.iter().collect();
+        self.observe_near(snap, &all);
+    }
+
+    /// The stretch of street `[x_min, x_max]` the sensor can sense: agents
+    /// elsewhere need not be offered to it.
+    pub fn x_range(&self) -> [f32; 2] {
+        let xs = self.zone.polygon.iter().map(|p| p[0]);
+        [xs.clone().fold(f32::INFINITY, f32::min), xs.fold(f32::NEG_INFINITY, f32::max)]
+    }
+
+    /// Looks at one step, `agents` being those within [`Self::x_range`]:
+    /// who is inside, and whether their motion is detected.
+    pub fn observe_near(&mut self, snap: &Snapshot, agents: &[&AgentPose]) {
         let Some(k) = slot_of(&self.slots, snap.time_s) else { return };
-        for a in &snap.agents {
+        for a in agents {
             if !self.zone.contains(ground(a)) {
                 continue;
             }
@@ -137,7 +151,7 @@ mod tests {
     use super::*;
     use crate::geometry::{Instance, MeshKey};
     use crate::scenario::ZoneKind;
-    use crate::world::{AgentPose, ObjectClass};
+    use crate::world::ObjectClass;
 
     #[test]
     fn occupied_intervals_follow_people_in_the_zone() {

@@ -51,7 +51,8 @@ interval_s = 60
     s
 }
 
-const IR: &str = "[[sensors]]\nkind = \"passive_infrared\"\nid = \"ir\"\nline = \"north\"\nfalse_triggers_per_h = 0.0\n";
+const IR: &str =
+    "[[sensors]]\nkind = \"passive_infrared\"\nid = \"ir\"\nline = \"north\"\nfalse_triggers_per_h = 0.0\n";
 
 fn output<'a>(outputs: &'a [SensorOutput], id: &str) -> &'a SensorOutput {
     outputs.iter().find(|o| o.id == id).expect("sensor output")
@@ -119,7 +120,8 @@ fn wifi_counts_scale_with_the_device_share() {
 
 #[test]
 fn manual_counts_cover_only_their_hours() {
-    let manual = "[[sensors]]\nkind = \"manual\"\nid = \"m\"\nline = \"north\"\nwindows = [[60.0, 120.0], [180.0, 240.0]]\n";
+    let manual =
+        "[[sensors]]\nkind = \"manual\"\nid = \"m\"\nline = \"north\"\nwindows = [[60.0, 120.0], [180.0, 240.0]]\n";
     let s = scenario(400, 0.3, 0, 300.0, manual);
     let (crossings, outputs) = simulate(&s).expect("runs");
     let m = output(&outputs, "m");

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CostProfile, LineFrame, SensorCount, SensorFault, check_on_map, check_range, fault, ground};
 use crate::street::StreetLayout;
-use crate::world::{Direction, ObjectClass, Snapshot};
+use crate::world::{AgentPose, Direction, ObjectClass, Snapshot};
 
 /// The grid of a thermopile array.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,7 +263,7 @@ impl ThermalCounter {
                     height_m: 1.7,
                 }],
             };
-            let img = self.heat(&snap);
+            let img = self.heat(&snap.agents.iter().collect::<Vec<_>>());
             let warm: Vec<bool> = img.iter().map(|v| v - self.spec.ambient_c > self.spec.threshold_c).collect();
             let pixel_area = 4.0 * step[0] * step[1];
             areas.push(warm.iter().filter(|w| **w).count() as f32 * pixel_area);
@@ -285,7 +285,12 @@ impl ThermalCounter {
 
     /// The heat image of one snapshot, °C, row-major (`j * width + i`).
     pub fn render(&mut self, snap: &Snapshot) -> Vec<f32> {
-        let mut img = self.heat(snap);
+        self.render_agents(&snap.agents.iter().collect::<Vec<_>>())
+    }
+
+    /// The heat image of `agents`, with noise.
+    fn render_agents(&mut self, agents: &[&AgentPose]) -> Vec<f32> {
+        let mut img = self.heat(agents);
         for v in &mut img {
             *v += self.noise_c * normal(&mut self.rng);
         }
@@ -293,13 +298,13 @@ impl ThermalCounter {
     }
 
     /// The noise-free heat image.
-    fn heat(&self, snap: &Snapshot) -> Vec<f32> {
+    fn heat(&self, agents: &[&AgentPose]) -> Vec<f32> {
         let (w, h) = self.size;
         let [hx, hy] = self.half;
         let pixel_area = (2.0 * hx / w as f32) * (2.0 * hy / h as f32);
         let mut img = vec![self.spec.ambient_c; w * h];
         let c = self.spec.position;
-        for a in &snap.agents {
+        for a in agents {
             let p = ground(a);
             let (contrast, sx, sy, area) = match a.class {
                 ObjectClass::Person => {
@@ -314,10 +319,25 @@ impl ThermalCounter {
             if (p[0] - c[0]).abs() > hx + 4.0 * sx || (p[1] - c[1]).abs() > hy + 4.0 * sy {
                 continue;
             }
-            for j in 0..h {
-                for i in 0..w {
-                    let r = self.pixel_rect(i, j);
-                    let mass = gauss_mass(r[0] - p[0], r[2] - p[0], sx) * gauss_mass(r[1] - p[1], r[3] - p[1], sy);
+            // Only pixels within four standard deviations get any heat; the
+            // Gaussian is separable, so columns and rows are integrated once.
+            let (px, py) = (2.0 * hx / w as f32, 2.0 * hy / h as f32);
+            let (x0, y0) = (c[0] - hx, c[1] - hy);
+            let first = |lo: f32, size: f32, n: usize| ((lo / size).floor().max(0.0) as usize).min(n);
+            let end = |hi: f32, size: f32, n: usize| (((hi / size).floor() + 1.0).max(0.0) as usize).min(n);
+            let (i0, i1) = (first(p[0] - 4.0 * sx - x0, px, w), end(p[0] + 4.0 * sx - x0, px, w));
+            let (j0, j1) = (first(p[1] - 4.0 * sy - y0, py, h), end(p[1] + 4.0 * sy - y0, py, h));
+            let mx: Vec<f32> = (i0..i1)
+                .map(|i| {
+                    let r = self.pixel_rect(i, 0);
+                    gauss_mass(r[0] - p[0], r[2] - p[0], sx)
+                })
+                .collect();
+            for j in j0..j1 {
+                let r = self.pixel_rect(0, j);
+                let my = gauss_mass(r[1] - p[1], r[3] - p[1], sy);
+                for i in i0..i1 {
+                    let mass = mx[i - i0] * my;
                     if mass > 1e-4 {
                         // The share of the pixel the warm body fills.
                         let fill = (mass * area / pixel_area).min(1.0);
@@ -329,12 +349,25 @@ impl ThermalCounter {
         img
     }
 
-    /// Looks at one step: renders and analyses a frame at the array's rate.
+    /// Looks at one step with every agent as a candidate.
     pub fn observe(&mut self, snap: &Snapshot) {
+        let all: Vec<&AgentPose> = snap.agents.iter().collect();
+        self.observe_near(snap, &all);
+    }
+
+    /// The stretch of street `[x_min, x_max]` the sensor can sense: agents
+    /// elsewhere need not be offered to it.
+    pub fn x_range(&self) -> [f32; 2] {
+        [self.spec.position[0] - self.half[0] - 3.0, self.spec.position[0] + self.half[0] + 3.0]
+    }
+
+    /// Looks at one step, `agents` being those within [`Self::x_range`]:
+    /// renders and analyses a frame at the array's rate.
+    pub fn observe_near(&mut self, snap: &Snapshot, agents: &[&AgentPose]) {
         if !snap.step.is_multiple_of(self.steps_per_frame) {
             return;
         }
-        let img = self.render(snap);
+        let img = self.render_agents(agents);
         self.frames += 1;
         let background = self.background.get_or_insert_with(|| {
             // Start from the median: most of the floor is empty.
@@ -420,7 +453,10 @@ impl ThermalCounter {
             let from = self.tracks[ti].pos;
             if let Some((_, side_before)) = crate::world::segment_crossing(
                 self.line.from,
-                [self.line.from[0] + self.line.tangent[0] * self.line.length, self.line.from[1] + self.line.tangent[1] * self.line.length],
+                [
+                    self.line.from[0] + self.line.tangent[0] * self.line.length,
+                    self.line.from[1] + self.line.tangent[1] * self.line.length,
+                ],
                 from,
                 to,
             ) {
@@ -475,7 +511,6 @@ mod tests {
     use super::*;
     use crate::geometry::{Instance, MeshKey};
     use crate::scenario::CountingLine;
-    use crate::world::AgentPose;
 
     fn spec(resolution: Resolution) -> ThermalSpec {
         ThermalSpec {

@@ -19,13 +19,13 @@
 //! directions in turn. Counts are the sessions scaled by
 //! `1 / calibration_share` (the operator's estimate of the device share).
 
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CostProfile, DetectionShare, DwellInterval, Expander, LineFrame, SensorCount, SensorFault, bodies_between, check_on_map,
-    check_range, ground, intervals, presence::slot_of,
+    CostProfile, DetectionShare, DwellInterval, Expander, LineFrame, SensorCount, SensorFault, bodies_between,
+    check_on_map, check_range, ground, intervals, presence::slot_of,
 };
 use crate::street::StreetLayout;
 use crate::world::{AgentPose, Direction, ObjectClass, Snapshot};
@@ -166,8 +166,9 @@ impl RadioSpec {
 }
 
 /// What a device looks like to scanners: whether it is discoverable, the
-/// phase of its probe bursts and of its address changes. Drawn from the
-/// agent's own stream, so every scanner sees the same devices.
+/// phase of its probe bursts and of its address changes. Derived from the
+/// seed and the agent's id alone (a SplitMix64 hash), so every scanner sees
+/// the same devices and no table of devices is needed.
 #[derive(Debug, Clone, Copy)]
 struct Device {
     present: bool,
@@ -177,15 +178,25 @@ struct Device {
 }
 
 fn device_of(seed: u64, radio: Radio, agent: u32, p: &RadioParams) -> Device {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xD3_71CE ^ (radio as u64) << 32);
-    rng.set_stream(u64::from(agent));
-    Device {
-        present: rng.random::<f32>() < p.device_share,
-        probe_phase: rng.random::<f32>() * p.probe_interval_s,
-        rotation_phase: rng.random::<f32>() * p.mac_rotation_s.max(1.0),
-        address_seed: rng.random(),
-    }
+    let mut state = seed ^ 0xD371_CE00 ^ ((radio as u64) << 32) ^ (u64::from(agent) << 40) ^ u64::from(agent);
+    let mut next = || {
+        // SplitMix64 (Steele, Lea & Flood 2014).
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut unit = || (next() >> 40) as f32 / (1u64 << 24) as f32;
+    let present = unit() < p.device_share;
+    let probe_phase = unit() * p.probe_interval_s;
+    let rotation_phase = unit() * p.mac_rotation_s.max(1.0);
+    Device { present, probe_phase, rotation_phase, address_seed: next() }
 }
+
+/// Ground truth of stays in range is kept every this many steps (at 20 Hz,
+/// a quarter of a second: fine for stays of tens of seconds).
+const TRUTH_STRIDE: u64 = 5;
 
 /// Reception probability at distance `d`: near-certain close by, falling
 /// off towards the range (a logistic in distance standing for received
@@ -217,7 +228,6 @@ pub struct RadioScanner {
     dt: f32,
     rng: ChaCha8Rng,
     slots: Vec<[f32; 2]>,
-    devices: std::collections::HashMap<u32, Device>,
     /// Sessions by (agent, address epoch): the scanner sees addresses only.
     sessions: std::collections::BTreeMap<(u32, u64), Session>,
     /// Truth: when each agent entered and last was within range.
@@ -247,7 +257,6 @@ impl RadioScanner {
             dt,
             rng: super::sensor_rng(seed, &spec.id, 1),
             slots: intervals(interval_s, duration_s),
-            devices: Default::default(),
             sessions: Default::default(),
             in_range: Default::default(),
             truth_stays: Vec::new(),
@@ -260,34 +269,49 @@ impl RadioScanner {
         self.params
     }
 
-    /// Looks at one step: which devices in range send, and which are heard.
+    /// Looks at one step with every agent as a candidate.
     pub fn observe(&mut self, snap: &Snapshot) {
+        let all: Vec<&AgentPose> = snap.agents.iter().collect();
+        self.observe_near(snap, &all);
+    }
+
+    /// The stretch of street `[x_min, x_max]` the sensor can sense: agents
+    /// elsewhere need not be offered to it.
+    pub fn x_range(&self) -> [f32; 2] {
+        [self.position[0] - self.params.range_m, self.position[0] + self.params.range_m]
+    }
+
+    /// Looks at one step, `agents` being those within [`Self::x_range`]:
+    /// which devices in range send, and which are heard.
+    pub fn observe_near(&mut self, snap: &Snapshot, agents: &[&AgentPose]) {
         let t = snap.time_s;
         let range = self.params.range_m;
         let c = self.position;
-        let near: Vec<&AgentPose> = snap
-            .agents
+        let near: Vec<&AgentPose> = agents
             .iter()
+            .copied()
             .filter(|a| {
                 let p = ground(a);
                 (p[0] - c[0]).abs() <= range && (p[0] - c[0]).hypot(p[1] - c[1]) <= range
             })
             .collect();
-        let mut here = std::collections::BTreeSet::new();
-        for a in &near {
-            here.insert(a.id);
-            self.seen_classes.insert(a.id, a.class);
-            self.in_range.entry(a.id).and_modify(|s| s.1 = t).or_insert((t, t));
-        }
-        let left: Vec<u32> = self.in_range.keys().filter(|id| !here.contains(id)).copied().collect();
-        for id in left {
-            if let Some(stay) = self.in_range.remove(&id) {
-                self.truth_stays.push(stay);
+        if snap.step.is_multiple_of(TRUTH_STRIDE) {
+            let mut here = std::collections::BTreeSet::new();
+            for a in &near {
+                here.insert(a.id);
+                self.seen_classes.entry(a.id).or_insert(a.class);
+                self.in_range.entry(a.id).and_modify(|s| s.1 = t).or_insert((t, t));
+            }
+            let left: Vec<u32> = self.in_range.keys().filter(|id| !here.contains(id)).copied().collect();
+            for id in left {
+                if let Some(stay) = self.in_range.remove(&id) {
+                    self.truth_stays.push(stay);
+                }
             }
         }
         let (seed, radio, params) = (self.seed, self.radio, self.params);
         for a in &near {
-            let device = *self.devices.entry(a.id).or_insert_with(|| device_of(seed, radio, a.id, &params));
+            let device = device_of(seed, radio, a.id, &params);
             if !device.present {
                 continue;
             }
@@ -349,8 +373,10 @@ impl RadioScanner {
             e.0 += 1;
             e.1 += u32::from(detected_ids.contains(id));
         }
-        let shares =
-            shares.into_iter().map(|(class, (in_range, detected))| DetectionShare { class, in_range, detected }).collect();
+        let shares = shares
+            .into_iter()
+            .map(|(class, (in_range, detected))| DetectionShare { class, in_range, detected })
+            .collect();
         let mut sessions: Vec<Session> = self.sessions.into_values().collect();
         sessions.sort_by(|a, b| a.first_s.total_cmp(&b.first_s).then(a.last_s.total_cmp(&b.last_s)));
         let weight = 1.0 / self.params.calibration_share;
