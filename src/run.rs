@@ -647,8 +647,8 @@ fn run_seed(
         crossings.get_or_insert(outcome.crossings);
     }
     // The sensors watch their own run of the same deterministic simulation.
-    let sensed = crate::sensors::run(scenario)?;
-    let crossings = crossings.unwrap_or_else(|| sensed.crossings.clone());
+    let sensed = crate::sensors::run(scenario, crossings)?;
+    let crossings = sensed.crossings.clone();
     sources.extend(crate::sensors::sources(scenario, &sensed.outputs));
     crate::sensors::write_outputs(out, scenario, &sensed.outputs)?;
     let truth = timed(scenario, &crossings);

@@ -183,7 +183,6 @@ const MIN_OVERLAP_M: f32 = 0.3;
 #[derive(Debug, Clone)]
 struct Passage {
     start_s: f32,
-    end_s: f32,
     speed_sum: f32,
     speed_n: u32,
 }
@@ -208,15 +207,7 @@ pub struct InductiveLoop {
 
 impl InductiveLoop {
     /// A loop for `spec` reporting on `line`.
-    pub fn new(
-        spec: LoopSpec,
-        line: LineFrame,
-        _layout: &StreetLayout,
-        seed: u64,
-        dt: f32,
-        duration_s: f32,
-        interval_s: u32,
-    ) -> Self {
+    pub fn new(spec: LoopSpec, line: LineFrame, seed: u64, dt: f32, duration_s: f32, interval_s: u32) -> Self {
         let slots = intervals(interval_s, duration_s);
         Self {
             direction: line.direction_of(lane_heading(spec.position[1])),
@@ -264,13 +255,7 @@ impl InductiveLoop {
             on |= ox >= MIN_OVERLAP_M;
             let p = ground(a);
             let speed = self.last_pos.get(&a.id).map(|q| (p[0] - q[0]).hypot(p[1] - q[1]) / self.dt);
-            let e = self.passages.entry(a.id).or_insert(Passage {
-                start_s: snap.time_s,
-                end_s: snap.time_s,
-                speed_sum: 0.0,
-                speed_n: 0,
-            });
-            e.end_s = snap.time_s;
+            let e = self.passages.entry(a.id).or_insert(Passage { start_s: snap.time_s, speed_sum: 0.0, speed_n: 0 });
             if let Some(v) = speed {
                 e.speed_sum += v;
                 e.speed_n += 1;
@@ -339,7 +324,6 @@ impl InductiveLoop {
                     truth_speeds[k].push(p.speed_sum / p.speed_n as f32);
                 }
             }
-            let _ = p.end_s;
         }
         let mean = |v: &[f32]| (!v.is_empty()).then(|| v.iter().sum::<f32>() / v.len() as f32);
         let traffic = (0..n)
@@ -479,13 +463,7 @@ mod tests {
 
     fn run(class: ObjectClass, speed: f32) -> (Vec<SensorCount>, Vec<LoopInterval>) {
         let line = LineFrame::new(&CountingLine { id: "road".into(), from: [0.0, -3.5], to: [0.0, 3.5] });
-        let layout = StreetLayout::new(&crate::scenario::Street {
-            length_m: 60.0,
-            road_width_m: 7.0,
-            sidewalk_width_m: 3.5,
-            building_height_m: 12.0,
-        });
-        let mut l = InductiveLoop::new(spec(), line, &layout, 1, 0.05, 20.0, 10);
+        let mut l = InductiveLoop::new(spec(), line, 1, 0.05, 20.0, 10);
         for step in 0..400u64 {
             let t = step as f32 * 0.05;
             l.observe(&Snapshot { step, time_s: t, agents: vec![agent(1, class, -20.0 + speed * t, -1.75)] });

@@ -86,7 +86,7 @@ impl ManualSpec {
     }
 
     /// The cost of this run's counting hours (no equipment).
-    pub fn cost(&self, _duration_s: f32) -> CostProfile {
+    pub fn cost(&self) -> CostProfile {
         CostProfile {
             hardware_eur: 0.0,
             installation_eur: 0.0,

@@ -195,7 +195,7 @@ impl SensorSpec {
     }
 
     /// What the device costs.
-    pub fn cost(&self, scenario: &Scenario) -> CostProfile {
+    pub fn cost(&self) -> CostProfile {
         match self {
             Self::PassiveInfrared(_) => pir::COST,
             Self::ThermalArray(s) => s.resolution.cost(),
@@ -204,7 +204,7 @@ impl SensorSpec {
             Self::ParkingMagnetometer(_) => loops::MAGNETOMETER_COST,
             Self::Wifi(_) => wifi::WIFI_COST,
             Self::Bluetooth(_) => wifi::BLUETOOTH_COST,
-            Self::Manual(s) => s.cost(scenario.scenario.duration_s),
+            Self::Manual(s) => s.cost(),
         }
     }
 
@@ -620,7 +620,6 @@ impl SensorBank {
         let dt = 1.0 / scenario.scenario.step_hz.max(1) as f32;
         let duration = scenario.scenario.duration_s;
         let interval_s = scenario.aggregation.interval_s;
-        let layout = StreetLayout::new(&scenario.street);
         let missing =
             |spec: &SensorSpec, what: &str| SensorError::Reference { id: spec.id().to_string(), message: what.into() };
         let mut sensors = Vec::with_capacity(scenario.sensors.len());
@@ -633,7 +632,7 @@ impl SensorBank {
             };
             let model = match (spec, line) {
                 (SensorSpec::PassiveInfrared(s), Some(l)) => {
-                    Model::Pir(pir::PirCounter::new(s.clone(), l, seed, duration, dt))
+                    Model::Pir(pir::PirCounter::new(s.clone(), l, seed, duration))
                 }
                 (SensorSpec::ThermalArray(s), Some(l)) => {
                     Model::Thermal(thermal::ThermalCounter::new(s.clone(), l, seed, scenario.scenario.step_hz))
@@ -651,7 +650,7 @@ impl SensorBank {
                     ))
                 }
                 (SensorSpec::InductiveLoop(s), Some(l)) => {
-                    Model::Loop(loops::InductiveLoop::new(s.clone(), l, &layout, seed, dt, duration, interval_s))
+                    Model::Loop(loops::InductiveLoop::new(s.clone(), l, seed, dt, duration, interval_s))
                 }
                 (SensorSpec::ParkingMagnetometer(s), _) => {
                     Model::Magnetometer(loops::ParkingMagnetometer::new(s.clone(), dt, duration, interval_s))

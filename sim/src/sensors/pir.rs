@@ -165,7 +165,7 @@ pub struct PirCounter {
 
 impl PirCounter {
     /// A counter for `spec` on `line`, with its own streams of `seed`.
-    pub fn new(spec: PirSpec, line: LineFrame, seed: u64, duration_s: f32, _dt: f32) -> Self {
+    pub fn new(spec: PirSpec, line: LineFrame, seed: u64, duration_s: f32) -> Self {
         let mount = match spec.mount {
             LineEnd::From => line.from,
             LineEnd::To => [line.from[0] + line.tangent[0] * line.length, line.from[1] + line.tangent[1] * line.length],
@@ -313,7 +313,7 @@ mod tests {
     /// starting at `x0` each.
     fn run(spec: PirSpec, walkers: &[(f32, f32)]) -> Vec<SensorCount> {
         let line = LineFrame::new(&CountingLine { id: "l".into(), from: [0.0, 3.5], to: [0.0, 7.0] });
-        let mut pir = PirCounter::new(spec, line, 7, 60.0, 0.05);
+        let mut pir = PirCounter::new(spec, line, 7, 60.0);
         for step in 0..400u32 {
             let t = step as f32 * 0.05;
             let agents = walkers.iter().enumerate().map(|(i, &(x0, y))| person(i as u32, x0 + 1.3 * t, y)).collect();

@@ -193,7 +193,6 @@ fn erf(x: f32) -> f32 {
 #[derive(Debug, Clone)]
 struct Track {
     pos: [f32; 2],
-    area_m2: f32,
     missed: u32,
     last_counted: Option<Direction>,
 }
@@ -214,8 +213,6 @@ pub struct ThermalCounter {
     person_area_m2: f32,
     rng: ChaCha8Rng,
     counts: Vec<SensorCount>,
-    /// Frames rendered, for the summary.
-    frames: u64,
 }
 
 impl ThermalCounter {
@@ -235,7 +232,6 @@ impl ThermalCounter {
             tracks: Vec::new(),
             person_area_m2: 0.0,
             counts: Vec::new(),
-            frames: 0,
         }
         .commissioned()
     }
@@ -368,7 +364,6 @@ impl ThermalCounter {
             return;
         }
         let img = self.render_agents(agents);
-        self.frames += 1;
         let background = self.background.get_or_insert_with(|| {
             // Start from the median: most of the floor is empty.
             let mut sorted = img.clone();
@@ -478,7 +473,6 @@ impl ThermalCounter {
             }
             let t = &mut self.tracks[ti];
             t.pos = to;
-            t.area_m2 = area;
             t.missed = 0;
         }
         for (t, used) in self.tracks.iter_mut().zip(&track_used) {
@@ -489,7 +483,7 @@ impl ThermalCounter {
         self.tracks.retain(|t| t.missed <= MAX_MISSED_FRAMES);
         for (b, used) in blobs.iter().zip(blob_used) {
             if !used {
-                self.tracks.push(Track { pos: b.0, area_m2: b.1, missed: 0, last_counted: None });
+                self.tracks.push(Track { pos: b.0, missed: 0, last_counted: None });
             }
         }
     }
