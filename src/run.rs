@@ -761,8 +761,11 @@ fn summary_markdown(
         s.aggregation.interval_s
     );
     md.push_str(&scoring::error_table(errors, "person"));
-    md.push_str(&scoring::split_table(splits, "this seed"));
-    md.push_str("\n## Cameras\n\n");
+    // A scenario with sensors only has no camera to describe.
+    if !notes.is_empty() {
+        md.push_str(&scoring::split_table(splits, "this seed"));
+        md.push_str("\n## Cameras\n\n");
+    }
     for n in notes {
         md.push_str(n);
         md.push('\n');
