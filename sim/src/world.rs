@@ -490,19 +490,18 @@ impl Simulation {
     /// id order: the part of the world that sensors along a long street can
     /// sense, without posing everyone else.
     pub fn snapshot_within(&self, ranges: &[[f32; 2]]) -> Snapshot {
-        let mut merged: Vec<[f32; 2]> = ranges.to_vec();
-        merged.sort_by(|a, b| a[0].total_cmp(&b[0]));
-        let mut disjoint: Vec<[f32; 2]> = Vec::with_capacity(merged.len());
-        for r in merged {
-            match disjoint.last_mut() {
-                Some(last) if r[0] <= last[1] => last[1] = last[1].max(r[1]),
-                _ => disjoint.push(r),
-            }
+        // A table of one-metre cells along x, marked where a range reaches:
+        // one look-up per agent (cells at a range's ends may add a few agents
+        // just outside it, never drop one inside).
+        let lo = ranges.iter().map(|r| r[0]).fold(f32::INFINITY, f32::min).floor();
+        let hi = ranges.iter().map(|r| r[1]).fold(f32::NEG_INFINITY, f32::max);
+        let cells = if hi >= lo { (hi - lo) as usize + 1 } else { 0 };
+        let mut marked = vec![false; cells];
+        for r in ranges.iter().filter(|r| r[1] >= r[0]) {
+            let (a, b) = ((r[0] - lo).max(0.0) as usize, ((r[1] - lo) as usize).min(cells.saturating_sub(1)));
+            marked[a..=b].iter_mut().for_each(|m| *m = true);
         }
-        let keep = |x: f32| {
-            let k = disjoint.partition_point(|r| r[0] <= x);
-            k > 0 && x <= disjoint[k - 1][1]
-        };
+        let keep = |x: f32| x >= lo && marked.get((x - lo) as usize).copied().unwrap_or(false);
         let mut order: Vec<usize> = (0..self.peds.len()).filter(|&i| keep(self.peds[i].pos[0])).collect();
         order.sort_unstable_by_key(|&i| self.peds[i].id);
         self.snapshot_of(order, keep)

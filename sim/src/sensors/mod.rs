@@ -533,6 +533,11 @@ fn intervals(interval_s: u32, duration_s: f32) -> Vec<[f32; 2]> {
     (0..n).map(|k| [k as f32 * step, ((k + 1) as f32 * step).min(duration_s)]).collect()
 }
 
+/// Sampling rate of sensors with slow physics (presence, magnetometers,
+/// radio scanners), Hz: their detectors integrate over seconds, and a probe
+/// or an inquiry reply is placed to a tenth of a second.
+pub const SLOW_SAMPLE_HZ: u32 = 10;
+
 /// Width of the cells of the agent index, metres.
 const INDEX_CELL_M: f32 = 10.0;
 
@@ -594,6 +599,9 @@ enum Model {
 #[derive(Debug, Clone)]
 pub struct SensorBank {
     sensors: Vec<(SensorSpec, Model)>,
+    /// Each sensor samples every this many steps (0: never; manual counts
+    /// read crossings).
+    every: Vec<u64>,
     index: AgentIndex,
     interval_s: u32,
     duration_s: f32,
@@ -620,6 +628,10 @@ impl SensorBank {
         let dt = 1.0 / scenario.scenario.step_hz.max(1) as f32;
         let duration = scenario.scenario.duration_s;
         let interval_s = scenario.aggregation.interval_s;
+        // Sensors whose physics is slow sample at SLOW_SAMPLE_HZ.
+        let slow_every = u64::from((scenario.scenario.step_hz / SLOW_SAMPLE_HZ).max(1));
+        let slow_dt = slow_every as f32 * dt;
+        let mut every = Vec::with_capacity(scenario.sensors.len());
         let missing =
             |spec: &SensorSpec, what: &str| SensorError::Reference { id: spec.id().to_string(), message: what.into() };
         let mut sensors = Vec::with_capacity(scenario.sensors.len());
@@ -644,7 +656,7 @@ impl SensorBank {
                         s.clone(),
                         zone.clone(),
                         seed,
-                        dt,
+                        slow_dt,
                         duration,
                         interval_s,
                     ))
@@ -653,14 +665,14 @@ impl SensorBank {
                     Model::Loop(loops::InductiveLoop::new(s.clone(), l, seed, dt, duration, interval_s))
                 }
                 (SensorSpec::ParkingMagnetometer(s), _) => {
-                    Model::Magnetometer(loops::ParkingMagnetometer::new(s.clone(), dt, duration, interval_s))
+                    Model::Magnetometer(loops::ParkingMagnetometer::new(s.clone(), slow_dt, duration, interval_s))
                 }
                 (SensorSpec::Wifi(s), Some(l)) => Model::Radio(wifi::RadioScanner::new(
                     s.clone(),
                     wifi::Radio::Wifi,
                     l,
                     seed,
-                    dt,
+                    slow_dt,
                     duration,
                     interval_s,
                 )),
@@ -669,7 +681,7 @@ impl SensorBank {
                     wifi::Radio::Bluetooth,
                     l,
                     seed,
-                    dt,
+                    slow_dt,
                     duration,
                     interval_s,
                 )),
@@ -683,18 +695,41 @@ impl SensorBank {
                 }
                 _ => return Err(missing(spec, "unknown line")),
             };
+            every.push(match &model {
+                Model::Pir(_) | Model::Loop(_) => 1,
+                Model::Thermal(m) => m.steps_per_frame(),
+                Model::Presence(_) | Model::Magnetometer(_) | Model::Radio(_) => slow_every,
+                Model::Manual(_) => 0,
+            });
             sensors.push((spec.clone(), model));
         }
-        Ok(Self { sensors, index: AgentIndex::default(), interval_s, duration_s: duration })
+        Ok(Self { sensors, every, index: AgentIndex::default(), interval_s, duration_s: duration })
+    }
+
+    /// The stretches of street the sensors that sample at step `step` can
+    /// sense: what the snapshot of that step must hold
+    /// ([`Simulation::snapshot_within`](crate::world::Simulation::snapshot_within)).
+    pub fn ranges_due(&self, step: u64) -> Vec<[f32; 2]> {
+        self.x_ranges_where(|k| self.due(k, step))
+    }
+
+    fn due(&self, k: usize, step: u64) -> bool {
+        self.every.get(k).is_some_and(|&e| e > 0 && step.is_multiple_of(e))
     }
 
     /// The stretches of street `[x_min, x_max]` some sensor can sense: the
     /// simulation need only pose the agents there
     /// ([`Simulation::snapshot_within`](crate::world::Simulation::snapshot_within)).
     pub fn x_ranges(&self) -> Vec<[f32; 2]> {
+        self.x_ranges_where(|_| true)
+    }
+
+    fn x_ranges_where(&self, keep: impl Fn(usize) -> bool) -> Vec<[f32; 2]> {
         self.sensors
             .iter()
-            .filter_map(|(_, model)| match model {
+            .enumerate()
+            .filter(|(k, _)| keep(*k))
+            .filter_map(|(_, (_, model))| match model {
                 Model::Pir(m) => Some(m.x_range()),
                 Model::Thermal(m) => Some(m.x_range()),
                 Model::Presence(m) => Some(m.x_range()),
@@ -717,7 +752,12 @@ impl SensorBank {
     pub fn observe(&mut self, snapshot: &Snapshot) {
         self.index.rebuild(snapshot);
         let mut ids = Vec::new();
-        for (_, model) in &mut self.sensors {
+        let step = snapshot.step;
+        let due: Vec<bool> = (0..self.sensors.len()).map(|k| self.due(k, step)).collect();
+        for ((_, model), due) in self.sensors.iter_mut().zip(due) {
+            if !due {
+                continue;
+            }
             let range = match model {
                 Model::Pir(m) => m.x_range(),
                 Model::Thermal(m) => m.x_range(),
@@ -785,12 +825,22 @@ pub fn bodies_between(origin: [f32; 3], target: [f32; 3], agents: &[&crate::worl
         return 0;
     }
     let dir = d / dist;
+    // On the ground, the path is a segment; only bodies near it can block.
+    let (ax, ay) = (origin[0], origin[1]);
+    let (sx, sy) = (target[0] - ax, target[1] - ay);
+    let len2 = (sx * sx + sy * sy).max(1e-9);
+    let car_reach = 0.5 * crate::body::CAR_SIZE[0].hypot(crate::body::CAR_SIZE[1]);
     let mut n = 0;
     for a in agents {
         if a.id == skip {
             continue;
         }
         let [x, y, _] = a.instance.translation;
+        let u = (((x - ax) * sx + (y - ay) * sy) / len2).clamp(0.0, 1.0);
+        let reach = if a.class == ObjectClass::Person { BODY_RADIUS_M } else { car_reach };
+        if (x - ax - u * sx).hypot(y - ay - u * sy) > reach {
+            continue;
+        }
         let hit = if a.class == ObjectClass::Person {
             let r = BODY_RADIUS_M;
             let top = (a.height_m - r).max(r + 0.05);
@@ -816,9 +866,9 @@ pub fn bodies_between(origin: [f32; 3], target: [f32; 3], agents: &[&crate::worl
 pub fn simulate(scenario: &Scenario) -> Result<(Vec<Crossing>, Vec<SensorOutput>), SensorError> {
     let mut bank = SensorBank::new(scenario)?;
     let mut sim = crate::world::Simulation::new(scenario);
-    let ranges = bank.x_ranges();
     while sim.step_index() < scenario.step_count() {
         sim.step();
+        let ranges = bank.ranges_due(sim.step_index());
         if !ranges.is_empty() {
             bank.observe(&sim.snapshot_within(&ranges));
         }

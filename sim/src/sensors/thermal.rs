@@ -269,6 +269,11 @@ impl ThermalCounter {
         self
     }
 
+    /// Simulation steps between two frames.
+    pub fn steps_per_frame(&self) -> u64 {
+        self.steps_per_frame
+    }
+
     /// Ground coordinates of pixel `(i, j)`'s corners `[x0, y0, x1, y1]`.
     fn pixel_rect(&self, i: usize, j: usize) -> [f32; 4] {
         let (w, h) = self.size;

@@ -194,9 +194,9 @@ fn device_of(seed: u64, radio: Radio, agent: u32, p: &RadioParams) -> Device {
     Device { present, probe_phase, rotation_phase, address_seed: next() }
 }
 
-/// Ground truth of stays in range is kept every this many steps (at 20 Hz,
-/// a quarter of a second: fine for stays of tens of seconds).
-const TRUTH_STRIDE: u64 = 5;
+/// Ground truth of stays in range is kept every this many seconds: fine for
+/// stays of tens of seconds.
+const TRUTH_PERIOD_S: f32 = 0.5;
 
 /// Reception probability at distance `d`: near-certain close by, falling
 /// off towards the range (a logistic in distance standing for received
@@ -235,6 +235,8 @@ pub struct RadioScanner {
     truth_stays: Vec<(f32, f32)>,
     /// Every agent that came within range, with its class.
     seen_classes: std::collections::BTreeMap<u32, ObjectClass>,
+    /// When the truth was last kept.
+    truth_at_s: f32,
 }
 
 impl RadioScanner {
@@ -261,6 +263,7 @@ impl RadioScanner {
             in_range: Default::default(),
             truth_stays: Vec::new(),
             seen_classes: Default::default(),
+            truth_at_s: f32::MIN,
         }
     }
 
@@ -295,7 +298,8 @@ impl RadioScanner {
                 (p[0] - c[0]).abs() <= range && (p[0] - c[0]).hypot(p[1] - c[1]) <= range
             })
             .collect();
-        if snap.step.is_multiple_of(TRUTH_STRIDE) {
+        if t - self.truth_at_s >= TRUTH_PERIOD_S {
+            self.truth_at_s = t;
             let mut here = std::collections::BTreeSet::new();
             for a in &near {
                 here.insert(a.id);
