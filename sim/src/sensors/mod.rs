@@ -330,7 +330,7 @@ pub struct OccupancyInterval {
     /// What the sensor reports.
     pub occupied: bool,
     /// Ground truth: a presence zone is occupied if anyone was inside at
-    /// any step; a bay if a vehicle covered it for more than half the interval.
+    /// any sampled step; a bay if a vehicle covered it for more than half the interval.
     pub truth_occupied: bool,
 }
 

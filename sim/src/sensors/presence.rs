@@ -7,8 +7,8 @@
 //! the chance that their motion crosses the detector's zones); false
 //! triggers arrive as a Poisson process. Its error is the occupied interval
 //! it misses (a short pass at the zone's edge) and the empty interval it
-//! reports as occupied. The truth is the zone ledger's: anyone inside at any
-//! step of the interval.
+//! reports as occupied. The truth is the zone ledger's ([`ZoneLedger`]):
+//! anyone inside at any sampled step of the interval.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{CostProfile, OccupancyInterval, SensorFault, check_range, fault, ground, intervals};
 use crate::scenario::{Scenario, ZoneSpec};
 use crate::world::{AgentPose, Snapshot};
+use crate::zones::ZoneLedger;
 
 /// A presence detector in the scenario file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,7 +69,8 @@ pub struct PresenceDetector {
     rng: ChaCha8Rng,
     slots: Vec<[f32; 2]>,
     detected: Vec<bool>,
-    truth: Vec<bool>,
+    /// The zone's ground truth, kept by the same ledger as every zone's.
+    ledger: ZoneLedger,
 }
 
 impl PresenceDetector {
@@ -85,7 +87,7 @@ impl PresenceDetector {
         Self {
             p_step: 1.0 - (-spec.detection_rate_per_s * dt).exp(),
             rng: super::sensor_rng(seed, &spec.id, 1),
-            truth: vec![false; slots.len()],
+            ledger: ZoneLedger::new(vec![zone.clone()]),
             detected,
             slots,
             zone,
@@ -109,11 +111,12 @@ impl PresenceDetector {
     /// who is inside, and whether their motion is detected.
     pub fn observe_near(&mut self, snap: &Snapshot, agents: &[&AgentPose]) {
         let Some(k) = slot_of(&self.slots, snap.time_s) else { return };
+        let local = Snapshot { step: snap.step, time_s: snap.time_s, agents: agents.iter().map(|a| **a).collect() };
+        self.ledger.observe(&local);
         for a in agents {
             if !self.zone.contains(ground(a)) {
                 continue;
             }
-            self.truth[k] = true;
             if self.rng.random::<f32>() < self.p_step {
                 self.detected[k] = true;
             }
@@ -122,9 +125,15 @@ impl PresenceDetector {
 
     /// Occupancy per interval, reported and true.
     pub fn finish(self) -> Vec<OccupancyInterval> {
+        let mut truth = vec![false; self.slots.len()];
+        for o in self.ledger.occupancy() {
+            if let Some(k) = slot_of(&self.slots, o.time_s) {
+                truth[k] |= o.count > 0;
+            }
+        }
         self.slots
             .iter()
-            .zip(self.detected.iter().zip(&self.truth))
+            .zip(self.detected.iter().zip(&truth))
             .map(|(s, (&occupied, &truth_occupied))| OccupancyInterval {
                 place: self.zone.id.clone(),
                 start_s: s[0],
