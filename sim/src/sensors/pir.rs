@@ -336,6 +336,17 @@ mod tests {
     }
 
     #[test]
+    fn the_correction_factor_scales_counts_and_false_triggers_come_without_people() {
+        let walkers: Vec<(f32, f32)> = (0..10).map(|k| (-3.0 - 2.0 * k as f32, 5.0)).collect();
+        let plain = run(spec(), &walkers).len();
+        let corrected = run(PirSpec { correction_factor: 1.5, ..spec() }, &walkers).len();
+        assert_eq!(plain, 10);
+        assert_eq!(corrected, 15, "1.5 × 10 walkers");
+        let ghosts = run(PirSpec { false_triggers_per_h: 3600.0, ..spec() }, &[]);
+        assert!((40..=85).contains(&ghosts.len()), "about one a second over the 60 s run: {}", ghosts.len());
+    }
+
+    #[test]
     fn hot_weather_lowers_detection() {
         let mut hot = spec();
         hot.ambient_c = 30.0;
