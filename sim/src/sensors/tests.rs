@@ -243,3 +243,20 @@ fn parking_bays_fill_magnetometers_and_leave_runs_without_parking_untouched() {
     let right = occ.iter().filter(|o| o.occupied == o.truth_occupied).count();
     assert!(right * 10 >= occ.len() * 8, "the magnetometer agrees with the bay in {right} of {}", occ.len());
 }
+
+#[test]
+fn bluetooth_misses_fast_vehicles_more() {
+    let bt = "[[sensors]]\nkind = \"bluetooth\"\nid = \"bt\"\nline = \"section\"\nposition = [5.0, -6.8]\n";
+    let share = |speed: f32| {
+        let mut s = scenario(50, 0.0, 150, 300.0, bt);
+        s.street.length_m = 400.0;
+        s.vehicles.speed_mean_mps = speed;
+        let (_, outputs) = simulate(&s).expect("runs");
+        let cars = output(&outputs, "bt").detected.iter().find(|d| d.class == ObjectClass::Car).copied();
+        let cars = cars.expect("cars came within range");
+        assert!(cars.in_range > 50, "{cars:?}");
+        cars.detected as f32 / cars.in_range as f32
+    };
+    let (city, fast) = (share(8.3), share(25.0));
+    assert!(fast < city * 0.8, "90 km/h {fast} against 30 km/h {city}");
+}
