@@ -1,14 +1,15 @@
 //! `camtwin`: the command line.
 //!
 //! `camtwin run SCENARIO --out DIR` simulates the scenario, renders what each
-//! camera films, runs the edge-analytics pipeline on it, runs the infrared
-//! baseline on the same ground truth, and writes `counts.csv`, `counts.png`
-//! and `summary.md` to DIR.
+//! camera films, runs the edge-analytics pipeline on it, runs the less
+//! intrusive sensors on the same ground truth, and writes `counts.csv`,
+//! `counts.png` and `summary.md` to DIR.
 
 mod analyse;
 mod camera_file;
 mod export;
 mod run;
+mod sensors;
 mod video;
 
 use std::path::PathBuf;
@@ -26,8 +27,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Simulate a scenario, analyse each camera's video, compare with ground
-    /// truth and the infrared baseline, and write counts, plot and summary.
+    /// Simulate a scenario, analyse each camera's video, run its sensors,
+    /// compare with ground truth, and write counts, plot and summary.
     Run(run::RunArgs),
     /// Run recorded footage (a folder of PNG frames) through the same
     /// analytics pipeline, with the site described by a scenario file.

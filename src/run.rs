@@ -23,7 +23,6 @@ use camtwin_render::Renderer;
 use camtwin_sim::body::AgentLibrary;
 use camtwin_sim::privacy::{FaceBlur, PrivacyConfig};
 use camtwin_sim::scenario::{CameraSpec, Scenario, ZoneKind};
-use camtwin_sim::sensors::InfraredCounter;
 use camtwin_sim::street::StreetLayout;
 use camtwin_sim::truth::{CrossingVisibility, TruthCamera};
 use camtwin_sim::world::{Crossing, Simulation};
@@ -204,8 +203,8 @@ pub fn parse_size(text: &str) -> std::result::Result<(usize, usize), String> {
 pub fn check(path: &Path) -> Result<()> {
     let s = Scenario::load(path)?;
     println!(
-        "{}: `{}`, seed {}, {} s at {} Hz; {} pedestrians, {} cars; {} camera(s), {} line(s), {} zone(s), {} infrared \
-         counter(s); privacy configuration(s): {}",
+        "{}: `{}`, seed {}, {} s at {} Hz; {} pedestrians, {} cars; {} camera(s), {} line(s), {} zone(s), {} \
+         sensor(s); privacy configuration(s): {}",
         path.display(),
         s.scenario.name,
         s.scenario.seed,
@@ -216,7 +215,7 @@ pub fn check(path: &Path) -> Result<()> {
         s.cameras.len(),
         s.lines.len(),
         s.zones.len(),
-        s.infrared.len(),
+        s.sensors.len(),
         s.privacy_configs().iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
     );
     Ok(())
@@ -245,6 +244,7 @@ pub fn prepare_out_dir(dir: &Path) -> Result<()> {
     let _ = std::fs::remove_file(&probe);
     let stale = |name: &str| {
         RESULT_FILES.contains(&name)
+            || crate::sensors::SENSOR_FILES.contains(&name)
             || ((name.ends_with(".csv") || name.ends_with(".json"))
                 && (name.starts_with("aggregates-") || name.starts_with("truth-") || name.starts_with("frames-")))
     };
@@ -753,12 +753,12 @@ fn select_configs(scenario: &Scenario, asked: &[String], path: &Path) -> Result<
 pub fn run(args: &RunArgs) -> Result<()> {
     let started = Instant::now();
     let scenario = Scenario::load(&args.scenario)?;
-    if scenario.cameras.is_empty() {
-        bail!("{}: the scenario has no [[cameras]]: nothing to analyse", args.scenario.display());
+    if scenario.cameras.is_empty() && scenario.sensors.is_empty() {
+        bail!("{}: the scenario has no [[cameras]] and no [[sensors]]: nothing to measure", args.scenario.display());
     }
     let blind: Vec<&str> =
         scenario.cameras.iter().filter(|c| lines_in_view(&scenario, c).is_empty()).map(|c| c.id.as_str()).collect();
-    if blind.len() == scenario.cameras.len() {
+    if !blind.is_empty() && blind.len() == scenario.cameras.len() && scenario.sensors.is_empty() {
         bail!(
             "{}: no camera sees any counting line: add a [[lines]] entry inside a camera's image",
             args.scenario.display()
@@ -1177,34 +1177,11 @@ fn run_seed(
         // The simulation is deterministic: every camera saw the same crossings.
         crossings.get_or_insert(outcome.crossings);
     }
-    let crossings = match crossings {
-        Some(c) => c,
-        None => {
-            let mut sim = Simulation::new(scenario);
-            while sim.step_index() < scenario.step_count() {
-                sim.step();
-            }
-            sim.crossings().to_vec()
-        }
-    };
-    for (i, ir) in scenario.infrared.iter().enumerate() {
-        let Some(line) = scenario.lines.iter().position(|l| l.id == ir.line) else { continue };
-        let sensor = InfraredCounter::new(ir.clone(), line, seed ^ (i as u64 + 1));
-        let counted: Vec<TimedCount> = sensor
-            .count(&crossings)
-            .iter()
-            .map(|c| TimedCount {
-                line: ir.line.clone(),
-                time_s: f64::from(c.time_s),
-                class: c.class,
-                direction: c.direction,
-            })
-            .collect();
-        sources.push(SourceCounts {
-            source: format!("infrared:{}", ir.id),
-            intervals: scoring::aggregate_timed(&counted, std::slice::from_ref(&ir.line), interval_s, duration),
-        });
-    }
+    // The sensors watch their own run of the same deterministic simulation.
+    let sensed = crate::sensors::run(scenario, crossings)?;
+    let crossings = sensed.crossings.clone();
+    sources.extend(crate::sensors::sources(scenario, &sensed.outputs));
+    crate::sensors::write_outputs(out, scenario, &sensed.outputs)?;
     let truth = timed(scenario, &crossings);
     let rows = scoring::count_rows(&sources, &truth, interval_s, duration);
     let errors = scoring::error_rows(&rows);
@@ -1220,8 +1197,9 @@ fn run_seed(
         &panels,
         Path::new(report::DEFAULT_FONT),
     )?;
-    let summary =
+    let mut summary =
         summary_markdown(scenario, privacy, &args.scenario, &errors, &splits, &notes, started.elapsed().as_secs_f64());
+    summary.push_str(&crate::sensors::summary_section(scenario, &sensed.outputs));
     report::write_atomic(&out.join("summary.md"), summary.as_bytes())
         .with_context(|| format!("cannot write {}", out.join("summary.md").display()))?;
     tracing::info!(out = %out.display(), seed, seconds = started.elapsed().as_secs_f64(), "done");
@@ -1317,8 +1295,11 @@ fn summary_markdown(
         privacy.epsilon.map_or(String::new(), |e| format!(", Laplace noise with ε = {e} per count"))
     );
     md.push_str(&scoring::error_table(errors, "person"));
-    md.push_str(&scoring::split_table(splits, "this seed"));
-    md.push_str("\n## Cameras\n\n");
+    // A scenario with sensors only has no camera to describe.
+    if !notes.is_empty() {
+        md.push_str(&scoring::split_table(splits, "this seed"));
+        md.push_str("\n## Cameras\n\n");
+    }
     for n in notes {
         md.push_str(n);
         md.push('\n');

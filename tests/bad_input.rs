@@ -139,3 +139,40 @@ fn a_run_that_fails_midway_leaves_no_earlier_result_behind() {
         assert!(!out_dir.join(f).exists(), "{f} of an earlier run is still there");
     }
 }
+
+#[test]
+fn unknown_sensor_kind_names_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = SMALL.replace("kind = \"passive_infrared\"", "kind = \"sonar\"");
+    let path = write(dir.path(), "sonar.toml", &text);
+    let line = text.lines().position(|l| l.starts_with("kind = \"sonar\"")).expect("kind line") + 1;
+    assert_clean_failure(
+        &camtwin(&["check", path.to_str().expect("utf8")]),
+        &[&format!("sonar.toml:{line}:"), "sensors[0].kind", "unknown sensor kind `sonar`"],
+    );
+}
+
+#[test]
+fn a_loop_on_a_sidewalk_and_a_reused_sensor_id_name_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sidewalk_loop = SMALL.replace(
+        "[aggregation]",
+        "[[sensors]]\nkind = \"inductive_loop\"\nid = \"loop\"\nline = \"north\"\nposition = [0.0, 5.0]\n\n[aggregation]",
+    );
+    let path = write(dir.path(), "loop.toml", &sidewalk_loop);
+    let line = sidewalk_loop.lines().position(|l| l == "position = [0.0, 5.0]").expect("position line") + 1;
+    assert_clean_failure(
+        &camtwin(&["check", path.to_str().expect("utf8")]),
+        &[&format!("loop.toml:{line}:"), "sensors[1].position", "not on the road"],
+    );
+    let reused = SMALL.replace(
+        "[aggregation]",
+        "[[sensors]]\nkind = \"manual\"\nid = \"ir\"\nline = \"north\"\nwindows = [[0.0, 6.0]]\n\n[aggregation]",
+    );
+    let path = write(dir.path(), "dup.toml", &reused);
+    let line = reused.lines().enumerate().filter(|(_, l)| *l == "id = \"ir\"").nth(1).expect("second id").0 + 1;
+    assert_clean_failure(
+        &camtwin(&["check", path.to_str().expect("utf8")]),
+        &[&format!("dup.toml:{line}:"), "sensors[1].id", "duplicate id `ir`"],
+    );
+}

@@ -13,7 +13,9 @@
 //! - [`world`]: the fixed-step, seeded simulation and line crossings.
 //! - [`truth`]: per-camera boxes, visibility and pixels per metre.
 //! - [`zones`]: who is inside each zone, and for how long.
-//! - [`sensors`]: the infrared beam counter model.
+//! - [`sensors`]: the less intrusive sensors (infrared, thermal arrays,
+//!   presence, loops, magnetometers, Wi-Fi/Bluetooth, manual counts), each
+//!   with its errors, cost and the kind of data it handles.
 
 pub mod body;
 pub mod geometry;

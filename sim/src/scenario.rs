@@ -39,9 +39,13 @@ pub struct Scenario {
     /// and sensitive places whose filming weighs on intrusiveness.
     #[serde(default)]
     pub zones: Vec<ZoneSpec>,
-    /// Infrared beam counters, each on a counting line.
+    /// Less intrusive sensors: infrared and thermal counters, presence
+    /// detectors, loops, magnetometers, radio scanners, manual counts.
     #[serde(default)]
-    pub infrared: Vec<InfraredSpec>,
+    pub sensors: Vec<crate::sensors::SensorSpec>,
+    /// Parked cars in bays along a curb; none if absent.
+    #[serde(default)]
+    pub parking: Option<ParkingSpec>,
     /// Named privacy configurations, each applied to every camera's
     /// analytics in a run of its own (one default configuration when none
     /// is given).
@@ -228,28 +232,55 @@ impl ZoneSpec {
     }
 }
 
-/// An active infrared beam counter mounted across a counting line.
+/// Parking bays along one curb: cars arrive, stay and leave, each bay with
+/// its own seeded stream, so parking magnetometers have something to sense.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InfraredSpec {
-    /// Identifier used in outputs.
-    pub id: String,
-    /// The counting line it is mounted on.
-    pub line: String,
-    /// Probability of detecting a pedestrian who crosses alone.
-    #[serde(default = "default_ir_sensitivity")]
-    pub sensitivity: f32,
-    /// Body depth that interrupts the beam, metres: two people whose beam
-    /// interruptions overlap in time are counted once.
-    #[serde(default = "default_ir_body_depth")]
-    pub body_depth_m: f32,
+pub struct ParkingSpec {
+    /// Which curb: `"north"` or `"south"`.
+    pub side: ParkingSide,
+    /// Number of bays, each [`BAY_LENGTH_M`] long.
+    pub bays: u32,
+    /// Where the first bay begins, metres along x; bays run eastwards.
+    pub first_x_m: f32,
+    /// Long-run share of time a bay is occupied, 0..1.
+    #[serde(default = "default_bay_occupancy")]
+    pub occupancy: f32,
+    /// Mean stay of a parked car, seconds.
+    #[serde(default = "default_stay")]
+    pub mean_stay_s: f32,
 }
 
-fn default_ir_sensitivity() -> f32 {
-    0.97
+/// Length of one parking bay, metres.
+pub const BAY_LENGTH_M: f32 = 6.0;
+
+fn default_bay_occupancy() -> f32 {
+    0.7
 }
-fn default_ir_body_depth() -> f32 {
-    0.35
+fn default_stay() -> f32 {
+    1800.0
+}
+
+/// A curb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParkingSide {
+    /// The curb at positive y.
+    North,
+    /// The curb at negative y.
+    South,
+}
+
+impl ParkingSpec {
+    /// Centre `[x, y]` of bay `k` on a road of half-width `half_road`.
+    pub fn bay_centre(&self, k: u32, half_road: f32) -> [f32; 2] {
+        let y = half_road - 1.1;
+        let y = match self.side {
+            ParkingSide::North => y,
+            ParkingSide::South => -y,
+        };
+        [self.first_x_m + (k as f32 + 0.5) * BAY_LENGTH_M, y]
+    }
 }
 
 /// Aggregation of counts before anything leaves the device.
@@ -354,6 +385,22 @@ impl Scenario {
         let de = toml::de::Deserializer::parse(text).map_err(|e| located(&e, None))?;
         serde_path_to_error::deserialize(de).map_err(|e| {
             let key = e.path().to_string();
+            let message = e.inner().message().trim();
+            // A fault inside a `[[sensors]]` table names its own key: point at it.
+            if let Some(rest) = message.strip_prefix(crate::sensors::FIELD_ERROR_PREFIX)
+                && let Some((inner, what)) = rest.split_once("`: ")
+            {
+                let key = if inner.is_empty() { key } else { format!("{key}.{inner}") };
+                let mut at = locate_key(text, path, &key);
+                if at.line.is_none() {
+                    let (l, c) = e.inner().span().map_or((None, None), |sp| {
+                        let (l, c) = line_col(text, sp.start);
+                        (Some(l), Some(c))
+                    });
+                    (at.line, at.column) = (l, c);
+                }
+                return ScenarioError::Parse { at, message: what.to_string() };
+            }
             let key = (key != "." && !key.is_empty()).then_some(key);
             located(e.inner(), key)
         })
@@ -396,6 +443,9 @@ impl Scenario {
                 "pedestrians.count",
                 "must be at least 1: a scenario with zero agents has nothing to count".into(),
             ));
+        }
+        if p.count > 1_000_000 {
+            return Err(fail("pedestrians.count", format!("must be at most 1,000,000, got {}", p.count)));
         }
         if !(0.0..=1.0).contains(&p.group_share) {
             return Err(fail("pedestrians.group_share", format!("must be between 0 and 1, got {}", p.group_share)));
@@ -456,7 +506,7 @@ impl Scenario {
             ("cameras", self.cameras.iter().map(|c| c.id.as_str()).collect()),
             ("lines", self.lines.iter().map(|l| l.id.as_str()).collect()),
             ("zones", self.zones.iter().map(|z| z.id.as_str()).collect()),
-            ("infrared", self.infrared.iter().map(|s| s.id.as_str()).collect()),
+            ("sensors", self.sensors.iter().map(|s| s.id()).collect()),
         ];
         for (table, ids) in tables {
             let mut seen = std::collections::BTreeSet::new();
@@ -490,24 +540,39 @@ impl Scenario {
                 ));
             }
         }
-        for (i, ir) in self.infrared.iter().enumerate() {
-            if !self.lines.iter().any(|l| l.id == ir.line) {
+        for (i, sensor) in self.sensors.iter().enumerate() {
+            if let Err(f) = sensor.validate(self) {
                 return Err(fail(
-                    &format!("infrared[{i}].line"),
-                    format!("infrared `{}` names unknown line `{}`", ir.id, ir.line),
+                    &format!("sensors[{i}].{}", f.key),
+                    format!("{} `{}`: {}", sensor.kind(), sensor.id(), f.message),
                 ));
             }
-            if !(0.0..=1.0).contains(&ir.sensitivity) {
+        }
+        if let Some(p) = &self.parking {
+            if p.bays == 0 || p.bays > 1000 {
+                return Err(fail("parking.bays", format!("must be between 1 and 1000, got {}", p.bays)));
+            }
+            let end = p.first_x_m + p.bays as f32 * BAY_LENGTH_M;
+            if !(p.first_x_m.is_finite() && p.first_x_m >= -layout.half_length && end <= layout.half_length) {
                 return Err(fail(
-                    &format!("infrared[{i}].sensitivity"),
-                    format!("must be between 0 and 1, got {}", ir.sensitivity),
+                    "parking.first_x_m",
+                    format!(
+                        "bays from x = {} to {end} leave the street (x within ±{})",
+                        p.first_x_m, layout.half_length
+                    ),
                 ));
             }
-            if !(ir.body_depth_m >= 0.0 && ir.body_depth_m < 2.0) {
+            if !(p.occupancy > 0.0 && p.occupancy < 1.0) {
                 return Err(fail(
-                    &format!("infrared[{i}].body_depth_m"),
-                    format!("must be between 0 and 2 m, got {}", ir.body_depth_m),
+                    "parking.occupancy",
+                    format!("must be between 0 and 1 (exclusive), got {}", p.occupancy),
                 ));
+            }
+            if !(p.mean_stay_s >= 10.0 && p.mean_stay_s.is_finite()) {
+                return Err(fail("parking.mean_stay_s", format!("must be at least 10 s, got {}", p.mean_stay_s)));
+            }
+            if s.road_width_m < 5.0 {
+                return Err(fail("parking.side", format!("a {} m road leaves no room for parking", s.road_width_m)));
             }
         }
         let mut names = std::collections::BTreeSet::new();
@@ -720,6 +785,151 @@ fps = 10
         assert!(msg.contains("zones[1].polygon") && msg.contains("church"), "{msg}");
         let line = text.lines().position(|l| l.starts_with("polygon = [[0.0")).expect("line") + 1;
         assert!(msg.contains(&format!(":{line}:")), "{msg} (expected line {line})");
+    }
+
+    /// The minimal scenario with a line on each sidewalk and across the
+    /// road, then `sensors`.
+    fn with_sensors(sensors: &str) -> String {
+        format!(
+            "{MINIMAL}\n[[lines]]\nid = \"north\"\nfrom = [0.0, 3.5]\nto = [0.0, 7.0]\n\n[[lines]]\nid = \"road\"\nfrom = [-5.0, -3.5]\nto = [-5.0, 3.5]\n{sensors}"
+        )
+    }
+
+    /// The error of a scenario that must fail, parsing or validating, and
+    /// the 1-based line of the first line of `text` starting with `needle`.
+    fn sensor_error(text: &str, needle: &str) -> (String, usize) {
+        let msg = match Scenario::parse(text, p()) {
+            Err(e) => e.to_string(),
+            Ok(s) => s.validate(text, p()).expect_err("invalid").to_string(),
+        };
+        let line = text.lines().position(|l| l.starts_with(needle)).expect("needle line") + 1;
+        (msg, line)
+    }
+
+    #[test]
+    fn sensors_of_every_kind_parse_and_validate() {
+        let text = with_sensors(
+            r#"
+[[zones]]
+id = "z"
+polygon = [[-6.0, 3.5], [-2.0, 3.5], [-2.0, 7.0], [-6.0, 7.0]]
+
+[[sensors]]
+kind = "passive_infrared"
+id = "ir"
+line = "north"
+
+[[sensors]]
+kind = "thermal_array"
+id = "th"
+line = "north"
+position = [0.0, 5.25]
+resolution = "32x24"
+
+[[sensors]]
+kind = "presence"
+id = "pr"
+zone = "z"
+
+[[sensors]]
+kind = "inductive_loop"
+id = "loop"
+line = "road"
+position = [-5.0, -1.75]
+
+[[sensors]]
+kind = "parking_magnetometer"
+id = "mag"
+position = [3.0, -2.4]
+
+[[sensors]]
+kind = "wifi"
+id = "wifi"
+line = "north"
+position = [0.0, 6.8]
+
+[[sensors]]
+kind = "bluetooth"
+id = "bt"
+line = "north"
+position = [0.0, 6.8]
+
+[[sensors]]
+kind = "manual"
+id = "man"
+line = "north"
+windows = [[0.0, 5.0]]
+"#,
+        );
+        let s = Scenario::parse(&text, p()).expect("parses");
+        s.validate(&text, p()).expect("valid");
+        let kinds: Vec<&str> = s.sensors.iter().map(|x| x.kind()).collect();
+        assert_eq!(kinds, crate::sensors::KINDS);
+    }
+
+    #[test]
+    fn sensor_outside_the_map_is_located() {
+        let text =
+            with_sensors("\n[[sensors]]\nkind = \"wifi\"\nid = \"w\"\nline = \"north\"\nposition = [0.0, 40.0]\n");
+        let (msg, line) = sensor_error(&text, "position = [0.0, 40.0]");
+        assert!(msg.contains("sensors[0].position") && msg.contains("outside the map"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn loop_on_a_sidewalk_is_located() {
+        let text = with_sensors(
+            "\n[[sensors]]\nkind = \"inductive_loop\"\nid = \"l\"\nline = \"north\"\nposition = [0.0, 5.0]\n",
+        );
+        let (msg, line) = sensor_error(&text, "position = [0.0, 5.0]");
+        assert!(msg.contains("sensors[0].position") && msg.contains("not on the road"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn wifi_range_of_zero_is_located() {
+        let text = with_sensors(
+            "\n[[sensors]]\nkind = \"wifi\"\nid = \"w\"\nline = \"north\"\nposition = [0.0, 6.0]\nrange_m = 0.0\n",
+        );
+        let (msg, line) = sensor_error(&text, "range_m");
+        assert!(msg.contains("sensors[0].range_m") && msg.contains("got 0"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn unknown_sensor_kind_is_located() {
+        let text = with_sensors("\n[[sensors]]\nkind = \"sonar\"\nid = \"s\"\n");
+        let (msg, line) = sensor_error(&text, "kind");
+        assert!(msg.contains("sensors[0].kind") && msg.contains("unknown sensor kind `sonar`"), "{msg}");
+        assert!(msg.contains("passive_infrared"), "the message lists the kinds: {msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn unknown_or_mistyped_key_inside_a_sensor_is_located() {
+        let ir = "\n[[sensors]]\nkind = \"passive_infrared\"\nid = \"ir\"\nline = \"north\"\n";
+        let text = with_sensors(&format!("{ir}sensitivty = 0.9\n"));
+        let (msg, line) = sensor_error(&text, "sensitivty");
+        assert!(msg.contains("sensors[0].sensitivty") && msg.contains("unknown field"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+        let text = with_sensors(&format!("{ir}sensitivity = \"high\"\n"));
+        let (msg, line) = sensor_error(&text, "sensitivity");
+        assert!(msg.contains("sensors[0].sensitivity"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn two_sensors_with_one_id_are_located() {
+        let ir = "\n[[sensors]]\nkind = \"passive_infrared\"\nid = \"ir\"\nline = \"north\"\n";
+        let text = with_sensors(&format!(
+            "{ir}{}",
+            ir.replace("passive_infrared", "manual")
+                .replace("line = \"north\"\n", "line = \"north\"\nwindows = [[0.0, 5.0]]\n")
+        ));
+        let msg = Scenario::parse(&text, p()).expect("parses").validate(&text, p()).expect_err("dup").to_string();
+        let line = text.lines().enumerate().filter(|(_, l)| l.starts_with("id = \"ir\"")).nth(1).expect("line").0 + 1;
+        assert!(msg.contains("sensors[1].id") && msg.contains("duplicate id `ir`"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
     }
 
     #[test]

@@ -119,6 +119,62 @@ pub struct Simulation {
     peds: Vec<Pedestrian>,
     cars: Vec<Car>,
     crossings: Vec<Crossing>,
+    /// Every parked car's stay, planned at the start (empty without parking).
+    parked: Vec<ParkedStay>,
+}
+
+/// One parked car's stay in one bay.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ParkedStay {
+    id: u32,
+    centre: [f32; 2],
+    yaw_rad: f32,
+    from_s: f32,
+    until_s: f32,
+    paint: u8,
+}
+
+/// First id of parked cars (moving cars start at 1,000,000).
+const PARKED_ID_BASE: u32 = 3_000_000;
+
+/// Plans the stays in every bay: an alternation of occupied and free
+/// periods with exponential lengths whose means give the bay's long-run
+/// occupancy, each bay from its own stream of the seed.
+fn plan_parking(scenario: &Scenario, layout: &StreetLayout) -> Vec<ParkedStay> {
+    let Some(spec) = &scenario.parking else { return Vec::new() };
+    let duration = scenario.scenario.duration_s;
+    let mean_free = spec.mean_stay_s * (1.0 - spec.occupancy) / spec.occupancy.max(1e-3);
+    let exp = |rng: &mut ChaCha8Rng, mean: f32| -mean * (1.0 - rng.random::<f32>()).max(1e-9).ln();
+    let mut out = Vec::new();
+    for bay in 0..spec.bays {
+        let mut rng = ChaCha8Rng::seed_from_u64(scenario.scenario.seed ^ 0x0BA7_5EED);
+        rng.set_stream(u64::from(bay));
+        let centre = spec.bay_centre(bay, layout.half_road);
+        // Parked with the traffic of the adjacent lane.
+        let yaw_rad = if centre[1] < 0.0 { 0.0 } else { std::f32::consts::PI };
+        let mut occupied = rng.random::<f32>() < spec.occupancy;
+        // Start part-way through a period.
+        let mut t = -exp(&mut rng, if occupied { spec.mean_stay_s } else { mean_free });
+        for k in 0..1000u32 {
+            if t >= duration {
+                break;
+            }
+            let len = exp(&mut rng, if occupied { spec.mean_stay_s } else { mean_free });
+            if occupied {
+                out.push(ParkedStay {
+                    id: PARKED_ID_BASE + bay * 1000 + k,
+                    centre,
+                    yaw_rad,
+                    from_s: t,
+                    until_s: t + len,
+                    paint: rng.random_range(0..6),
+                });
+            }
+            t += len;
+            occupied = !occupied;
+        }
+    }
+    out
 }
 
 /// Social-force parameters (Helbing & Molnár 1995; Helbing et al. 2000),
@@ -141,6 +197,10 @@ mod force {
     /// Body radius, m.
     pub const RADIUS: f32 = 0.3;
 }
+
+/// Range beyond which people do not push each other, metres: the grid cell
+/// width of the neighbour search.
+const NEIGHBOUR_RANGE_M: f32 = 3.0;
 
 fn normal(rng: &mut ChaCha8Rng, mean: f32, sd: f32) -> f32 {
     // Box-Muller transform.
@@ -241,7 +301,18 @@ impl Simulation {
             };
             std::cmp::Reverse((*s, id))
         });
-        Self { layout, lines: scenario.lines.clone(), dt, step: 0, pending, peds: initial, cars, crossings: Vec::new() }
+        let parked = plan_parking(scenario, &layout);
+        Self {
+            layout,
+            lines: scenario.lines.clone(),
+            dt,
+            step: 0,
+            pending,
+            peds: initial,
+            cars,
+            crossings: Vec::new(),
+            parked,
+        }
     }
 
     /// Current step index.
@@ -304,11 +375,22 @@ impl Simulation {
     fn move_pedestrians(&mut self) {
         let n = self.peds.len();
         let mut acc = Vec::with_capacity(n);
+        // Neighbours within the interaction range, from a grid of cells as
+        // wide as that range; visited in index order, so the forces add up
+        // exactly as a scan of everyone would.
+        let cell_of = |p: &Pedestrian| ((p.pos[0] / NEIGHBOUR_RANGE_M).floor() as i64, p.side);
+        let mut grid: std::collections::HashMap<(i64, Side), Vec<usize>> = std::collections::HashMap::new();
+        for (j, q) in self.peds.iter().enumerate() {
+            grid.entry(cell_of(q)).or_default().push(j);
+        }
+        let index_of: std::collections::HashMap<u32, usize> =
+            self.peds.iter().enumerate().map(|(j, q)| (q.id, j)).collect();
+        let mut near = Vec::new();
         for (i, p) in self.peds.iter().enumerate() {
             let mut desired = [p.dir * p.speed, 0.0];
             let mut lane = p.lane_y;
             if let Some((leader, offset)) = p.follow
-                && let Some(l) = self.peds.iter().find(|q| q.id == leader)
+                && let Some(l) = index_of.get(&leader).map(|&j| &self.peds[j])
             {
                 // Walk beside the leader: match its progress and keep the offset.
                 lane = l.pos[1] + offset;
@@ -317,13 +399,20 @@ impl Simulation {
             desired[1] = 0.6 * (lane - p.pos[1]);
             let mut a = [(desired[0] - p.vel[0]) / force::TAU, (desired[1] - p.vel[1]) / force::TAU];
             let heading = [p.dir, 0.0];
-            for (j, q) in self.peds.iter().enumerate() {
+            let (cx, side) = cell_of(p);
+            near.clear();
+            for dx in -1..=1 {
+                near.extend(grid.get(&(cx + dx, side)).into_iter().flatten().copied());
+            }
+            near.sort_unstable();
+            for &j in &near {
+                let q = &self.peds[j];
                 if i == j || q.side != p.side {
                     continue;
                 }
                 let d = [p.pos[0] - q.pos[0], p.pos[1] - q.pos[1]];
                 let dist = (d[0] * d[0] + d[1] * d[1]).sqrt();
-                if !(1e-4..=3.0).contains(&dist) {
+                if !(1e-4..=NEIGHBOUR_RANGE_M).contains(&dist) {
                     continue;
                 }
                 let nrm = [d[0] / dist, d[1] / dist];
@@ -387,25 +476,57 @@ impl Simulation {
 
     /// The agents as they stand now, in id order (stable across runs).
     pub fn snapshot(&self) -> Snapshot {
-        let mut agents: Vec<AgentPose> = self
-            .peds
-            .iter()
-            .map(|p| {
-                let phase = ((p.gait_m / GAIT_CYCLE_M * WALK_PHASES as f32) as u64 % WALK_PHASES as u64) as u8;
-                let yaw = p.vel[1].atan2(p.vel[0]);
-                AgentPose {
-                    id: p.id,
-                    class: ObjectClass::Person,
-                    instance: Instance {
-                        mesh: body::person_key(p.look, phase),
-                        translation: [p.pos[0], p.pos[1], 0.0],
-                        yaw_rad: yaw,
-                    },
-                    height_m: p.look.height_m(),
-                }
-            })
-            .collect();
-        agents.extend(self.cars.iter().map(|c| AgentPose {
+        // Pedestrian ids are dense from 0 and below every vehicle id: place
+        // them by id (no comparison sort), then the vehicles sorted.
+        let slots = self.peds.iter().map(|p| p.id as usize + 1).max().unwrap_or(0);
+        let mut by_id: Vec<Option<usize>> = vec![None; slots];
+        for (i, p) in self.peds.iter().enumerate() {
+            by_id[p.id as usize] = Some(i);
+        }
+        self.snapshot_of(by_id.into_iter().flatten().collect(), |_| true)
+    }
+
+    /// The agents standing within any of the x-ranges `[x_min, x_max]`, in
+    /// id order: the part of the world that sensors along a long street can
+    /// sense, without posing everyone else.
+    pub fn snapshot_within(&self, ranges: &[[f32; 2]]) -> Snapshot {
+        // A table of one-metre cells along x, marked where a range reaches:
+        // one look-up per agent (cells at a range's ends may add a few agents
+        // just outside it, never drop one inside).
+        let lo = ranges.iter().map(|r| r[0]).fold(f32::INFINITY, f32::min).floor();
+        let hi = ranges.iter().map(|r| r[1]).fold(f32::NEG_INFINITY, f32::max);
+        let cells = if hi >= lo { (hi - lo) as usize + 1 } else { 0 };
+        let mut marked = vec![false; cells];
+        for r in ranges.iter().filter(|r| r[1] >= r[0]) {
+            let (a, b) = ((r[0] - lo).max(0.0) as usize, ((r[1] - lo) as usize).min(cells.saturating_sub(1)));
+            marked[a..=b].iter_mut().for_each(|m| *m = true);
+        }
+        let keep = |x: f32| x >= lo && marked.get((x - lo) as usize).copied().unwrap_or(false);
+        let mut order: Vec<usize> = (0..self.peds.len()).filter(|&i| keep(self.peds[i].pos[0])).collect();
+        order.sort_unstable_by_key(|&i| self.peds[i].id);
+        self.snapshot_of(order, keep)
+    }
+
+    /// Poses the pedestrians at indices `order` (already in id order) and
+    /// the vehicles whose x passes `keep`.
+    fn snapshot_of(&self, order: Vec<usize>, keep: impl Fn(f32) -> bool) -> Snapshot {
+        let mut agents: Vec<AgentPose> = Vec::with_capacity(order.len() + self.cars.len());
+        agents.extend(order.into_iter().map(|i| &self.peds[i]).map(|p| {
+            let phase = ((p.gait_m / GAIT_CYCLE_M * WALK_PHASES as f32) as u64 % WALK_PHASES as u64) as u8;
+            let yaw = p.vel[1].atan2(p.vel[0]);
+            AgentPose {
+                id: p.id,
+                class: ObjectClass::Person,
+                instance: Instance {
+                    mesh: body::person_key(p.look, phase),
+                    translation: [p.pos[0], p.pos[1], 0.0],
+                    yaw_rad: yaw,
+                },
+                height_m: p.look.height_m(),
+            }
+        }));
+        let first_vehicle = agents.len();
+        agents.extend(self.cars.iter().filter(|c| keep(c.x)).map(|c| AgentPose {
             id: c.id,
             class: ObjectClass::Car,
             instance: Instance {
@@ -415,7 +536,20 @@ impl Simulation {
             },
             height_m: body::CAR_SIZE[2],
         }));
-        agents.sort_by_key(|a| a.id);
+        let now = self.time_s();
+        agents.extend(self.parked.iter().filter(|p| p.from_s <= now && now < p.until_s && keep(p.centre[0])).map(
+            |p| AgentPose {
+                id: p.id,
+                class: ObjectClass::Car,
+                instance: Instance {
+                    mesh: body::car_key(p.paint),
+                    translation: [p.centre[0], p.centre[1], 0.0],
+                    yaw_rad: p.yaw_rad,
+                },
+                height_m: body::CAR_SIZE[2],
+            },
+        ));
+        agents[first_vehicle..].sort_unstable_by_key(|a| a.id);
         Snapshot { step: self.step, time_s: self.time_s(), agents }
     }
 }

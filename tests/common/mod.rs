@@ -67,7 +67,8 @@ id = "north"
 from = [0.0, 3.5]
 to = [0.0, 7.0]
 
-[[infrared]]
+[[sensors]]
+kind = "passive_infrared"
 id = "ir"
 line = "north"
 

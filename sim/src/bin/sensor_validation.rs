@@ -1,0 +1,204 @@
+//! Validation of the sensor models against field-study figures: runs a
+//! scenario over several seeds and prints, per sensor, the figures the
+//! studies report (sensitivity and absolute error of line counts, detection
+//! share of radio scanners, agreement of occupancy), as a Markdown table.
+//!
+//! ```text
+//! cargo run -p camtwin-sim --bin sensor_validation -- scenarios/sensors-sidewalk.toml \
+//!     [--seeds 10] [--group-share 0.33] [--vehicle-speed 25 --street-length 400] [--device-share 0.35] [--interval 10]
+//! ```
+//!
+//! Sensitivity is counted / true over the run (persons; vehicles for
+//! loops); absolute error is Σ|count − truth| / Σ truth over the
+//! aggregation intervals and both directions (the WAPE of `errors.csv`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use camtwin_sim::scenario::Scenario;
+use camtwin_sim::sensors::wifi::{Radio, RadioParams};
+use camtwin_sim::sensors::{SensorOutput, SensorSpec, simulate};
+use camtwin_sim::world::{Crossing, Direction, ObjectClass};
+
+struct Args {
+    scenario: PathBuf,
+    seeds: u64,
+    group_share: Option<f32>,
+    vehicle_speed: Option<f32>,
+    street_length: Option<f32>,
+    device_share: Option<f32>,
+    interval_s: Option<u32>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut it = std::env::args().skip(1);
+    let mut args = Args {
+        scenario: PathBuf::new(),
+        seeds: 10,
+        group_share: None,
+        vehicle_speed: None,
+        street_length: None,
+        device_share: None,
+        interval_s: None,
+    };
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match a.as_str() {
+            "--seeds" => args.seeds = value("--seeds")?.parse().map_err(|e| format!("--seeds: {e}"))?,
+            "--group-share" => {
+                args.group_share = Some(value("--group-share")?.parse().map_err(|e| format!("--group-share: {e}"))?)
+            }
+            "--vehicle-speed" => {
+                args.vehicle_speed =
+                    Some(value("--vehicle-speed")?.parse().map_err(|e| format!("--vehicle-speed: {e}"))?)
+            }
+            "--street-length" => {
+                args.street_length =
+                    Some(value("--street-length")?.parse().map_err(|e| format!("--street-length: {e}"))?)
+            }
+            "--interval" => {
+                args.interval_s = Some(value("--interval")?.parse().map_err(|e| format!("--interval: {e}"))?)
+            }
+            "--device-share" => {
+                args.device_share = Some(value("--device-share")?.parse().map_err(|e| format!("--device-share: {e}"))?)
+            }
+            path => args.scenario = PathBuf::from(path),
+        }
+    }
+    if args.scenario.as_os_str().is_empty() {
+        return Err("usage: sensor_validation SCENARIO [--seeds N] [--group-share S] [--vehicle-speed MPS] \
+                    [--street-length M] [--device-share S] [--interval S]"
+            .into());
+    }
+    Ok(args)
+}
+
+/// Per sensor and seed: the figures a field study would report.
+#[derive(Default)]
+struct Figures {
+    sensitivity: Vec<f64>,
+    absolute_error: Vec<f64>,
+    detection: BTreeMap<&'static str, Vec<f64>>,
+    agreement: Vec<f64>,
+}
+
+fn line_figures(s: &Scenario, o: &SensorOutput, crossings: &[Crossing]) -> Option<(f64, f64)> {
+    let line = s.lines.iter().position(|l| Some(&l.id) == o.line.as_ref())?;
+    let class = if o.kind == "inductive_loop" { ObjectClass::Car } else { ObjectClass::Person };
+    let interval = s.aggregation.interval_s as f32;
+    let covered = |t: f32| o.windows.as_ref().is_none_or(|w| w.iter().any(|w| w[0] <= t && t < w[1]));
+    let cell = |t: f32, d: Direction| ((t / interval) as u32, d == Direction::Positive);
+    let mut cells: BTreeMap<(u32, bool), (f64, f64)> = BTreeMap::new();
+    for c in crossings.iter().filter(|c| c.line == line && c.class == class && covered(c.time_s)) {
+        // A loop sees one lane: its truth is that lane's direction.
+        if o.kind == "inductive_loop" && o.counts.first().is_some_and(|k| k.direction != c.direction) {
+            continue;
+        }
+        cells.entry(cell(c.time_s, c.direction)).or_default().1 += 1.0;
+    }
+    for c in o.counts.iter().filter(|c| c.class == class && covered(c.time_s)) {
+        cells.entry(cell(c.time_s, c.direction)).or_default().0 += 1.0;
+    }
+    let (count, truth) = cells.values().fold((0.0, 0.0), |a, v| (a.0 + v.0, a.1 + v.1));
+    let abs: f64 = cells.values().map(|v| (v.0 - v.1).abs()).sum();
+    (truth > 0.0).then(|| (count / truth, abs / truth))
+}
+
+fn mean_range(v: &[f64]) -> String {
+    if v.is_empty() {
+        return "n/a".into();
+    }
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{:.1} % ({:.1}-{:.1})", mean * 100.0, lo * 100.0, hi * 100.0)
+}
+
+fn main() -> Result<(), String> {
+    let args = parse_args()?;
+    let text = std::fs::read_to_string(&args.scenario).map_err(|e| format!("{}: {e}", args.scenario.display()))?;
+    let mut scenario = Scenario::parse(&text, &args.scenario).map_err(|e| e.to_string())?;
+    scenario.validate(&text, &args.scenario).map_err(|e| e.to_string())?;
+    if let Some(g) = args.group_share {
+        scenario.pedestrians.group_share = g;
+    }
+    if let Some(v) = args.vehicle_speed {
+        scenario.vehicles.speed_mean_mps = v;
+    }
+    if let Some(l) = args.street_length {
+        scenario.street.length_m = l;
+    }
+    if let Some(i) = args.interval_s {
+        scenario.aggregation.interval_s = i;
+    }
+    if let Some(d) = args.device_share {
+        // Every radio scanner: the share of discoverable devices (night, a
+        // population with Bluetooth off); the operator's calibration stays.
+        for sensor in &mut scenario.sensors {
+            let (spec, radio) = match sensor {
+                SensorSpec::Wifi(r) => (r, Radio::Wifi),
+                SensorSpec::Bluetooth(r) => (r, Radio::Bluetooth),
+                _ => continue,
+            };
+            spec.calibration_share = Some(RadioParams::of(spec, radio).calibration_share);
+            spec.device_share = Some(d);
+        }
+    }
+    let mut per_sensor: BTreeMap<String, Figures> = BTreeMap::new();
+    let mut order = Vec::new();
+    let mut truth_people = Vec::new();
+    for k in 0..args.seeds {
+        let mut s = scenario.clone();
+        s.scenario.seed = scenario.scenario.seed.wrapping_add(k);
+        let (crossings, outputs) = simulate(&s).map_err(|e| e.to_string())?;
+        truth_people.push(crossings.iter().filter(|c| c.class == ObjectClass::Person).count());
+        for o in &outputs {
+            let source = o.source();
+            if k == 0 {
+                order.push(source.clone());
+            }
+            let f = per_sensor.entry(source).or_default();
+            if let Some((sens, abs)) = line_figures(&s, o, &crossings) {
+                f.sensitivity.push(sens);
+                f.absolute_error.push(abs);
+            }
+            for d in &o.detected {
+                if d.in_range > 0 {
+                    f.detection.entry(d.class.name()).or_default().push(f64::from(d.detected) / f64::from(d.in_range));
+                }
+            }
+            if !o.occupancy.is_empty() {
+                let agree = o.occupancy.iter().filter(|r| r.occupied == r.truth_occupied).count();
+                f.agreement.push(agree as f64 / o.occupancy.len() as f64);
+            }
+        }
+    }
+    println!(
+        "Scenario `{}` ({}), {} seeds from {}, group share {}, vehicles at {} m/s, street {} m, {} s intervals; {} person crossings per seed on average.\n",
+        scenario.scenario.name,
+        args.scenario.display(),
+        args.seeds,
+        scenario.scenario.seed,
+        scenario.pedestrians.group_share,
+        scenario.vehicles.speed_mean_mps,
+        scenario.street.length_m,
+        scenario.aggregation.interval_s,
+        truth_people.iter().sum::<usize>() / truth_people.len().max(1)
+    );
+    println!(
+        "| source | sensitivity (count / truth), mean (min-max) | absolute error (WAPE), mean (min-max) | detected at least once | occupancy right |"
+    );
+    println!("|---|---|---|---|---|");
+    for source in order {
+        let f = &per_sensor[&source];
+        let detection: Vec<String> = f.detection.iter().map(|(c, v)| format!("{c}: {}", mean_range(v))).collect();
+        println!(
+            "| {source} | {} | {} | {} | {} |",
+            mean_range(&f.sensitivity),
+            mean_range(&f.absolute_error),
+            if detection.is_empty() { "n/a".into() } else { detection.join("; ") },
+            mean_range(&f.agreement)
+        );
+    }
+    Ok(())
+}

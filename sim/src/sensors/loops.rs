@@ -1,0 +1,484 @@
+//! In-road vehicle sensors: inductive loops and parking-bay magnetometers.
+//!
+//! An inductive loop is a wire rectangle, about 2 m long, cut into one lane
+//! (domain brief §4). A vehicle's metal body over it changes its inductance;
+//! people, who carry no conductive mass to speak of, never do. The detector
+//! reports counts (rising edges), occupancy (share of time occupied) and,
+//! from a single loop, speed as `(assumed vehicle length + loop length) /
+//! on-time`, so its speed error is the spread of real vehicle lengths around
+//! the assumed one. One loop sees one lane: it counts in that lane's
+//! direction of travel. Short loops leave gaps in which a vehicle can be
+//! missed (a lane change, a motorbike beside the loop); the model keeps that
+//! as a miss rate per vehicle.
+//!
+//! A parking magnetometer lies in the middle of a bay and senses the change
+//! of the Earth's field under a parked car; a vehicle passing close by
+//! disturbs it too, which the device filters by waiting until a change has
+//! lasted `debounce_s`.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    CostProfile, LineFrame, LoopInterval, OccupancyInterval, SensorCount, SensorFault, check_range, fault, ground,
+    intervals, presence::slot_of,
+};
+use crate::street::StreetLayout;
+use crate::world::{AgentPose, Direction, ObjectClass, Snapshot};
+
+/// An inductive loop in the scenario file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoopSpec {
+    /// Identifier used in outputs.
+    pub id: String,
+    /// The counting line across the road it reports on.
+    pub line: String,
+    /// Centre of the loop `[x, y]`, metres; must be on the road.
+    pub position: [f32; 2],
+    /// Length along the lane, metres.
+    #[serde(default = "default_length")]
+    pub length_m: f32,
+    /// Width across the lane, metres.
+    #[serde(default = "default_width")]
+    pub width_m: f32,
+    /// Share of vehicles the loop misses.
+    #[serde(default = "default_miss")]
+    pub miss_rate: f32,
+    /// Vehicle length assumed by the single-loop speed estimate, metres.
+    #[serde(default = "default_vehicle_length")]
+    pub assumed_vehicle_length_m: f32,
+}
+
+fn default_length() -> f32 {
+    2.0
+}
+fn default_width() -> f32 {
+    1.8
+}
+fn default_miss() -> f32 {
+    0.01
+}
+fn default_vehicle_length() -> f32 {
+    4.5
+}
+
+/// Detector card, saw-cut loop with a lane closure, upkeep (assumption:
+/// order of magnitude of municipal contract prices).
+pub const LOOP_COST: CostProfile = CostProfile {
+    hardware_eur: 600.0,
+    installation_eur: 2500.0,
+    operation_eur_per_year: 150.0,
+    basis: "assumption (municipal contract prices, order of magnitude)",
+};
+
+/// A battery magnetometer glued or drilled into a bay, with a gateway share
+/// (assumption: order of magnitude of public prices).
+pub const MAGNETOMETER_COST: CostProfile = CostProfile {
+    hardware_eur: 250.0,
+    installation_eur: 100.0,
+    operation_eur_per_year: 30.0,
+    basis: "assumption (public prices, order of magnitude)",
+};
+
+fn on_road(layout: &StreetLayout, p: [f32; 2], half_width: f32) -> bool {
+    p[0].is_finite()
+        && p[1].is_finite()
+        && p[0].abs() <= layout.half_length
+        && p[1].abs() + half_width <= layout.half_road
+}
+
+/// The direction of travel in the lane at `y`: right-hand traffic,
+/// eastbound south of the centre line.
+fn lane_heading(y: f32) -> [f32; 2] {
+    if y < 0.0 { [1.0, 0.0] } else { [-1.0, 0.0] }
+}
+
+impl LoopSpec {
+    pub(super) fn validate(
+        &self,
+        layout: &StreetLayout,
+        line: Option<&crate::scenario::CountingLine>,
+    ) -> Result<(), SensorFault> {
+        check_range("length_m", self.length_m, 0.5, 10.0, " m")?;
+        check_range("width_m", self.width_m, 0.5, 4.0, " m")?;
+        if !super::on_map(layout, self.position) {
+            return super::check_on_map(layout, self.position);
+        }
+        if !on_road(layout, self.position, self.width_m / 2.0) {
+            return Err(fault(
+                "position",
+                format!(
+                    "the loop at [{}, {}] ({} m wide) is not on the road (y within ±{} m): loops detect vehicles in a lane, \
+                     not on a sidewalk",
+                    self.position[0], self.position[1], self.width_m, layout.half_road
+                ),
+            ));
+        }
+        check_range("miss_rate", self.miss_rate, 0.0, 1.0, "")?;
+        check_range("assumed_vehicle_length_m", self.assumed_vehicle_length_m, 1.0, 25.0, " m")?;
+        if let Some(l) = line {
+            let h = lane_heading(self.position[1]);
+            let y = self.position[1];
+            if crate::world::segment_crossing(l.from, l.to, [-1e4 * h[0], y], [1e4 * h[0], y]).is_none() {
+                return Err(fault("line", format!("line `{}` does not cross the loop's lane at y = {y}", l.id)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A magnetometer in the scenario file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MagnetometerSpec {
+    /// Identifier used in outputs (the bay).
+    pub id: String,
+    /// Where it lies `[x, y]`, metres: the middle of a bay on the road.
+    pub position: [f32; 2],
+    /// Distance around a vehicle's body within which it disturbs the
+    /// field, metres.
+    #[serde(default = "default_reach")]
+    pub reach_m: f32,
+    /// How long a change must last to be reported, seconds.
+    #[serde(default = "default_debounce")]
+    pub debounce_s: f32,
+}
+
+fn default_reach() -> f32 {
+    0.4
+}
+fn default_debounce() -> f32 {
+    5.0
+}
+
+impl MagnetometerSpec {
+    pub(super) fn validate(&self, layout: &StreetLayout) -> Result<(), SensorFault> {
+        super::check_on_map(layout, self.position)?;
+        if !on_road(layout, self.position, 0.0) {
+            return Err(fault(
+                "position",
+                format!("the magnetometer at [{}, {}] is not on the road", self.position[0], self.position[1]),
+            ));
+        }
+        check_range("reach_m", self.reach_m, 0.0, 3.0, " m")?;
+        check_range("debounce_s", self.debounce_s, 0.0, 600.0, " s")
+    }
+}
+
+/// The part of a vehicle's footprint over an axis-aligned rectangle, as
+/// `(overlap along x, overlap along y)`, metres.
+fn overlap(a: &AgentPose, centre: [f32; 2], half: [f32; 2], margin: f32) -> (f32, f32) {
+    let [l, w, _] = crate::body::CAR_SIZE;
+    let p = ground(a);
+    let ox = (p[0] + l / 2.0 + margin).min(centre[0] + half[0]) - (p[0] - l / 2.0 - margin).max(centre[0] - half[0]);
+    let oy = (p[1] + w / 2.0 + margin).min(centre[1] + half[1]) - (p[1] - w / 2.0 - margin).max(centre[1] - half[1]);
+    (ox, oy)
+}
+
+/// Overlap along the lane a vehicle needs before the loop detects it, metres.
+const MIN_OVERLAP_M: f32 = 0.3;
+
+#[derive(Debug, Clone)]
+struct Passage {
+    start_s: f32,
+    speed_sum: f32,
+    speed_n: u32,
+}
+
+/// A running inductive loop.
+#[derive(Debug, Clone)]
+pub struct InductiveLoop {
+    spec: LoopSpec,
+    direction: Direction,
+    dt: f32,
+    rng: ChaCha8Rng,
+    slots: Vec<[f32; 2]>,
+    /// The detector's own state: when the current detection began.
+    on_since: Option<f32>,
+    counted_current: bool,
+    detections: Vec<(f32, f32, bool)>,
+    /// Ground truth: vehicles over the loop, by id.
+    passages: std::collections::BTreeMap<u32, Passage>,
+    last_pos: std::collections::BTreeMap<u32, [f32; 2]>,
+    truth_on: Vec<f32>,
+}
+
+impl InductiveLoop {
+    /// A loop for `spec` reporting on `line`.
+    pub fn new(spec: LoopSpec, line: LineFrame, seed: u64, dt: f32, duration_s: f32, interval_s: u32) -> Self {
+        let slots = intervals(interval_s, duration_s);
+        Self {
+            direction: line.direction_of(lane_heading(spec.position[1])),
+            dt,
+            rng: super::sensor_rng(seed, &spec.id, 1),
+            truth_on: vec![0.0; slots.len()],
+            slots,
+            on_since: None,
+            counted_current: false,
+            detections: Vec::new(),
+            passages: Default::default(),
+            last_pos: Default::default(),
+            spec,
+        }
+    }
+
+    /// Looks at one step with every agent as a candidate.
+    pub fn observe(&mut self, snap: &Snapshot) {
+        let all: Vec<&AgentPose> = snap.agents.iter().collect();
+        self.observe_near(snap, &all);
+    }
+
+    /// The stretch of street `[x_min, x_max]` the sensor can sense: agents
+    /// elsewhere need not be offered to it.
+    pub fn x_range(&self) -> [f32; 2] {
+        [self.position_x() - 20.0, self.position_x() + 20.0]
+    }
+
+    fn position_x(&self) -> f32 {
+        self.spec.position[0]
+    }
+
+    /// Looks at one step, `agents` being those within [`Self::x_range`]:
+    /// is metal over the loop?
+    pub fn observe_near(&mut self, snap: &Snapshot, agents: &[&AgentPose]) {
+        let half = [self.spec.length_m / 2.0, self.spec.width_m / 2.0];
+        let mut on = false;
+        let mut truth = false;
+        for a in agents.iter().filter(|a| a.class != ObjectClass::Person) {
+            let (ox, oy) = overlap(a, self.spec.position, half, 0.0);
+            if ox <= 0.0 || oy <= 0.0 {
+                continue;
+            }
+            truth = true;
+            on |= ox >= MIN_OVERLAP_M;
+            let p = ground(a);
+            let speed = self.last_pos.get(&a.id).map(|q| (p[0] - q[0]).hypot(p[1] - q[1]) / self.dt);
+            let e = self.passages.entry(a.id).or_insert(Passage { start_s: snap.time_s, speed_sum: 0.0, speed_n: 0 });
+            if let Some(v) = speed {
+                e.speed_sum += v;
+                e.speed_n += 1;
+            }
+        }
+        self.last_pos = agents
+            .iter()
+            .filter(|a| a.class != ObjectClass::Person)
+            .filter(|a| (ground(a)[0] - self.spec.position[0]).abs() < 15.0)
+            .map(|a| (a.id, ground(a)))
+            .collect();
+        if truth && let Some(k) = slot_of(&self.slots, snap.time_s) {
+            self.truth_on[k] += self.dt;
+        }
+        match (on, self.on_since) {
+            (true, None) => {
+                self.on_since = Some(snap.time_s);
+                self.counted_current = self.rng.random::<f32>() >= self.spec.miss_rate;
+            }
+            (false, Some(start)) => {
+                self.detections.push((start, snap.time_s, self.counted_current));
+                self.on_since = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Counts on the line, and counts, occupancy and speed per interval
+    /// next to the truth.
+    pub fn finish(mut self) -> (Vec<SensorCount>, Vec<LoopInterval>) {
+        if let Some(start) = self.on_since.take() {
+            let end = self.slots.last().map_or(start, |s| s[1]);
+            self.detections.push((start, end, self.counted_current));
+        }
+        let n = self.slots.len();
+        let mut vehicles = vec![0u32; n];
+        let mut on_time = vec![0.0f32; n];
+        let mut speeds: Vec<Vec<f32>> = vec![Vec::new(); n];
+        let mut counts = Vec::new();
+        for &(start, end, counted) in &self.detections {
+            // Occupancy is measured whether or not the count was kept.
+            let mut t = start;
+            while t < end {
+                if let Some(k) = slot_of(&self.slots, t) {
+                    on_time[k] += self.dt;
+                }
+                t += self.dt;
+            }
+            if !counted {
+                continue;
+            }
+            let Some(k) = slot_of(&self.slots, start) else { continue };
+            vehicles[k] += 1;
+            counts.push(SensorCount { time_s: start, direction: self.direction, class: ObjectClass::Car });
+            let on = end - start;
+            if on > 0.0 {
+                speeds[k].push((self.spec.assumed_vehicle_length_m + self.spec.length_m - 2.0 * MIN_OVERLAP_M) / on);
+            }
+        }
+        let mut truth_vehicles = vec![0u32; n];
+        let mut truth_speeds: Vec<Vec<f32>> = vec![Vec::new(); n];
+        for p in self.passages.values() {
+            if let Some(k) = slot_of(&self.slots, p.start_s) {
+                truth_vehicles[k] += 1;
+                if p.speed_n > 0 {
+                    truth_speeds[k].push(p.speed_sum / p.speed_n as f32);
+                }
+            }
+        }
+        let mean = |v: &[f32]| (!v.is_empty()).then(|| v.iter().sum::<f32>() / v.len() as f32);
+        let traffic = (0..n)
+            .map(|k| {
+                let len = (self.slots[k][1] - self.slots[k][0]).max(1e-6);
+                LoopInterval {
+                    start_s: self.slots[k][0],
+                    end_s: self.slots[k][1],
+                    vehicles: vehicles[k],
+                    occupancy: (on_time[k] / len).min(1.0),
+                    mean_speed_mps: mean(&speeds[k]),
+                    truth_vehicles: truth_vehicles[k],
+                    truth_occupancy: (self.truth_on[k] / len).min(1.0),
+                    truth_mean_speed_mps: mean(&truth_speeds[k]),
+                }
+            })
+            .collect();
+        (counts, traffic)
+    }
+}
+
+/// A running parking magnetometer.
+#[derive(Debug, Clone)]
+pub struct ParkingMagnetometer {
+    spec: MagnetometerSpec,
+    dt: f32,
+    slots: Vec<[f32; 2]>,
+    state: bool,
+    pending_since: Option<f32>,
+    reported_on: Vec<f32>,
+    truth_on: Vec<f32>,
+}
+
+impl ParkingMagnetometer {
+    /// A magnetometer for `spec`.
+    pub fn new(spec: MagnetometerSpec, dt: f32, duration_s: f32, interval_s: u32) -> Self {
+        let slots = intervals(interval_s, duration_s);
+        Self {
+            spec,
+            dt,
+            state: false,
+            pending_since: None,
+            reported_on: vec![0.0; slots.len()],
+            truth_on: vec![0.0; slots.len()],
+            slots,
+        }
+    }
+
+    /// Looks at one step with every agent as a candidate.
+    pub fn observe(&mut self, snap: &Snapshot) {
+        let all: Vec<&AgentPose> = snap.agents.iter().collect();
+        self.observe_near(snap, &all);
+    }
+
+    /// The stretch of street `[x_min, x_max]` the sensor can sense: agents
+    /// elsewhere need not be offered to it.
+    pub fn x_range(&self) -> [f32; 2] {
+        [self.spec.position[0] - 5.0, self.spec.position[0] + 5.0]
+    }
+
+    /// Looks at one step, `agents` being those within [`Self::x_range`]:
+    /// the field under the bay.
+    pub fn observe_near(&mut self, snap: &Snapshot, agents: &[&AgentPose]) {
+        let p = self.spec.position;
+        let vehicles = agents.iter().filter(|a| a.class != ObjectClass::Person);
+        let (mut raw, mut truth) = (false, false);
+        for a in vehicles {
+            let (ox, oy) = overlap(a, p, [0.0, 0.0], self.spec.reach_m);
+            raw |= ox >= 0.0 && oy >= 0.0;
+            let (tx, ty) = overlap(a, p, [0.0, 0.0], 0.0);
+            truth |= tx >= 0.0 && ty >= 0.0;
+        }
+        if raw != self.state {
+            let since = *self.pending_since.get_or_insert(snap.time_s);
+            if snap.time_s - since >= self.spec.debounce_s {
+                self.state = raw;
+                self.pending_since = None;
+            }
+        } else {
+            self.pending_since = None;
+        }
+        if let Some(k) = slot_of(&self.slots, snap.time_s) {
+            if self.state {
+                self.reported_on[k] += self.dt;
+            }
+            if truth {
+                self.truth_on[k] += self.dt;
+            }
+        }
+    }
+
+    /// Bay occupancy per interval (occupied for more than half of it).
+    pub fn finish(self) -> Vec<OccupancyInterval> {
+        self.slots
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let half = (s[1] - s[0]) / 2.0;
+                OccupancyInterval {
+                    place: self.spec.id.clone(),
+                    start_s: s[0],
+                    end_s: s[1],
+                    occupied: self.reported_on[k] > half,
+                    truth_occupied: self.truth_on[k] > half,
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::{Instance, MeshKey};
+    use crate::scenario::CountingLine;
+
+    fn agent(id: u32, class: ObjectClass, x: f32, y: f32) -> AgentPose {
+        AgentPose {
+            id,
+            class,
+            instance: Instance { mesh: MeshKey(0), translation: [x, y, 0.0], yaw_rad: 0.0 },
+            height_m: 1.5,
+        }
+    }
+
+    fn spec() -> LoopSpec {
+        LoopSpec {
+            id: "loop".into(),
+            line: "road".into(),
+            position: [0.0, -1.75],
+            length_m: 2.0,
+            width_m: 1.8,
+            miss_rate: 0.0,
+            assumed_vehicle_length_m: 4.2,
+        }
+    }
+
+    fn run(class: ObjectClass, speed: f32) -> (Vec<SensorCount>, Vec<LoopInterval>) {
+        let line = LineFrame::new(&CountingLine { id: "road".into(), from: [0.0, -3.5], to: [0.0, 3.5] });
+        let mut l = InductiveLoop::new(spec(), line, 1, 0.05, 20.0, 10);
+        for step in 0..400u64 {
+            let t = step as f32 * 0.05;
+            l.observe(&Snapshot { step, time_s: t, agents: vec![agent(1, class, -20.0 + speed * t, -1.75)] });
+        }
+        l.finish()
+    }
+
+    #[test]
+    fn a_car_is_counted_with_its_speed_and_a_pedestrian_never() {
+        let (counts, traffic) = run(ObjectClass::Car, 8.0);
+        assert_eq!(counts.len(), 1);
+        assert_eq!(counts[0].direction, Direction::Positive, "eastbound across a northward line");
+        let v = traffic.iter().find_map(|t| t.mean_speed_mps).expect("a speed");
+        assert!((v - 8.0).abs() < 1.0, "{v}");
+        let (counts, traffic) = run(ObjectClass::Person, 1.3);
+        assert!(counts.is_empty() && traffic.iter().all(|t| t.vehicles == 0 && t.occupancy == 0.0));
+    }
+}

@@ -1,0 +1,196 @@
+//! Manual counts: a person at the line with a tally counter.
+//!
+//! Frequentation surveys are the regulator's oldest less intrusive means
+//! (domain brief §3). An observer counts only during their hours, costs
+//! money per hour, and misses people: a base miss rate, a rate growing with
+//! the time spent counting without a break (fatigue), and a higher rate for
+//! people crossing within a second of another (a group is easy to
+//! under-tally). All three rates are assumptions stated in docs/sensors.md;
+//! field studies used manual counts as the reference for the sensors,
+//! because a rested counter at moderate volume is accurate, and so is this
+//! model with its defaults. The observer sees people and vehicles but writes
+//! down only tallies: no personal data leaves the site.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{CostProfile, SensorCount, SensorFault, check_range, fault};
+use crate::world::Crossing;
+
+/// A manual count in the scenario file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualSpec {
+    /// Identifier used in outputs.
+    pub id: String,
+    /// The counting line watched.
+    pub line: String,
+    /// Counting windows `[[start_s, end_s], ...]`, seconds since the start.
+    /// Intervals of the aggregation that lie inside a window are reported;
+    /// the others have no manual count.
+    pub windows: Vec<[f32; 2]>,
+    /// Share of crossings missed by a rested observer.
+    #[serde(default = "default_miss")]
+    pub miss_rate: f32,
+    /// Added miss rate per hour of counting since the window began.
+    #[serde(default = "default_fatigue")]
+    pub fatigue_per_h: f32,
+    /// Added miss rate for a crossing within a second of the previous one.
+    #[serde(default = "default_crowd")]
+    pub crowd_miss_rate: f32,
+    /// What an hour of counting costs, euros.
+    #[serde(default = "default_cost")]
+    pub cost_per_h_eur: f32,
+}
+
+fn default_miss() -> f32 {
+    0.02
+}
+fn default_fatigue() -> f32 {
+    0.04
+}
+fn default_crowd() -> f32 {
+    0.05
+}
+fn default_cost() -> f32 {
+    35.0
+}
+
+impl ManualSpec {
+    pub(super) fn validate(&self, duration_s: f32) -> Result<(), SensorFault> {
+        if self.windows.is_empty() {
+            return Err(fault("windows", "needs at least one [start_s, end_s] window".into()));
+        }
+        let mut sorted = self.windows.clone();
+        sorted.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        for w in &sorted {
+            if !(w[0].is_finite() && w[1].is_finite() && 0.0 <= w[0] && w[0] < w[1] && w[1] <= duration_s) {
+                return Err(fault(
+                    "windows",
+                    format!("window [{}, {}] must satisfy 0 <= start < end <= duration_s ({duration_s})", w[0], w[1]),
+                ));
+            }
+        }
+        if sorted.windows(2).any(|p| p[1][0] < p[0][1]) {
+            return Err(fault("windows", "windows overlap".into()));
+        }
+        check_range("miss_rate", self.miss_rate, 0.0, 1.0, "")?;
+        check_range("fatigue_per_h", self.fatigue_per_h, 0.0, 1.0, " per hour")?;
+        check_range("crowd_miss_rate", self.crowd_miss_rate, 0.0, 1.0, "")?;
+        check_range("cost_per_h_eur", self.cost_per_h_eur, 0.0, 10_000.0, " €")
+    }
+
+    /// Hours counted in one run.
+    pub fn hours(&self) -> f32 {
+        self.windows.iter().map(|w| (w[1] - w[0]).max(0.0)).sum::<f32>() / 3600.0
+    }
+
+    /// The cost of this run's counting hours (no equipment).
+    pub fn cost(&self) -> CostProfile {
+        CostProfile {
+            hardware_eur: 0.0,
+            installation_eur: 0.0,
+            operation_eur_per_year: self.hours() * self.cost_per_h_eur,
+            basis: "the scenario's counting hours at cost_per_h_eur (assumption: 35 €/h loaded cost of a survey \
+                    worker)",
+        }
+    }
+
+    /// The miss probability of a crossing at `t` (inside `window`), with
+    /// `crowded` saying whether it follows another within a second.
+    pub fn miss_probability(&self, window: [f32; 2], t: f32, crowded: bool) -> f32 {
+        let hours_in = (t - window[0]).max(0.0) / 3600.0;
+        let crowd = if crowded { self.crowd_miss_rate } else { 0.0 };
+        (self.miss_rate + self.fatigue_per_h * hours_in + crowd).clamp(0.0, 1.0)
+    }
+}
+
+/// A running manual count.
+#[derive(Debug, Clone)]
+pub struct ManualCount {
+    spec: ManualSpec,
+    line: usize,
+    seed: u64,
+}
+
+impl ManualCount {
+    /// An observer for `spec` at scenario line index `line`.
+    pub fn new(spec: ManualSpec, line: usize, seed: u64) -> Self {
+        Self { spec, line, seed }
+    }
+
+    /// What the observer tallies of the run's crossings.
+    pub fn count(&self, crossings: &[Crossing]) -> Vec<SensorCount> {
+        let mut on_line: Vec<&Crossing> = crossings.iter().filter(|c| c.line == self.line).collect();
+        on_line.sort_by(|a, b| a.time_s.total_cmp(&b.time_s).then(a.agent.cmp(&b.agent)));
+        let mut rng = super::sensor_rng(self.seed, &self.spec.id, 1);
+        let mut out = Vec::new();
+        let mut previous = f32::MIN;
+        for c in on_line {
+            let crowded = c.time_s - previous < 1.0;
+            previous = c.time_s;
+            // Draw for every crossing so that the windows do not shift the draws.
+            let draw = rng.random::<f32>();
+            let Some(window) = self.spec.windows.iter().find(|w| w[0] <= c.time_s && c.time_s < w[1]) else {
+                continue;
+            };
+            if draw >= self.spec.miss_probability(*window, c.time_s, crowded) {
+                out.push(SensorCount { time_s: c.time_s, direction: c.direction, class: c.class });
+            }
+        }
+        out
+    }
+
+    /// The aggregation intervals the observer covers: those lying inside a
+    /// window.
+    pub fn windows(&self, interval_s: u32, duration_s: f32) -> Vec<[f32; 2]> {
+        super::intervals(interval_s, duration_s)
+            .into_iter()
+            .filter(|s| self.spec.windows.iter().any(|w| w[0] <= s[0] && s[1] <= w[1]))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::{Direction, ObjectClass};
+
+    fn spec(windows: Vec<[f32; 2]>) -> ManualSpec {
+        ManualSpec {
+            id: "m".into(),
+            line: "l".into(),
+            windows,
+            miss_rate: 0.02,
+            fatigue_per_h: 0.04,
+            crowd_miss_rate: 0.05,
+            cost_per_h_eur: 35.0,
+        }
+    }
+
+    fn crossings(n: u32, every_s: f32) -> Vec<Crossing> {
+        (0..n)
+            .map(|i| Crossing {
+                line: 0,
+                agent: i,
+                class: ObjectClass::Person,
+                time_s: i as f32 * every_s,
+                direction: Direction::Positive,
+                normal_speed: 1.3,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn counts_only_inside_windows_and_tires() {
+        let m = ManualCount::new(spec(vec![[0.0, 3600.0], [7200.0, 10800.0]]), 0, 5);
+        let all = crossings(10_800, 1.2);
+        let counted = m.count(&all);
+        assert!(counted.iter().all(|c| c.time_s < 3600.0 || (7200.0..10800.0).contains(&c.time_s)));
+        let first_hour = counted.iter().filter(|c| c.time_s < 3600.0).count() as f32 / 3000.0;
+        assert!(first_hour > 0.93 && first_hour < 0.99, "{first_hour}");
+        let s = spec(vec![[0.0, 7200.0]]);
+        assert!(s.miss_probability([0.0, 7200.0], 7000.0, false) > s.miss_probability([0.0, 7200.0], 60.0, false));
+        assert_eq!(m.windows(600, 10800.0).len(), 12);
+    }
+}
