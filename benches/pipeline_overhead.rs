@@ -99,6 +99,7 @@ fn main() {
         sink: None,
         record_tracks: false,
         record_filter: false,
+        replay: None,
     };
     let (mut bare_s, mut pipe_s) = (0.0, 0.0);
     for _ in 0..2 {

@@ -67,7 +67,8 @@ struct PngFolder {
     size: (u32, u32),
 }
 
-fn decode_png(path: &Path) -> std::result::Result<(u32, u32, Vec<u8>), String> {
+/// Decodes a PNG file into RGB8 pixels (grey, alpha and 16-bit expanded).
+pub(crate) fn decode_png(path: &Path) -> std::result::Result<(u32, u32, Vec<u8>), String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
@@ -165,6 +166,7 @@ fn site(args: &AnalyseArgs) -> Result<Site> {
             sink: Some(args.out.join(format!("aggregates-{}.csv", c.id))),
             record_tracks: false,
             record_filter: false,
+            replay: None,
         };
         return Ok(Site { id: c.id.clone(), size: (c.width, c.height), fps: c.fps, config });
     }

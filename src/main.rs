@@ -6,6 +6,7 @@
 //! `counts.png` and `summary.md` to DIR.
 
 mod analyse;
+mod cache;
 mod camera_file;
 mod export;
 mod run;
@@ -33,6 +34,8 @@ enum Command {
     /// Run recorded footage (a folder of PNG frames) through the same
     /// analytics pipeline, with the site described by a scenario file.
     Analyse(analyse::AnalyseArgs),
+    /// List or clear the cache of rendered footage and detections.
+    Cache(cache::CacheArgs),
     /// Check a scenario file and print what it describes.
     Check {
         /// The scenario file (TOML).
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Analyse(args) => analyse::analyse(&args),
+        Command::Cache(args) => cache::command(&args),
         Command::Check { scenario } => run::check(&scenario),
     };
     match result {

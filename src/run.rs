@@ -80,6 +80,17 @@ pub struct RunArgs {
     /// its results to OUT/<name>/ and OUT/configurations.csv compares them.
     #[arg(long = "config", value_name = "NAME")]
     pub configs: Vec<String>,
+    /// Cache folder for rendered footage and detections (default:
+    /// $CAMTWIN_CACHE/footage or ~/.cache/camtwin/footage); see `camtwin cache`.
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Size limit of the cache, gigabytes; the least recently used footage
+    /// goes first.
+    #[arg(long, default_value_t = 20.0)]
+    pub cache_limit_gb: f64,
+    /// Render and detect without reading or writing the cache.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// The detector input for a camera: the one asked for, or the one that keeps
@@ -128,6 +139,8 @@ pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4
 /// The detectors a run needs: one per network input size, loaded (and
 /// checked) before any output is written.
 struct Detectors {
+    /// The footage and detection cache, unless `--no-cache`.
+    cache: Option<crate::cache::FootageCache>,
     objects: Vec<((usize, usize), Detector)>,
     /// Face detectors per camera and area size, for configurations that
     /// blur faces with one.
@@ -159,7 +172,14 @@ impl Detectors {
                 faces.push((cam.id.clone(), size, face));
             }
         }
-        Ok(Self { objects, faces })
+        let cache = if args.no_cache {
+            None
+        } else {
+            let dir = args.cache.clone().unwrap_or_else(crate::cache::default_dir);
+            let limit = (args.cache_limit_gb.max(0.0) * 1e9) as u64;
+            Some(crate::cache::FootageCache::open(&dir, limit)?)
+        };
+        Ok(Self { cache, objects, faces })
     }
 
     fn for_camera(
@@ -183,6 +203,13 @@ impl Detectors {
             .then(|| self.faces.iter().find(|(id, s, _)| *id == cam.id && *s == size).map(|(_, _, f)| f.clone()))
             .flatten()
     }
+}
+
+/// The checksum files of the models a run uses, as text: part of the key of
+/// cached detections, so a new model never replays an old one's boxes.
+fn model_sums(models: &Path, faces: bool) -> String {
+    let read = |name: &str| std::fs::read_to_string(models.join(name)).unwrap_or_default();
+    if faces { format!("{}{}", read("SHA256SUMS"), read("centerface.sha256")) } else { read("SHA256SUMS") }
 }
 
 /// Where a configuration's face blur must look: the detector's region when
@@ -267,7 +294,19 @@ pub fn prepare_out_dir(dir: &Path) -> Result<()> {
 /// collects the ground truth of what it films.
 struct SimProducer {
     sim: Simulation,
-    renderer: Renderer,
+    /// The renderer, made when a frame is not in the cache (or the cache is off).
+    renderer: Option<Renderer>,
+    /// How to make the renderer: scenery, lighting, view.
+    scene: (Vec<camtwin_sim::geometry::MeshData>, camtwin_sim::geometry::Lighting, camtwin_sim::geometry::CameraView),
+    /// Footage read from the cache, when it holds this camera's.
+    cached: Option<crate::cache::Entry>,
+    /// Footage being written to the cache.
+    writer: Option<crate::cache::EntryWriter>,
+    /// Frames whose earlier results are replayed: their pixels are not needed.
+    replayed: std::collections::HashSet<u64>,
+    /// Cached frames that could not be read (rendered instead).
+    unreadable: u64,
+    frames_from_cache: u64,
     library: AgentLibrary,
     steps_per_frame: u32,
     frames_total: u64,
@@ -325,11 +364,46 @@ impl FrameProducer for SimProducer {
         }
         let snapshot = self.sim.snapshot();
         let started = Instant::now();
-        let rendered = match self.renderer.render(&snapshot.instances(), &self.library) {
-            Ok(r) => r,
-            Err(e) => return Some(Err(format!("rendering frame {}: {e}", self.next_index))),
+        let needs_pixels = !self.replayed.contains(&self.next_index) || self.preview.is_some() || self.export.is_some();
+        let from_cache = match (&self.cached, needs_pixels) {
+            (_, false) => Some((self.scene.2.width, self.scene.2.height, Vec::new())),
+            (Some(entry), true) => match entry.frame(self.next_index) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    self.unreadable += 1;
+                    tracing::warn!("cached frame unreadable ({e}): rendering it again");
+                    None
+                }
+            },
+            (None, true) => None,
+        };
+        let rendered = match from_cache {
+            Some((width, height, rgb)) => {
+                self.frames_from_cache += 1;
+                camtwin_render::RenderedFrame { width, height, rgb }
+            }
+            None => {
+                if self.renderer.is_none() {
+                    let (scenery, lighting, view) = &self.scene;
+                    match Renderer::new(scenery, lighting, view) {
+                        Ok(r) => self.renderer = Some(r),
+                        Err(e) => return Some(Err(e.to_string())),
+                    }
+                }
+                let renderer = self.renderer.as_mut()?;
+                match renderer.render(&snapshot.instances(), &self.library) {
+                    Ok(r) => r,
+                    Err(e) => return Some(Err(format!("rendering frame {}: {e}", self.next_index))),
+                }
+            }
         };
         self.render_s += started.elapsed().as_secs_f64();
+        if let Some(writer) = &mut self.writer
+            && let Err(e) = writer.add(self.next_index, rendered.width, rendered.height, &rendered.rgb)
+        {
+            tracing::warn!("cannot cache frame {}: {e:#}; footage not cached", self.next_index);
+            self.writer = None;
+        }
         if let Some((dir, n)) = &self.preview
             && self.next_index < u64::from(*n)
         {
@@ -411,6 +485,9 @@ struct CameraTruth {
     rows: Option<Vec<TruthRow>>,
     export: Option<SequenceExport>,
     observations: Vec<PersonObservation>,
+    writer: Option<crate::cache::EntryWriter>,
+    frames_from_cache: u64,
+    unreadable: u64,
 }
 
 impl SimProducer {
@@ -428,6 +505,9 @@ impl SimProducer {
             rows: self.rows,
             export: self.export,
             observations: self.observations,
+            writer: self.writer,
+            frames_from_cache: self.frames_from_cache,
+            unreadable: self.unreadable,
         }
     }
 }
@@ -530,6 +610,7 @@ pub fn pipeline_config(
         sink: Some(out.join(format!("aggregates-{}.csv", cam.id))),
         record_tracks: false,
         record_filter: false,
+        replay: None,
     }
 }
 
@@ -953,6 +1034,37 @@ fn run_camera(
     let sensitive: Vec<Vec<[f32; 2]>> =
         scenario.zones.iter().filter(|z| z.kind == ZoneKind::Sensitive).map(|z| z.polygon.clone()).collect();
     let truth_faces = privacy.face_blur == FaceBlur::Truth;
+    // Render once, analyse many: footage and detections from the cache.
+    let footage_key = crate::cache::footage_key(scenario, cam)?;
+    let expected_frames = (f64::from(scenario.scenario.duration_s) * f64::from(cam.fps)).floor() as u64;
+    let cached = detectors.cache.as_ref().and_then(|c| c.lookup(&footage_key)).filter(|e| {
+        let fits = (e.meta.frames, e.meta.width, e.meta.height) == (expected_frames, cam.width, cam.height);
+        if !fits {
+            tracing::warn!(camera = %cam.id, "cached footage does not match the camera: rendering again");
+        }
+        fits
+    });
+    let detections_key = crate::cache::detections_key(&serde_json::json!({
+        "footage": footage_key,
+        "models": model_sums(&args.models, privacy.face_blur == FaceBlur::Centerface),
+        "detector_input": detector.input_size(),
+        "region": region,
+        "analysed": config.privacy.analysed,
+        "masks": config.privacy.masks,
+        "face_blur": privacy.face_blur,
+        "blur": privacy.blur,
+        "face_region": config.privacy.face_region,
+        "mode": privacy.mode,
+    }));
+    let replay = cached.as_ref().and_then(|e| e.detections(&detections_key));
+    let replayed: std::collections::HashSet<u64> =
+        replay.as_ref().map(|r| r.keys().copied().collect()).unwrap_or_default();
+    config.replay = replay.map(std::sync::Arc::new);
+    let writer = match (&detectors.cache, &cached) {
+        (Some(c), None) => Some(c.writer(&footage_key)?),
+        _ => None,
+    };
+    let cached_entry = cached.clone();
     let duration = f64::from(scenario.scenario.duration_s);
     let view = cam.view();
     let frames_total = (duration * f64::from(cam.fps)).floor() as u64;
@@ -982,13 +1094,24 @@ fn run_camera(
     let make = move || -> std::result::Result<SimProducer, String> {
         let sim = Simulation::new(&sim_scenario);
         let layout = StreetLayout::new(&sim_scenario.street);
-        let renderer = Renderer::new(&layout.scenery(), &sim_scenario.lighting, &view).map_err(|e| e.to_string())?;
+        let scene = (layout.scenery(), sim_scenario.lighting, view);
+        // Without cached footage, open the renderer now: its failure is the run's.
+        let renderer = match &cached {
+            Some(_) => None,
+            None => Some(Renderer::new(&scene.0, &scene.1, &scene.2).map_err(|e| e.to_string())?),
+        };
         let library = AgentLibrary::new();
         let truth = TruthCamera::new(view, &layout, library.clone());
         let visibility = CrossingVisibility::new(sim_scenario.lines.iter().map(|l| (l.from, l.to)).collect());
         Ok(SimProducer {
             sim,
             renderer,
+            scene,
+            cached,
+            writer,
+            replayed,
+            unreadable: 0,
+            frames_from_cache: 0,
             library,
             truth,
             visibility,
@@ -1011,6 +1134,29 @@ fn run_camera(
     let (summary, producer) =
         run_pipeline(make, detector.clone(), config).with_context(|| format!("camera `{}`", cam.id))?;
     let mut truth = producer.finish(scenario.step_count());
+    if let Some(cache) = &detectors.cache {
+        let entry = match truth.writer.take() {
+            Some(writer) => {
+                let meta = crate::cache::Meta {
+                    camera: cam.id.clone(),
+                    scenario: scenario.scenario.name.clone(),
+                    seed: scenario.scenario.seed,
+                    frames: frames_total,
+                    width: cam.width,
+                    height: cam.height,
+                };
+                writer.finish(&meta).with_context(|| format!("camera `{}`: caching footage", cam.id))?;
+                cache.evict()?;
+                cache.lookup(&footage_key)
+            }
+            None => cached_entry,
+        };
+        if let Some(entry) = entry
+            && summary.frames_replayed < summary.results.len() as u64
+        {
+            entry.store_detections(&detections_key, &summary.results)?;
+        }
+    }
     let mut tracking = None;
     if let Some(export) = truth.export.take() {
         let scores = score_and_write(export.dir(), &export.person_labels(), &summary.tracks, cam.fps)?;
@@ -1042,6 +1188,18 @@ fn run_camera(
     let mut note =
         camera_note(cam, region, detector.input_size(), &summary, truth.render_s, truth.saved_frames, &lines);
     note.push_str(&intrusion_note(&intrusion, &summary));
+    note.push_str(&format!(
+        " Cache: {} of {} frames read from cached footage{}, {} of {} analysed frames replayed from cached detections.",
+        truth.frames_from_cache,
+        summary.frames_in,
+        if truth.unreadable > 0 {
+            format!(" ({} unreadable, rendered again)", truth.unreadable)
+        } else {
+            String::new()
+        },
+        summary.frames_replayed,
+        summary.frames_analysed
+    ));
     if let Some((t, h)) = tracking {
         note.push_str(&format!(
             " Tracking of persons against the exported labels (IoU ≥ 0.5, every labelled person in the image, also \

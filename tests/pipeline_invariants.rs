@@ -63,6 +63,7 @@ fn config(
         sink,
         record_tracks: false,
         record_filter: false,
+        replay: None,
     }
 }
 

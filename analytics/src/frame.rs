@@ -26,6 +26,11 @@ pub struct Frame {
     /// separate a blur's effect from a face detector's misses). Empty for
     /// real footage and in every other configuration.
     pub truth_faces: Vec<[f32; 4]>,
+    /// Face boxes the privacy filter blurred in this frame, native pixels.
+    pub blurred: Vec<[f32; 4]>,
+    /// Bytes this frame cost when the filter shipped it off the device
+    /// (central mode), 0 otherwise.
+    pub shipped_bytes: u64,
     lease: FrameLease,
 }
 
@@ -33,7 +38,17 @@ impl Frame {
     /// Wraps pixels taken from a source; `lease` must come from the run's gate.
     pub fn new(index: u64, time_s: f64, width: u32, height: u32, rgb: Vec<u8>, mut lease: FrameLease) -> Self {
         lease.hold_frame();
-        Self { index, time_s, width, height, rgb, truth_faces: Vec::new(), lease }
+        Self {
+            index,
+            time_s,
+            width,
+            height,
+            rgb,
+            truth_faces: Vec::new(),
+            blurred: Vec::new(),
+            shipped_bytes: 0,
+            lease,
+        }
     }
 
     /// Replaces the pixels (same lease), for filters that change resolution.

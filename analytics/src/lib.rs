@@ -10,15 +10,20 @@
 //!
 //! - [`frame`]: frames and the audit of their lifetime.
 //! - [`calibration`]: image → ground homography from point pairs (real cameras).
-//! - [`privacy`]: downscaling and frame decimation.
+//! - [`privacy`]: the privacy filter: masks, frame rate in time, face blur,
+//!   resizing; whole-person pixelation of kept frames.
+//! - [`faces`]: the CenterFace face detector behind the face blur.
 //! - [`detector`]: YOLO on tract, decoding and NMS.
 //! - [`tracker`]: ByteTrack-class tracking (Kalman filter, Hungarian
 //!   assignment, two-stage association, lifetimes in seconds).
 //! - [`counter`]: several directional lines per camera, on the ground or in
 //!   the image, with hysteresis and interpolated crossing times.
-//! - [`aggregate`]: counts per interval, line, class and direction.
+//! - [`aggregate`]: counts per interval, line, class and direction, with
+//!   small-count suppression and Laplace noise.
 //! - [`pipeline`]: the actor chain.
 //! - [`metrics`]: WAPE and bias against ground truth.
+//! - [`intrusiveness`]: what a configuration still sees of people (DORI
+//!   levels, identifiable face-seconds, sensitive places), from ground truth.
 //! - [`evaluation`]: tracking metrics (MOTA, IDF1) against labelled boxes.
 //! - [`scoring`]: the truth join, error tables, the visible/lost split of a
 //!   camera's error, statistics over seeds, plot panels.

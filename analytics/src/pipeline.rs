@@ -128,7 +128,43 @@ pub struct PipelineConfig {
     /// Keep what the privacy filter blurred in each frame, for measuring
     /// intrusiveness against ground truth.
     pub record_filter: bool,
+    /// Results to replay instead of filtering and detecting: a frame found
+    /// here may come without pixels.
+    pub replay: Option<std::sync::Arc<Replay>>,
 }
+
+/// What the privacy filter and the detector produced for one analysed frame:
+/// all that the stages after detection need, so that a configuration that
+/// differs from an earlier one only after detection (tracker, aggregation,
+/// k, ε, retention) replays it instead of filtering and detecting again.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FrameResult {
+    /// Frame index in the native stream.
+    pub frame: u64,
+    /// Size of the analysed (filtered) frame.
+    pub analysed: (u32, u32),
+    /// Detections, analysed-frame pixels: `(COCO class index, score, box)`.
+    pub detections: Vec<(usize, f32, [f32; 4])>,
+    /// Face boxes the filter blurred, native pixels.
+    pub blurred: Vec<[f32; 4]>,
+    /// PNG bytes of the filtered frame when it is shipped (central mode).
+    pub shipped_bytes: u64,
+}
+
+impl FrameResult {
+    fn detections(&self) -> Vec<Detection> {
+        self.detections
+            .iter()
+            .filter_map(|(c, score, bbox)| {
+                Some(Detection { class: ObjectClass::from_coco(*c)?, score: *score, bbox: *bbox })
+            })
+            .collect()
+    }
+}
+
+/// Earlier results of the same footage under the same pre-detection
+/// settings, by frame index.
+pub type Replay = std::collections::HashMap<u64, FrameResult>;
 
 /// When one frame was created and destroyed, seconds of stream time: the
 /// frame-lifetime audit.
@@ -208,6 +244,11 @@ pub struct PipelineSummary {
     pub filter_records: Vec<FilterRecord>,
     /// Total privacy-filter wall time, milliseconds.
     pub filter_ms_total: f64,
+    /// Every analysed frame's result (replayed or computed), for the
+    /// detection cache.
+    pub results: Vec<FrameResult>,
+    /// Frames replayed from earlier results.
+    pub frames_replayed: u64,
 }
 
 impl PipelineSummary {
@@ -294,6 +335,7 @@ async fn flush(to: Recipient<Flush>, stage: &'static str) -> Result<PipelineSumm
 /// Applies the privacy filter; frames it does not analyse die here.
 struct FilterStage {
     filter: PrivacyFilter,
+    replay: Option<std::sync::Arc<Replay>>,
     next: Recipient<FilteredFrame>,
     clock: Recipient<Clock>,
     next_flush: Recipient<Flush>,
@@ -326,16 +368,28 @@ impl Handler<RawFrame> for FilterStage {
             };
         }
         self.kept += 1;
+        if let Some(done) = self.replay.as_ref().and_then(|r| r.get(&frame.index)) {
+            // Filtered before: the frame goes on with its earlier size.
+            self.bytes_shipped += done.shipped_bytes;
+            if let Some(records) = &mut self.records {
+                records.push(FilterRecord { time_s: frame.time_s, blurred: done.blurred.clone() });
+            }
+            let (w, h) = done.analysed;
+            let frame = frame.with_pixels(w, h, Vec::new());
+            return Box::pin(forward(self.next.clone(), FilteredFrame(frame), "detector"));
+        }
         let started = Instant::now();
         let index = frame.index;
         let filtered = self.filter.apply(frame);
         self.ms_total += started.elapsed().as_secs_f64() * 1000.0;
         match filtered {
-            Ok((frame, record)) => {
+            Ok((mut frame, record)) => {
                 self.consecutive_faults = 0;
                 if self.filter.settings().config.mode == OutputMode::Central {
-                    self.bytes_shipped += crate::report::png_size(frame.width, frame.height, &frame.rgb);
+                    frame.shipped_bytes = crate::report::png_size(frame.width, frame.height, &frame.rgb);
+                    self.bytes_shipped += frame.shipped_bytes;
                 }
+                frame.blurred = record.blurred.clone();
                 if let Some(records) = &mut self.records {
                     records.push(record);
                 }
@@ -384,6 +438,9 @@ pub const MAX_CONSECUTIVE_FAULTS: u32 = 25;
 /// the tracker sees a gap rather than a false empty frame.
 struct DetectorStage {
     detector: Detector,
+    replay: Option<std::sync::Arc<Replay>>,
+    results: Vec<FrameResult>,
+    replayed: u64,
     /// Frames kept after detection, oldest first, and for how long.
     retained: std::collections::VecDeque<Frame>,
     retention_s: f64,
@@ -408,19 +465,37 @@ impl Actor for DetectorStage {
 impl Handler<FilteredFrame> for DetectorStage {
     type Result = ResponseFuture<StageResult>;
     fn handle(&mut self, msg: FilteredFrame, _: &mut Context<Self>) -> Self::Result {
-        let frame = msg.0;
+        let mut frame = msg.0;
         let started = Instant::now();
         let (detector, region, native_width) = (&self.detector, self.region, self.native_width);
-        let guarded = std::panic::AssertUnwindSafe(|| detect(detector, region, native_width, &frame));
-        let result = std::panic::catch_unwind(guarded).unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(format!("the detector panicked: {what}"))
-        });
+        let replayed = self.replay.as_ref().and_then(|r| r.get(&frame.index)).map(FrameResult::detections);
+        let result = match replayed {
+            Some(dets) => {
+                self.replayed += 1;
+                Ok(dets)
+            }
+            None => {
+                let guarded = std::panic::AssertUnwindSafe(|| detect(detector, region, native_width, &frame));
+                std::panic::catch_unwind(guarded).unwrap_or_else(|panic| {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    Err(format!("the detector panicked: {what}"))
+                })
+            }
+        };
         self.ms_total += started.elapsed().as_secs_f64() * 1000.0;
+        if let Ok(dets) = &result {
+            self.results.push(FrameResult {
+                frame: frame.index,
+                analysed: (frame.width, frame.height),
+                detections: dets.iter().map(|d| (d.class.coco_index(), d.score, d.bbox)).collect(),
+                blurred: std::mem::take(&mut frame.blurred),
+                shipped_bytes: frame.shipped_bytes,
+            });
+        }
         let (index, time_s, width) = (frame.index, frame.time_s, frame.width);
         self.expire(time_s);
         if self.retention_s > 0.0 {
@@ -531,9 +606,12 @@ impl Handler<Flush> for DetectorStage {
         }
         let mut lifetimes = std::mem::take(&mut self.lifetimes);
         lifetimes.sort_by_key(|l| l.frame);
+        let (results, replayed) = (std::mem::take(&mut self.results), self.replayed);
         Box::pin(async move {
             let mut s = flush(next, "tracker").await?;
             s.lifetimes = lifetimes;
+            s.results = results;
+            s.frames_replayed = replayed;
             s.detections = n;
             s.detector_ms_total = ms;
             s.frames_lost = lost;
@@ -811,8 +889,12 @@ where
         let (t1, t2) = (tracker.clone().recipient(), tracker.recipient());
         let (region, native_width) = (config.region, config.counting.native_width);
         let pixelate_people = config.privacy.config.pixelate_people;
+        let replay = config.replay.clone();
         let detector = DetectorStage::start_in_arbiter(&arbiter.handle(), move |_| DetectorStage {
             detector,
+            replay,
+            results: Vec::new(),
+            replayed: 0,
             retained: std::collections::VecDeque::new(),
             retention_s,
             pixelate_people,
@@ -830,6 +912,7 @@ where
         });
         let filter = FilterStage {
             filter: PrivacyFilter::new(config.privacy.clone(), config.faces.clone()),
+            replay: config.replay.clone(),
             next: detector.clone().recipient(),
             clock: detector.clone().recipient(),
             next_flush: detector.recipient(),

@@ -14,12 +14,20 @@ pub fn models() -> PathBuf {
     root().join("assets/models")
 }
 
-/// Runs the camtwin binary with `args`.
+/// Runs the camtwin binary with `args`, with a cache of its own that
+/// starts empty, so every run renders and detects for real.
 pub fn camtwin(args: &[&str]) -> Output {
+    let cache = tempfile::tempdir().expect("cache dir");
+    camtwin_cached(args, cache.path())
+}
+
+/// Runs the camtwin binary with `args` and the footage cache in `cache`.
+pub fn camtwin_cached(args: &[&str], cache: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_camtwin"))
         .args(args)
         .current_dir(root())
         .env("RUST_LOG", "warn")
+        .env("CAMTWIN_CACHE", cache)
         .output()
         .expect("the camtwin binary runs")
 }
