@@ -45,7 +45,7 @@ fn a_second_run_replays_the_cache_with_identical_results() {
 
     // Damage one cached frame: it is rendered again, with a warning, and the
     // results do not change.
-    let entry = std::fs::read_dir(&cache.join("footage"))
+    let entry = std::fs::read_dir(cache.join("footage"))
         .expect("cache")
         .flatten()
         .find(|e| e.path().join("meta.json").is_file())
