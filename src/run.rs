@@ -417,11 +417,8 @@ impl FrameProducer for SimProducer {
         self.visibility.observe(&snapshot, &boxes);
         let mut truth_faces = Vec::new();
         for b in boxes.iter().filter(|b| b.class == camtwin_sim::world::ObjectClass::Person) {
-            let ground = snapshot
-                .agents
-                .iter()
-                .find(|a| a.id == b.agent)
-                .map(|a| [a.instance.translation[0], a.instance.translation[1]]);
+            let agent = snapshot.agents.iter().find(|a| a.id == b.agent);
+            let ground = agent.map(|a| [a.instance.translation[0], a.instance.translation[1]]);
             let centre = [(b.bbox[0] + b.bbox[2]) / 2.0, (b.bbox[1] + b.bbox[3]) / 2.0];
             if self.truth_faces
                 && let Some(f) = b.face
@@ -439,6 +436,7 @@ impl FrameProducer for SimProducer {
                 in_sensitive_place: ground
                     .is_some_and(|g| self.sensitive.iter().any(|z| camtwin_sim::geometry::point_in_polygon(g, z))),
                 masked: self.masks.iter().any(|m| camtwin_sim::geometry::point_in_polygon(centre, m)),
+                child: agent.is_some_and(|a| a.is_child()),
             });
         }
         if let Some(export) = &mut self.export {
@@ -728,10 +726,11 @@ struct IntrusionRow {
     face_s_identifiable: f64,
     face_s_blurred: f64,
     sensitive_person_s: f64,
+    child_person_s: f64,
 }
 
 impl IntrusionRow {
-    const HEADER: [&'static str; 28] = [
+    const HEADER: [&'static str; 29] = [
         "config",
         "camera",
         "analysed_width",
@@ -760,6 +759,7 @@ impl IntrusionRow {
         "face_s_identifiable",
         "face_s_blurred",
         "sensitive_person_s",
+        "child_person_s",
     ];
 }
 
@@ -790,10 +790,11 @@ struct ConfigRow {
     face_s_identifiable: f64,
     face_s_blurred: f64,
     sensitive_person_s: f64,
+    child_person_s: f64,
 }
 
 impl ConfigRow {
-    const HEADER: [&'static str; 22] = [
+    const HEADER: [&'static str; 23] = [
         "config",
         "camera",
         "line",
@@ -816,6 +817,7 @@ impl ConfigRow {
         "face_s_identifiable",
         "face_s_blurred",
         "sensitive_person_s",
+        "child_person_s",
     ];
 }
 
@@ -995,6 +997,7 @@ fn config_rows(config: &PrivacyConfig, outcomes: &[SeedOutcome]) -> Vec<ConfigRo
                 face_s_identifiable: mean(&|r| r.face_s_identifiable),
                 face_s_blurred: mean(&|r| r.face_s_blurred),
                 sensitive_person_s: mean(&|r| r.sensitive_person_s),
+                child_person_s: mean(&|r| r.child_person_s),
             });
         }
     }
@@ -1268,6 +1271,7 @@ fn intrusion_row(
         face_s_identifiable: m.face_s_identifiable,
         face_s_blurred: m.face_s_blurred,
         sensitive_person_s: m.sensitive_person_s,
+        child_person_s: m.child_person_s,
     }
 }
 
@@ -1277,7 +1281,7 @@ fn intrusion_note(r: &IntrusionRow, s: &PipelineSummary) -> String {
         " Privacy `{}`: analysed at {}x{}, {:.1} fps, face blur {}, {} mask(s), {} mode; data produced: {}. \
          Intrusiveness (ground truth, after the filter): {:.1} person-s in view, median {:.0} px/m, {:.0} % of \
          person-s at Observe or finer (≥ 62.5 px/m), {:.1} identifiable face-s ({:.1} blurred, {:.1} facing the \
-         camera in all), {:.1} person-s in sensitive places; {} frame(s) kept after detection, longest lifetime \
+         camera in all), {:.1} person-s in sensitive places, {:.1} person-s of children; {} frame(s) kept after detection, longest lifetime \
          {:.2} s (retention {} s); {:.0} bytes/hour leave the device ({} bytes of frames shipped); filter {:.1} \
          ms/frame, {} frame(s) lost to filter faults.",
         r.config,
@@ -1295,6 +1299,7 @@ fn intrusion_note(r: &IntrusionRow, s: &PipelineSummary) -> String {
         r.face_s_blurred,
         r.face_s_facing,
         r.sensitive_person_s,
+        r.child_person_s,
         r.frames_retained,
         r.max_frame_lifetime_s,
         r.retention_s,

@@ -1,6 +1,6 @@
 //! How much a configuration still sees of people, measured from ground
 //! truth after the privacy filter: pixels per metre and EN 62676-4 DORI
-//! levels, identifiable faces and sensitive places in view.
+//! levels, identifiable faces, sensitive places and children in view.
 //!
 //! Like [`metrics`](crate::metrics), this module is scoring, not analytics:
 //! it receives plain per-frame observations of each person (computed by the
@@ -59,6 +59,8 @@ pub struct PersonObservation {
     pub face_occluded: bool,
     /// Whether the person stands in a sensitive place.
     pub in_sensitive_place: bool,
+    /// Whether the person is a child.
+    pub child: bool,
     /// Whether the person's body centre lies under a mask.
     pub masked: bool,
 }
@@ -97,6 +99,8 @@ pub struct Intrusiveness {
     pub face_s_blurred: f64,
     /// Person-seconds in view inside sensitive places.
     pub sensitive_person_s: f64,
+    /// Person-seconds in view of children.
+    pub child_person_s: f64,
 }
 
 /// Fraction of box `a` covered by box `b`.
@@ -124,6 +128,9 @@ pub fn measure(observations: &[PersonObservation], effect: &FilterEffect) -> Int
         out.dori_shares[level] += dt;
         if o.in_sensitive_place {
             out.sensitive_person_s += dt;
+        }
+        if o.child {
+            out.child_person_s += dt;
         }
         let Some(face) = o.face else { continue };
         if o.face_yaw_deg > IDENTIFIABLE_YAW_DEG || o.face_occluded {
@@ -164,6 +171,7 @@ mod tests {
             face_yaw_deg: 10.0,
             face_occluded: false,
             in_sensitive_place: false,
+            child: false,
             masked: false,
         }
     }
@@ -193,8 +201,9 @@ mod tests {
         let mut e = effect(0..3, 1.0);
         e.blurred.insert(0, vec![[98.0, 48.0, 121.0, 70.0]]);
         let turned = PersonObservation { face_yaw_deg: 120.0, ..person(1, 300.0) };
-        let masked = PersonObservation { masked: true, ..person(2, 300.0) };
+        let masked = PersonObservation { masked: true, child: true, ..person(2, 300.0) };
         let m = measure(&[person(0, 300.0), turned, masked], &e);
+        assert_eq!(m.child_person_s, 0.0, "a masked child is not in view");
         assert_eq!(m.face_s_identifiable, 0.0);
         assert!((m.face_s_blurred - 0.1).abs() < 1e-9);
         assert!((m.person_s_in_view - 0.2).abs() < 1e-9, "the masked person is not in view");

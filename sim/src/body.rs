@@ -46,8 +46,13 @@ const BOTTOMS: [[f32; 3]; 6] = [
 ];
 /// Hair colours, linear RGB.
 const HAIR: [[f32; 3]; 4] = [[0.02, 0.015, 0.01], [0.15, 0.08, 0.03], [0.45, 0.32, 0.12], [0.35, 0.35, 0.35]];
-/// Body heights, metres (adult range around the European mean).
-const HEIGHTS: [f32; 4] = [1.58, 1.67, 1.75, 1.84];
+/// Body heights, metres: four adult heights around the European mean, then
+/// three children's (about 6, 8 and 11 years old, WHO growth references).
+const HEIGHTS: [f32; 7] = [1.58, 1.67, 1.75, 1.84, 1.15, 1.28, 1.42];
+/// How many of [`HEIGHTS`] are adults'.
+const ADULT_HEIGHTS: u32 = 4;
+/// Anyone shorter is a child: between the tallest child and the shortest adult.
+pub const CHILD_MAX_HEIGHT_M: f32 = 1.5;
 /// Car paint colours, linear RGB.
 const PAINT: [[f32; 3]; 6] = [
     [0.60, 0.60, 0.62],
@@ -82,8 +87,15 @@ impl PersonLook {
             top: (r[1] % TOPS.len() as u32) as u8,
             bottom: (r[2] % BOTTOMS.len() as u32) as u8,
             hair: (r[3] % HAIR.len() as u32) as u8,
-            height: (r[4] % HEIGHTS.len() as u32) as u8,
+            height: (r[4] % ADULT_HEIGHTS) as u8,
         }
+    }
+
+    /// The same look as a child, of one of the children's heights picked by
+    /// `r` (children are scaled adults: a simplification of their
+    /// proportions).
+    pub fn as_child(self, r: u32) -> Self {
+        Self { height: (ADULT_HEIGHTS + r % (HEIGHTS.len() as u32 - ADULT_HEIGHTS)) as u8, ..self }
     }
 
     /// Standing height in metres.

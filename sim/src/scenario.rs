@@ -105,6 +105,12 @@ pub struct PedestrianDemand {
     /// Share of pedestrians who walk in a group of two or three, 0..=1.
     #[serde(default = "default_group_share")]
     pub group_share: f32,
+    /// Share of pedestrians who are children, 0..=1 (0 by default: about one
+    /// person in six in France is under 15 by INSEE's population estimates,
+    /// but a street's share depends on the place and the hour, near a
+    /// school far more: set it per scenario).
+    #[serde(default)]
+    pub child_share: f32,
     /// Mean free walking speed, m/s (1.34 m/s: Weidmann 1993, cited by Helbing 2000).
     #[serde(default = "default_walk_speed")]
     pub speed_mean_mps: f32,
@@ -446,6 +452,9 @@ impl Scenario {
         }
         if p.count > 1_000_000 {
             return Err(fail("pedestrians.count", format!("must be at most 1,000,000, got {}", p.count)));
+        }
+        if !(0.0..=1.0).contains(&p.child_share) {
+            return Err(fail("pedestrians.child_share", format!("must be between 0 and 1, got {}", p.child_share)));
         }
         if !(0.0..=1.0).contains(&p.group_share) {
             return Err(fail("pedestrians.group_share", format!("must be between 0 and 1, got {}", p.group_share)));

@@ -32,6 +32,15 @@ pub struct Crossing {
     pub normal_speed: f32,
 }
 
+/// A well-mixed 64-bit hash of (seed, agent id) (SplitMix64's finaliser):
+/// the draw that makes a pedestrian a child.
+fn child_hash(seed: u64, id: u32) -> u64 {
+    let mut z = seed ^ (u64::from(id) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0xc41d_c41d;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// Where one agent is and how it is drawn at one instant.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AgentPose {
@@ -43,6 +52,15 @@ pub struct AgentPose {
     pub instance: Instance,
     /// Body height, metres.
     pub height_m: f32,
+}
+
+impl AgentPose {
+    /// Whether this agent is a child (a person shorter than
+    /// [`body::CHILD_MAX_HEIGHT_M`]): children in view weigh on a camera's
+    /// intrusiveness (domain brief §3, vulnerable people).
+    pub fn is_child(&self) -> bool {
+        self.class == ObjectClass::Person && self.height_m < body::CHILD_MAX_HEIGHT_M
+    }
 }
 
 /// The world at one simulation step: the ground truth that cameras film.
@@ -250,6 +268,16 @@ impl Simulation {
                 let offset = (k as f32 - (size - 1) as f32 / 2.0) * 0.65;
                 let look =
                     PersonLook::from_random([rng.random(), rng.random(), rng.random(), rng.random(), rng.random()]);
+                // Children are drawn from a stream of their own, so a scenario
+                // without children keeps every other draw unchanged.
+                let child_draw = child_hash(scenario.scenario.seed, next_id);
+                let look = if ((child_draw >> 11) as f64 / (1u64 << 53) as f64)
+                    < f64::from(scenario.pedestrians.child_share)
+                {
+                    look.as_child(child_draw as u32)
+                } else {
+                    look
+                };
                 let ped = Pedestrian {
                     id: next_id,
                     pos: [start_x - dir * 0.15 * k as f32, lane_y + offset],
@@ -613,5 +641,37 @@ mod tests {
         assert!(west.1 < 0.0);
         assert!(segment_crossing(a, b, [-0.1, 5.0], [0.1, 5.0]).is_none(), "beyond the end");
         assert!(segment_crossing(a, b, [-0.2, 1.0], [-0.1, 1.0]).is_none());
+    }
+
+    fn street(child_share: f32) -> Scenario {
+        let text = format!(
+            "[scenario]\nname = \"t\"\nseed = 3\nduration_s = 30.0\n\n[street]\nlength_m = 40.0\nroad_width_m = \
+             7.0\nsidewalk_width_m = 3.5\n\n[pedestrians]\ncount = 200\nchild_share = {child_share}\n"
+        );
+        crate::scenario::Scenario::parse(&text, std::path::Path::new("t.toml")).expect("parses")
+    }
+
+    #[test]
+    fn children_come_at_their_share_without_changing_anyone_else() {
+        let heights = |share: f32| {
+            let mut sim = Simulation::new(&street(share));
+            for _ in 0..300 {
+                sim.step();
+            }
+            let snap = sim.snapshot();
+            snap.agents.iter().map(|a| (a.id, a.instance.translation, a.height_m, a.is_child())).collect::<Vec<_>>()
+        };
+        let (none, some) = (heights(0.0), heights(0.3));
+        assert!(none.iter().all(|a| !a.3));
+        assert_eq!(none.len(), some.len(), "same people");
+        let children = some.iter().filter(|a| a.3).count();
+        let share = children as f64 / some.len() as f64;
+        assert!((0.15..0.45).contains(&share), "{children} children of {}", some.len());
+        for (a, b) in none.iter().zip(&some) {
+            assert_eq!((a.0, a.1), (b.0, b.1), "same ids, same places");
+            if !b.3 {
+                assert_eq!(a.2, b.2, "an adult keeps its height");
+            }
+        }
     }
 }
