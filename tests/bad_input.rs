@@ -176,3 +176,36 @@ fn a_loop_on_a_sidewalk_and_a_reused_sensor_id_name_file_line_and_key() {
         &[&format!("dup.toml:{line}:"), "sensors[1].id", "duplicate id `ir`"],
     );
 }
+
+#[test]
+fn bad_privacy_configurations_are_located_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        ("[[privacy]]\nname = \"a\"\nepsilon = 0.0\n", "privacy[0].epsilon"),
+        ("[[privacy]]\nname = \"a\"\nk = 0\n", "privacy[0].k"),
+        ("[[privacy]]\nname = \"a\"\nresolution = [400, 240]\n", "privacy[0].resolution"),
+        (
+            "[[privacy]]\nname = \"a\"\nmasks = [{ image = [[900.0, 0.0], [990.0, 0.0], [990.0, 50.0]] }]\n",
+            "masks[0].image",
+        ),
+        ("[[privacy]]\nname = \"a\"\n\n[[privacy]]\nname = \"a\"\n", "privacy[1].name"),
+    ];
+    for (i, (table, key)) in cases.iter().enumerate() {
+        let scenario = write(dir.path(), &format!("bad{i}.toml"), &format!("{SMALL}\n{table}"));
+        let out_dir = dir.path().join(format!("out{i}"));
+        let out = camtwin(&["run", scenario.to_str().expect("utf8"), "--out", out_dir.to_str().expect("utf8")]);
+        assert_clean_failure(&out, &[&format!("bad{i}.toml:"), key]);
+        assert!(!out_dir.exists(), "case {i}: no output folder for a bad configuration");
+    }
+    let scenario = write(dir.path(), "ok.toml", SMALL);
+    let out_dir = dir.path().join("out");
+    let out = camtwin(&[
+        "run",
+        scenario.to_str().expect("utf8"),
+        "--out",
+        out_dir.to_str().expect("utf8"),
+        "--config",
+        "nope",
+    ]);
+    assert_clean_failure(&out, &["no privacy configuration `nope`", "default"]);
+}
