@@ -100,6 +100,7 @@ fn main() {
         record_tracks: false,
         record_filter: false,
         replay: None,
+        zones: Vec::new(),
     };
     let (mut bare_s, mut pipe_s) = (0.0, 0.0);
     for _ in 0..2 {

@@ -167,6 +167,7 @@ fn site(args: &AnalyseArgs) -> Result<Site> {
             record_tracks: false,
             record_filter: false,
             replay: None,
+            zones: Vec::new(),
         };
         return Ok(Site { id: c.id.clone(), size: (c.width, c.height), fps: c.fps, config });
     }

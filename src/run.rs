@@ -250,7 +250,7 @@ pub fn check(path: &Path) -> Result<()> {
 
 /// Files a run writes at the top of its output folder: removed before a new
 /// run starts, so a failed run never leaves an older result looking like its own.
-const RESULT_FILES: [&str; 8] = [
+const RESULT_FILES: [&str; 9] = [
     "counts.csv",
     "errors.csv",
     "crossings.csv",
@@ -259,6 +259,7 @@ const RESULT_FILES: [&str; 8] = [
     "errors-over-seeds.csv",
     "intrusiveness.csv",
     "configurations.csv",
+    "zones.csv",
 ];
 
 /// Creates `dir` if needed, checks that files can be written in it and
@@ -329,6 +330,10 @@ struct SimProducer {
     masks: Vec<Vec<[f32; 2]>>,
     /// Sensitive places, ground polygons.
     sensitive: Vec<Vec<[f32; 2]>>,
+    /// Who is in each counting zone at each frame, for scoring the camera's zone counts.
+    zone_truth: camtwin_sim::zones::ZoneLedger,
+    /// Times of every native frame.
+    frame_times: Vec<f64>,
 }
 
 impl TruthRow {
@@ -415,6 +420,8 @@ impl FrameProducer for SimProducer {
         }
         let boxes = self.truth.boxes(&snapshot);
         self.visibility.observe(&snapshot, &boxes);
+        self.zone_truth.observe(&snapshot);
+        self.frame_times.push(f64::from(snapshot.time_s));
         let mut truth_faces = Vec::new();
         for b in boxes.iter().filter(|b| b.class == camtwin_sim::world::ObjectClass::Person) {
             let agent = snapshot.agents.iter().find(|a| a.id == b.agent);
@@ -486,6 +493,8 @@ struct CameraTruth {
     writer: Option<crate::cache::EntryWriter>,
     frames_from_cache: u64,
     unreadable: u64,
+    zone_truth: camtwin_sim::zones::ZoneLedger,
+    frame_times: Vec<f64>,
 }
 
 impl SimProducer {
@@ -506,6 +515,8 @@ impl SimProducer {
             writer: self.writer,
             frames_from_cache: self.frames_from_cache,
             unreadable: self.unreadable,
+            zone_truth: self.zone_truth,
+            frame_times: self.frame_times,
         }
     }
 }
@@ -609,6 +620,17 @@ pub fn pipeline_config(
         record_tracks: false,
         record_filter: false,
         replay: None,
+        zones: scenario
+            .zones
+            .iter()
+            .filter(|z| z.kind == ZoneKind::Count)
+            .map(|z| camtwin_analytics::zones::ZoneSpec {
+                id: z.id.clone(),
+                shape: camtwin_analytics::zones::ZoneShape::Ground(
+                    z.polygon.iter().map(|p| p.map(f64::from)).collect(),
+                ),
+            })
+            .collect(),
     }
 }
 
@@ -1011,6 +1033,7 @@ struct CameraOutcome {
     note: String,
     crossings: Vec<Crossing>,
     intrusion: IntrusionRow,
+    zones: Vec<ZoneRow>,
 }
 
 fn run_camera(
@@ -1037,6 +1060,9 @@ fn run_camera(
     let sensitive: Vec<Vec<[f32; 2]>> =
         scenario.zones.iter().filter(|z| z.kind == ZoneKind::Sensitive).map(|z| z.polygon.clone()).collect();
     let truth_faces = privacy.face_blur == FaceBlur::Truth;
+    let zone_truth = camtwin_sim::zones::ZoneLedger::new(
+        scenario.zones.iter().filter(|z| z.kind == ZoneKind::Count).cloned().collect(),
+    );
     // Render once, analyse many: footage and detections from the cache.
     let footage_key = crate::cache::footage_key(scenario, cam)?;
     let expected_frames = (f64::from(scenario.scenario.duration_s) * f64::from(cam.fps)).floor() as u64;
@@ -1131,6 +1157,8 @@ fn run_camera(
             truth_faces,
             masks,
             sensitive,
+            zone_truth,
+            frame_times: Vec::new(),
         })
     };
     tracing::info!(camera = %cam.id, frames = frames_total, lines = lines.len(), "rendering and analysing");
@@ -1187,6 +1215,7 @@ fn run_camera(
         .collect();
     let split = scoring::split_crossings(&source, &line_ids, &counted, &timed(scenario, &crossings), &visible);
     report::write_csv(&out.join(format!("frames-{}.csv", cam.id)), &summary.lifetimes, &FrameLife::HEADER)?;
+    let zone_rows = zone_rows(&cam.id, &config_interval(scenario, privacy), scenario, &summary, &truth);
     let intrusion = intrusion_row(scenario, cam, privacy, &summary, &truth.observations);
     let mut note =
         camera_note(cam, region, detector.input_size(), &summary, truth.render_s, truth.saved_frames, &lines);
@@ -1223,7 +1252,109 @@ fn run_camera(
         note,
         crossings,
         intrusion,
+        zones: zone_rows,
     }))
+}
+
+fn config_interval(scenario: &Scenario, privacy: &PrivacyConfig) -> u32 {
+    privacy.interval_s.unwrap_or(scenario.aggregation.interval_s)
+}
+
+/// One row of `zones.csv`: a camera's zone figures over one interval beside
+/// the ground truth's.
+#[derive(Debug, Clone, serde::Serialize)]
+struct ZoneRow {
+    source: String,
+    zone: String,
+    class: &'static str,
+    start_s: u32,
+    end_s: u32,
+    mean_occupancy: f64,
+    truth_mean_occupancy: f64,
+    max_occupancy: u32,
+    truth_max_occupancy: u32,
+    visits: u32,
+    truth_visits: u32,
+    mean_dwell_s: Option<f64>,
+    truth_mean_dwell_s: Option<f64>,
+}
+
+impl ZoneRow {
+    const HEADER: [&'static str; 13] = [
+        "source",
+        "zone",
+        "class",
+        "start_s",
+        "end_s",
+        "mean_occupancy",
+        "truth_mean_occupancy",
+        "max_occupancy",
+        "truth_max_occupancy",
+        "visits",
+        "truth_visits",
+        "mean_dwell_s",
+        "truth_mean_dwell_s",
+    ];
+}
+
+/// The camera's zone figures joined with the truth, persons only (the other
+/// classes are in the device's output but walk no zone here).
+fn zone_rows(
+    camera: &str,
+    interval_s: &u32,
+    scenario: &Scenario,
+    s: &PipelineSummary,
+    truth: &CameraTruth,
+) -> Vec<ZoneRow> {
+    use camtwin_analytics::zones::{Visit, zone_intervals};
+    let ledger = &truth.zone_truth;
+    if ledger.zones().is_empty() {
+        return Vec::new();
+    }
+    let ids: Vec<String> = ledger.zones().iter().map(|z| z.id.clone()).collect();
+    let occupied: std::collections::BTreeMap<(u64, usize, camtwin_sim::world::ObjectClass), u32> = ledger
+        .occupancy()
+        .iter()
+        .map(|o| (((f64::from(o.time_s) * 1e6).round() as u64, o.zone, o.class), o.count))
+        .collect();
+    let mut samples = Vec::new();
+    for &t in &truth.frame_times {
+        for z in 0..ids.len() {
+            for class in camtwin_sim::world::ObjectClass::ALL {
+                let n = occupied.get(&(((t * 1e6).round() as u64), z, class)).copied().unwrap_or(0);
+                samples.push((t, z, class, f64::from(n)));
+            }
+        }
+    }
+    let visits: Vec<Visit> = ledger
+        .visits()
+        .iter()
+        .map(|v| Visit { zone: v.zone, class: v.class, enter_s: f64::from(v.enter_s), exit_s: f64::from(v.exit_s) })
+        .collect();
+    let duration = f64::from(scenario.scenario.duration_s);
+    let truth_rows = zone_intervals(&ids, &samples, None, &visits, *interval_s, duration);
+    s.zones
+        .iter()
+        .filter(|c| c.class == "person")
+        .filter_map(|c| {
+            let t = truth_rows.iter().find(|t| t.start_s == c.start_s && t.zone == c.zone && t.class == c.class)?;
+            Some(ZoneRow {
+                source: format!("camera:{camera}"),
+                zone: c.zone.clone(),
+                class: c.class,
+                start_s: c.start_s,
+                end_s: c.end_s,
+                mean_occupancy: c.mean_occupancy,
+                truth_mean_occupancy: t.mean_occupancy,
+                max_occupancy: c.max_occupancy,
+                truth_max_occupancy: t.max_occupancy,
+                visits: c.visits,
+                truth_visits: t.visits,
+                mean_dwell_s: c.mean_dwell_s,
+                truth_mean_dwell_s: t.mean_dwell_s,
+            })
+        })
+        .collect()
 }
 
 /// Measures what one camera saw of people under one configuration.
@@ -1331,9 +1462,11 @@ fn run_seed(
     let mut notes = Vec::new();
     let mut crossings: Option<Vec<Crossing>> = None;
     let mut intrusion = Vec::new();
+    let mut zones = Vec::new();
     for cam in &scenario.cameras {
         let Some(outcome) = run_camera(args, scenario, cam, privacy, out, detectors)? else { continue };
         intrusion.push(outcome.intrusion);
+        zones.extend(outcome.zones);
         sources.push(outcome.counts);
         splits.extend(outcome.split);
         notes.push(outcome.note);
@@ -1352,6 +1485,9 @@ fn run_seed(
     report::write_csv(&out.join("errors.csv"), &errors, &ERROR_HEADER)?;
     report::write_csv(&out.join("crossings.csv"), &splits, &SPLIT_HEADER)?;
     report::write_csv(&out.join("intrusiveness.csv"), &intrusion, &IntrusionRow::HEADER)?;
+    if !zones.is_empty() {
+        report::write_csv(&out.join("zones.csv"), &zones, &ZoneRow::HEADER)?;
+    }
     let (starts, panels) = scoring::count_panels(&rows);
     report::plot_counts(
         &out.join("counts.png"),

@@ -45,6 +45,17 @@ fn small_street_counts_close_to_ground_truth() {
     {
         assert!(out_dir.join(f).is_file(), "{f} missing");
     }
+    // The camera's zone occupancy follows the truth's (persons, whole run).
+    let mut zones = csv::Reader::from_path(out_dir.join("zones.csv")).expect("zones.csv");
+    let (mut seen, mut truth) = (0.0, 0.0);
+    for rec in zones.records() {
+        let rec = rec.expect("row");
+        assert_eq!(&rec[1], "around-line");
+        seen += rec[5].parse::<f64>().expect("mean_occupancy");
+        truth += rec[6].parse::<f64>().expect("truth_mean_occupancy");
+    }
+    assert!(truth > 0.5, "people stand in the zone: {truth}");
+    assert!((seen / truth - 1.0).abs() < 0.5, "camera occupancy {seen} against truth {truth}");
     let mut reader = csv::Reader::from_path(out_dir.join("counts.csv")).expect("counts.csv");
     let headers = reader.headers().expect("header").clone();
     assert_eq!(

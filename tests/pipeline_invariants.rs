@@ -64,6 +64,7 @@ fn config(
         record_tracks: false,
         record_filter: false,
         replay: None,
+        zones: Vec::new(),
     }
 }
 

@@ -18,6 +18,7 @@
 //!   assignment, two-stage association, lifetimes in seconds).
 //! - [`counter`]: several directional lines per camera, on the ground or in
 //!   the image, with hysteresis and interpolated crossing times.
+//! - [`zones`]: zone occupancy and dwell from tracks.
 //! - [`aggregate`]: counts per interval, line, class and direction, with
 //!   small-count suppression and Laplace noise.
 //! - [`pipeline`]: the actor chain.
@@ -44,3 +45,4 @@ pub mod privacy;
 pub mod report;
 pub mod scoring;
 pub mod tracker;
+pub mod zones;

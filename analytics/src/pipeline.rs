@@ -131,6 +131,8 @@ pub struct PipelineConfig {
     /// Results to replay instead of filtering and detecting: a frame found
     /// here may come without pixels.
     pub replay: Option<std::sync::Arc<Replay>>,
+    /// Zones whose occupancy and dwell the camera measures.
+    pub zones: Vec<crate::zones::ZoneSpec>,
 }
 
 /// What the privacy filter and the detector produced for one analysed frame:
@@ -249,6 +251,8 @@ pub struct PipelineSummary {
     pub results: Vec<FrameResult>,
     /// Frames replayed from earlier results.
     pub frames_replayed: u64,
+    /// Zone occupancy and dwell per interval, zone and class.
+    pub zones: Vec<crate::zones::ZoneInterval>,
 }
 
 impl PipelineSummary {
@@ -671,6 +675,9 @@ impl Handler<Flush> for TrackerStage {
 /// Turns tracks into crossings.
 struct LineCounterStage {
     counter: LineCounter,
+    zones: crate::zones::ZoneCounter,
+    interval_s: u32,
+    duration_s: f64,
     next: Recipient<Counts>,
     next_flush: Recipient<Flush>,
     counted: u64,
@@ -684,6 +691,7 @@ impl Handler<Tracks> for LineCounterStage {
     type Result = ResponseFuture<StageResult>;
     fn handle(&mut self, msg: Tracks, _: &mut Context<Self>) -> Self::Result {
         let events = self.counter.update(msg.time_s, msg.width, &msg.tracks);
+        self.zones.update(msg.time_s, msg.width, &msg.tracks);
         self.counted += events.len() as u64;
         if events.is_empty() {
             return Box::pin(async { Ok(()) });
@@ -696,9 +704,11 @@ impl Handler<Flush> for LineCounterStage {
     type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
         let (next, n) = (self.next_flush.clone(), self.counted);
+        let zones = self.zones.finish(self.interval_s, self.duration_s);
         Box::pin(async move {
             let mut s = flush(next, "aggregator").await?;
             s.crossings_counted = n;
+            s.zones = zones;
             Ok(s)
         })
     }
@@ -872,6 +882,13 @@ where
         .start();
         let counter = LineCounterStage {
             counter,
+            zones: crate::zones::ZoneCounter::new(
+                config.zones.clone(),
+                config.counting.image_to_ground,
+                config.counting.native_width,
+            ),
+            interval_s: config.interval_s,
+            duration_s: config.duration_s,
             next: aggregator.clone().recipient(),
             next_flush: aggregator.recipient(),
             counted: 0,

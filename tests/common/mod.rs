@@ -80,6 +80,10 @@ kind = "passive_infrared"
 id = "ir"
 line = "north"
 
+[[zones]]
+id = "around-line"
+polygon = [[-1.5, 3.5], [1.5, 3.5], [1.5, 7.0], [-1.5, 7.0]]
+
 [aggregation]
 interval_s = 6
 "#;
