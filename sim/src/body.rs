@@ -253,6 +253,11 @@ pub fn shadow_mesh() -> MeshData {
     disc([0.0, 0.0], [0.38, 0.30], 0.015, 10, [0.05, 0.05, 0.05, 1.0])
 }
 
+/// Most meshes an [`AgentLibrary`] keeps: a few frames' worth of distinct
+/// people in every walk phase, far fewer than the 38,400 possible looks and
+/// phases.
+pub const MAX_CACHED_MESHES: usize = 2048;
+
 /// Builds and caches every agent mesh by key; the renderer and the
 /// ground-truth boxes share it so both see identical geometry.
 #[derive(Debug, Clone, Default)]
@@ -266,12 +271,18 @@ impl AgentLibrary {
         Self::default()
     }
 
-    /// The mesh for `key`, built on first use.
+    /// The mesh for `key`, built on first use. The cache holds at most
+    /// [`MAX_CACHED_MESHES`]: past that it starts again empty (building a
+    /// mesh is cheap), so memory does not grow with the number of distinct
+    /// people a long run sees.
     pub fn get(&self, key: MeshKey) -> Arc<MeshData> {
         let mut cache = match self.cache.lock() {
             Ok(c) => c,
             Err(poisoned) => poisoned.into_inner(),
         };
+        if cache.len() >= MAX_CACHED_MESHES && !cache.contains_key(&key) {
+            cache.clear();
+        }
         cache.entry(key).or_insert_with(|| Arc::new(build(key))).clone()
     }
 }

@@ -170,6 +170,9 @@ struct CachedMesh {
     aabb: Aabb,
 }
 
+/// A GPU mesh not used for this many frames is freed.
+const MESH_SWEEP_FRAMES: u64 = 100;
+
 /// The headless renderer of one camera.
 ///
 /// Exists to hide Bevy behind a frame-in, pixels-out interface that runs in
@@ -184,7 +187,10 @@ pub struct Renderer {
     /// The one material every mesh is drawn with.
     material: Handle<LambertMaterial>,
     /// Library meshes uploaded so far; `None` for empty meshes.
-    meshes: HashMap<MeshKey, Option<CachedMesh>>,
+    /// GPU meshes by key, with the frame that last used each.
+    meshes: HashMap<MeshKey, (Option<CachedMesh>, u64)>,
+    /// Frames rendered, the clock of `meshes`.
+    frames_rendered: u64,
     /// Entities reused for instances, frame to frame.
     pool: Vec<Entity>,
     /// Set after a panic inside Bevy: the worlds may be inconsistent.
@@ -242,6 +248,7 @@ impl Renderer {
             slot,
             material,
             meshes: HashMap::new(),
+            frames_rendered: 0,
             pool: Vec::new(),
             poisoned: false,
         };
@@ -273,6 +280,14 @@ impl Renderer {
             }
         }
         self.place(placed);
+        // Free the meshes of people long gone (their handles drop, Bevy
+        // frees the assets), so memory does not grow with the number of
+        // distinct people a long run sees.
+        self.frames_rendered += 1;
+        if self.frames_rendered.is_multiple_of(MESH_SWEEP_FRAMES) {
+            let since = self.frames_rendered.saturating_sub(MESH_SWEEP_FRAMES);
+            self.meshes.retain(|_, (_, used)| *used >= since);
+        }
         let rgba = self.update_and_read()?;
         Ok(self.to_frame(&rgba))
     }
@@ -286,7 +301,9 @@ impl Renderer {
 
     /// Returns the cached GPU mesh for `key`, uploading it on first use.
     fn library_mesh(&mut self, key: MeshKey, library: &dyn MeshLibrary) -> Result<Option<CachedMesh>, RenderError> {
-        if let Some(cached) = self.meshes.get(&key) {
+        let now = self.frames_rendered;
+        if let Some((cached, used)) = self.meshes.get_mut(&key) {
+            *used = now;
             return Ok(cached.clone());
         }
         let data = library.mesh(key);
@@ -294,7 +311,7 @@ impl Renderer {
             let handle = self.apps.main.world_mut().resource_mut::<Assets<Mesh>>().add(m.mesh);
             CachedMesh { handle, aabb: m.aabb }
         });
-        self.meshes.insert(key, cached.clone());
+        self.meshes.insert(key, (cached.clone(), now));
         Ok(cached)
     }
 
