@@ -98,7 +98,6 @@ fn main() {
         max_frames_in_flight: 4,
         sink: None,
         record_tracks: false,
-        record_filter: false,
         replay: None,
         zones: Vec::new(),
     };

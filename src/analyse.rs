@@ -165,7 +165,6 @@ fn site(args: &AnalyseArgs) -> Result<Site> {
             max_frames_in_flight: 4,
             sink: Some(args.out.join(format!("aggregates-{}.csv", c.id))),
             record_tracks: false,
-            record_filter: false,
             replay: None,
             zones: Vec::new(),
         };

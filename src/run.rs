@@ -618,7 +618,6 @@ pub fn pipeline_config(
         max_frames_in_flight: 4,
         sink: Some(out.join(format!("aggregates-{}.csv", cam.id))),
         record_tracks: false,
-        record_filter: false,
         replay: None,
         zones: scenario
             .zones
@@ -1053,7 +1052,6 @@ fn run_camera(
     let mut config = pipeline_config(scenario, cam, &lines, out, privacy);
     config.region = region;
     config.record_tracks = args.export;
-    config.record_filter = true;
     config.faces = detectors.faces_for(cam, region, privacy);
     config.privacy.face_region = face_area(region, privacy);
     let masks = config.privacy.masks.clone();
@@ -1367,8 +1365,7 @@ fn intrusion_row(
 ) -> IntrusionRow {
     let (aw, ah) = privacy.analysed_size((cam.width, cam.height));
     let analysed = summary.lifetimes.iter().map(|l| l.frame).collect();
-    let fps_of = |t: f64| (t * f64::from(cam.fps)).round() as u64;
-    let blurred = summary.filter_records.iter().map(|r| (fps_of(r.time_s), r.blurred.clone())).collect();
+    let blurred = summary.results.iter().map(|r| (r.frame, r.blurred.clone())).collect();
     let effect =
         FilterEffect { analysed, blurred, scale: f64::from(aw) / f64::from(cam.width), native_fps: f64::from(cam.fps) };
     let m: Intrusiveness = intrusiveness::measure(observations, &effect);

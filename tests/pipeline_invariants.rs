@@ -62,7 +62,6 @@ fn config(
         max_frames_in_flight: 2,
         sink,
         record_tracks: false,
-        record_filter: false,
         replay: None,
         zones: Vec::new(),
     }

@@ -96,7 +96,7 @@ pub struct CountEvent {
 }
 
 /// Maps native pixels to ground metres.
-fn apply_homography(h: &[[f64; 3]; 3], px: [f64; 2]) -> Option<[f64; 2]> {
+pub(crate) fn apply_homography(h: &[[f64; 3]; 3], px: [f64; 2]) -> Option<[f64; 2]> {
     let w = h[2][0] * px[0] + h[2][1] * px[1] + h[2][2];
     if w.abs() < 1e-12 {
         return None;

@@ -22,7 +22,7 @@ use crate::counter::{CountEvent, CountingGeometry, LineCounter};
 use crate::detector::{Detection, Detector, ObjectClass};
 use crate::faces::FaceDetector;
 use crate::frame::{Frame, FrameAudit, FrameGate, FrameLease, crop};
-use crate::privacy::{FilterRecord, OutputMode, PrivacyFilter, PrivacySettings, pixelate_boxes};
+use crate::privacy::{OutputMode, PrivacyFilter, PrivacySettings, pixelate_boxes};
 use crate::tracker::{TrackObservation, TrackState, Tracker, TrackerConfig};
 
 /// Why a pipeline run failed.
@@ -125,9 +125,6 @@ pub struct PipelineConfig {
     /// the tracker against labels (off in normal runs: a device keeps no
     /// tracks).
     pub record_tracks: bool,
-    /// Keep what the privacy filter blurred in each frame, for measuring
-    /// intrusiveness against ground truth.
-    pub record_filter: bool,
     /// Results to replay instead of filtering and detecting: a frame found
     /// here may come without pixels.
     pub replay: Option<std::sync::Arc<Replay>>,
@@ -242,12 +239,10 @@ pub struct PipelineSummary {
     pub bytes_shipped: u64,
     /// Bytes of aggregates (CSV and metadata) that leave the device.
     pub bytes_aggregates: u64,
-    /// What the filter blurred, per analysed frame, when recorded.
-    pub filter_records: Vec<FilterRecord>,
     /// Total privacy-filter wall time, milliseconds.
     pub filter_ms_total: f64,
-    /// Every analysed frame's result (replayed or computed), for the
-    /// detection cache.
+    /// Every analysed frame's result (replayed or computed): for the
+    /// detection cache, and what the filter blurred for intrusiveness.
     pub results: Vec<FrameResult>,
     /// Frames replayed from earlier results.
     pub frames_replayed: u64,
@@ -348,7 +343,6 @@ struct FilterStage {
     lost: u64,
     consecutive_faults: u32,
     bytes_shipped: u64,
-    records: Option<Vec<FilterRecord>>,
     ms_total: f64,
 }
 
@@ -375,9 +369,6 @@ impl Handler<RawFrame> for FilterStage {
         if let Some(done) = self.replay.as_ref().and_then(|r| r.get(&frame.index)) {
             // Filtered before: the frame goes on with its earlier size.
             self.bytes_shipped += done.shipped_bytes;
-            if let Some(records) = &mut self.records {
-                records.push(FilterRecord { time_s: frame.time_s, blurred: done.blurred.clone() });
-            }
             let (w, h) = done.analysed;
             let frame = frame.with_pixels(w, h, Vec::new());
             return Box::pin(forward(self.next.clone(), FilteredFrame(frame), "detector"));
@@ -393,10 +384,7 @@ impl Handler<RawFrame> for FilterStage {
                     frame.shipped_bytes = crate::report::png_size(frame.width, frame.height, &frame.rgb);
                     self.bytes_shipped += frame.shipped_bytes;
                 }
-                frame.blurred = record.blurred.clone();
-                if let Some(records) = &mut self.records {
-                    records.push(record);
-                }
+                frame.blurred = record.blurred;
                 Box::pin(forward(self.next.clone(), FilteredFrame(frame), "detector"))
             }
             Err(message) => {
@@ -417,14 +405,13 @@ impl Handler<Flush> for FilterStage {
     type Result = ResponseFuture<Result<PipelineSummary, PipelineError>>;
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
         let (next, frames_in, kept, lost) = (self.next_flush.clone(), self.frames_in, self.kept, self.lost);
-        let (bytes, records, ms) = (self.bytes_shipped, self.records.take().unwrap_or_default(), self.ms_total);
+        let (bytes, ms) = (self.bytes_shipped, self.ms_total);
         Box::pin(async move {
             let mut s = flush(next, "detector").await?;
             s.frames_in = frames_in;
             s.frames_analysed = kept;
             s.frames_lost_filter = lost;
             s.bytes_shipped = bytes;
-            s.filter_records = records;
             s.filter_ms_total = ms;
             Ok(s)
         })
@@ -938,7 +925,6 @@ where
             lost: 0,
             consecutive_faults: 0,
             bytes_shipped: 0,
-            records: config.record_filter.then(Vec::new),
             ms_total: 0.0,
         }
         .start();

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::counter::apply_homography;
 use crate::detector::ObjectClass;
 use crate::tracker::{TrackObservation, TrackState};
 
@@ -84,12 +85,6 @@ fn inside(polygon: &[[f64; 2]], p: [f64; 2]) -> bool {
     yes
 }
 
-fn apply(h: &[[f64; 3]; 3], p: [f64; 2]) -> Option<[f64; 2]> {
-    let w = h[2][0] * p[0] + h[2][1] * p[1] + h[2][2];
-    (w.abs() > 1e-12)
-        .then(|| [(h[0][0] * p[0] + h[0][1] * p[1] + h[0][2]) / w, (h[1][0] * p[0] + h[1][1] * p[1] + h[1][2]) / w])
-}
-
 /// Samples occupancy and follows visits for every zone of a camera.
 #[derive(Debug, Clone)]
 pub struct ZoneCounter {
@@ -118,9 +113,11 @@ impl ZoneCounter {
                 let foot = [f64::from(t.bbox[0] + t.bbox[2]) / 2.0 * scale, f64::from(t.bbox[3]) * scale];
                 let is_in = match &zone.shape {
                     ZoneShape::Image(p) => inside(p, foot),
-                    ZoneShape::Ground(p) => {
-                        self.image_to_ground.as_ref().and_then(|h| apply(h, foot)).is_some_and(|g| inside(p, g))
-                    }
+                    ZoneShape::Ground(p) => self
+                        .image_to_ground
+                        .as_ref()
+                        .and_then(|h| apply_homography(h, foot))
+                        .is_some_and(|g| inside(p, g)),
                 };
                 if !is_in {
                     continue;

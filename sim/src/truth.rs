@@ -334,8 +334,9 @@ mod tests {
         assert_eq!(v.visible(&[crossing(1, 0.5), crossing(2, 0.5), crossing(1, 30.0)]), [true, false, false]);
     }
 
-    #[test]
-    fn a_person_behind_another_is_partly_hidden() {
+    /// A camera at eye level, 1.6 m up at the south curb, looking north
+    /// across a 60 m street.
+    fn eye_level_camera() -> TruthCamera {
         let layout = StreetLayout::new(&Street {
             length_m: 60.0,
             road_width_m: 7.0,
@@ -350,7 +351,12 @@ mod tests {
             width: 640,
             height: 480,
         };
-        let truth = TruthCamera::new(view, &layout, AgentLibrary::new());
+        TruthCamera::new(view, &layout, AgentLibrary::new())
+    }
+
+    #[test]
+    fn a_person_behind_another_is_partly_hidden() {
+        let truth = eye_level_camera();
         let alone = Snapshot { step: 0, time_s: 0.0, agents: vec![person(1, 0.0, 6.0)] };
         let b = truth.boxes(&alone);
         assert_eq!(b.len(), 1);
@@ -368,21 +374,7 @@ mod tests {
 
     #[test]
     fn a_face_turned_to_the_camera_is_frontal_and_sized_by_distance() {
-        let layout = StreetLayout::new(&Street {
-            length_m: 60.0,
-            road_width_m: 7.0,
-            sidewalk_width_m: 3.5,
-            building_height_m: 12.0,
-        });
-        let view = CameraView {
-            position: [0.0, -3.6, 1.6],
-            yaw_deg: 90.0,
-            pitch_deg: 5.0,
-            hfov_deg: 60.0,
-            width: 640,
-            height: 480,
-        };
-        let truth = TruthCamera::new(view, &layout, AgentLibrary::new());
+        let truth = eye_level_camera();
         let facing = |yaw: f32| {
             let mut p = person(1, 0.0, 6.0);
             p.instance.yaw_rad = yaw;
