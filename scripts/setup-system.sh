@@ -4,9 +4,11 @@
 #   fonts-dejavu-core                 the font for plot labels
 #   python3-venv                      for the model-conversion and evaluation venvs
 #   ffmpeg                            decodes video files for `camtwin analyse --video`
+#   chromium                          headless browser the report test loads report.html in
+#   slurm-wlm + munge                 a one-node Slurm for the sharded-experiment test (docs/cluster.md)
 # Skips apt entirely when everything is already installed.
 set -euo pipefail
-PACKAGES=(mesa-vulkan-drivers libvulkan1 fonts-dejavu-core python3-venv ffmpeg)
+PACKAGES=(mesa-vulkan-drivers libvulkan1 fonts-dejavu-core python3-venv ffmpeg chromium slurm-wlm munge)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

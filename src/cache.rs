@@ -85,10 +85,16 @@ pub fn footage_key(scenario: &Scenario, cam: &CameraSpec) -> Result<String> {
     Ok(hex(serde_json::to_string(&what)?.as_bytes()))
 }
 
+/// The layout of cached per-frame results (`FrameResult`): part of every
+/// detections key, bumped whenever the results gain or change a field, so
+/// that older entries (which would read the new field as empty) are never
+/// replayed.
+pub const RESULTS_FORMAT: u32 = 2;
+
 /// The key of a set of detections: a hash of whatever is applied before and
-/// in detection, given as JSON by the caller.
+/// in detection, given as JSON by the caller, and of [`RESULTS_FORMAT`].
 pub fn detections_key(what: &serde_json::Value) -> String {
-    hex(what.to_string().as_bytes())
+    hex(format!("{RESULTS_FORMAT}/{what}").as_bytes())
 }
 
 /// What an entry's `meta.json` says; written last, so its presence marks a

@@ -8,6 +8,7 @@
 mod analyse;
 mod cache;
 mod camera_file;
+mod experiment;
 mod export;
 mod run;
 mod sensors;
@@ -36,6 +37,12 @@ enum Command {
     Analyse(analyse::AnalyseArgs),
     /// List or clear the cache of rendered footage and detections.
     Cache(cache::CacheArgs),
+    /// Run an experiment: scenarios x privacy configurations and sensors x
+    /// seeds, scored on the stated purposes against intrusiveness, with the
+    /// legal reading, the recommendation and a report.
+    Experiment(experiment::ExperimentArgs),
+    /// Combine the folders of an experiment's shards into one result.
+    Merge(experiment::MergeArgs),
     /// Check a scenario file and print what it describes.
     Check {
         /// The scenario file (TOML).
@@ -75,7 +82,12 @@ fn main() -> ExitCode {
         .with_target(false)
         .init();
     let result = match cli.command {
-        Command::Run(args) => run::run(&args),
+        Command::Run(args) => {
+            experiment::exit_with_parent();
+            run::run(&args)
+        }
+        Command::Experiment(args) => experiment::experiment(&args),
+        Command::Merge(args) => experiment::merge(&args),
         Command::Analyse(args) => analyse::analyse(&args),
         Command::Cache(args) => cache::command(&args),
         Command::Check { scenario } => run::check(&scenario),

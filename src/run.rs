@@ -66,6 +66,9 @@ pub struct RunArgs {
     /// interval of every error in OUT/errors-over-seeds.csv.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub seeds: u32,
+    /// The first seed, instead of the scenario's.
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Detector input size WIDTHxHEIGHT (multiples of 32) for every camera.
     /// By default each camera gets the input that keeps its proportions with
     /// a longer side of 416 (416x320 for 4:3 cameras).
@@ -939,7 +942,8 @@ fn run_config(
     detectors: &Detectors,
     started: Instant,
 ) -> Result<Vec<ConfigRow>> {
-    let seeds: Vec<u64> = (0..u64::from(args.seeds)).map(|k| scenario.scenario.seed.wrapping_add(k)).collect();
+    let first = args.seed.unwrap_or(scenario.scenario.seed);
+    let seeds: Vec<u64> = (0..u64::from(args.seeds)).map(|k| first.wrapping_add(k)).collect();
     if let [seed] = seeds[..] {
         let outcome = run_seed(args, scenario, config, seed, out, detectors, started)?;
         println!("{}", outcome.summary);

@@ -26,8 +26,10 @@ fn a_second_run_replays_the_cache_with_identical_results() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = dir.path().join("cache");
     // Two configurations that differ only after detection (k, ε).
-    let text =
-        format!("{SMALL}\n[[privacy]]\nname = \"plain\"\n\n[[privacy]]\nname = \"protected\"\nk = 3\nepsilon = 1.0\n");
+    let text = format!(
+        "{SMALL}\n[[privacy]]\nname = \"plain\"\n\n[[privacy]]\nname = \"protected\"\nk = 3\nepsilon = 1.0\n\n\
+             [[privacy]]\nname = \"kept\"\nretention_s = 2.0\npixelate_people = true\n"
+    );
     let scenario = write(dir.path(), "small.toml", &text);
     let (first, second) = (dir.path().join("first"), dir.path().join("second"));
     let log = run(&scenario, &first, &cache, &["--config", "plain"]);
@@ -42,6 +44,14 @@ fn a_second_run_replays_the_cache_with_identical_results() {
     let log = run(&scenario, &protected, &cache, &["--config", "protected"]);
     assert!(log.contains("200 of 200 analysed frames replayed"), "k and ε act after detection: {log}");
     assert!(file(&protected, "aggregates-cam.json").contains("laplace"));
+    // Kept frames with whole-person pixelation: a second run replays the
+    // detections, and its frames (which carry no pixels) are still kept and audited.
+    let kept = dir.path().join("kept");
+    run(&scenario, &kept, &cache, &["--config", "kept"]);
+    let log = run(&scenario, &kept, &cache, &["--config", "kept"]);
+    assert!(log.contains("200 of 200 analysed frames replayed"), "{log}");
+    let lifetimes = file(&kept, "frames-cam.csv");
+    assert!(lifetimes.lines().skip(1).any(|l| l.ends_with("true")), "kept frames are audited as retained");
 
     // Damage one cached frame: it is rendered again, with a warning, and the
     // results do not change.

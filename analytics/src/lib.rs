@@ -29,6 +29,9 @@
 //! - [`scoring`]: the truth join, error tables, the visible/lost split of a
 //!   camera's error, statistics over seeds, plot panels.
 //! - [`report`]: CSV, PNG plot and atomic file writing.
+//! - [`legal`]: the intrusiveness scale shared by cameras and sensors, and
+//!   the legal reading of a means for a stated use.
+//! - [`plots`]: the experiment's plots (frontier, curves, cost), PNG and SVG.
 
 pub mod aggregate;
 mod assignment;
@@ -39,8 +42,10 @@ pub mod evaluation;
 pub mod faces;
 pub mod frame;
 pub mod intrusiveness;
+pub mod legal;
 pub mod metrics;
 pub mod pipeline;
+pub mod plots;
 pub mod privacy;
 pub mod report;
 pub mod scoring;

@@ -197,8 +197,13 @@ pub fn blur_rect(rgb: &mut [u8], w: u32, h: u32, b: [f32; 4], kind: BlurKind) {
 }
 
 /// Whole-person pixelation of kept frames: blocks of a sixth of each box's
-/// width (at least 4 px), so that neither face nor clothing can be read.
+/// width (at least 4 px), so that neither face nor clothing can be read. A
+/// buffer that is not `w` × `h` RGB (a replayed frame carries no pixels) is
+/// left as it is.
 pub fn pixelate_boxes(rgb: &mut [u8], w: u32, h: u32, boxes: &[[f32; 4]]) {
+    if rgb.len() != w as usize * h as usize * 3 {
+        return;
+    }
     for b in boxes {
         if let Some(r) = pixel_rect(*b, w, h) {
             pixelate(rgb, w as usize, r, ((r.2 - r.0) / 6).max(4));

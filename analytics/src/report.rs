@@ -111,7 +111,7 @@ pub fn write_counts_csv(path: &Path, rows: &[CountRow]) -> Result<(), ReportErro
 /// The standard location of the label font (Debian's fonts-dejavu-core).
 pub const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
-fn register_font(font: &Path) -> Result<(), ReportError> {
+pub(crate) fn register_font(font: &Path) -> Result<(), ReportError> {
     let bytes = std::fs::read(font).map_err(|_| ReportError::Font { path: font.to_path_buf() })?;
     // plotters keeps registered fonts for the process lifetime.
     let leaked: &'static [u8] = Box::leak(bytes.into_boxed_slice());
@@ -201,7 +201,7 @@ pub fn plot_counts(
     write_atomic(path, &png).map_err(|cause| ReportError::Io { path: path.to_path_buf(), cause })
 }
 
-fn encode_png(out: &mut Vec<u8>, w: u32, h: u32, rgb: &[u8]) -> Result<(), String> {
+pub(crate) fn encode_png(out: &mut Vec<u8>, w: u32, h: u32, rgb: &[u8]) -> Result<(), String> {
     let mut enc = png::Encoder::new(out, w, h);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);

@@ -96,3 +96,49 @@ pub fn eval_python() -> PathBuf {
     });
     venv.join("bin/python")
 }
+
+/// The small street, shorter, with two privacy configurations and a
+/// presence detector beside the infrared counter.
+pub fn experiment_scenario() -> String {
+    let s = SMALL.replace("duration_s = 20.0", "duration_s = 8.0").replace("interval_s = 6", "interval_s = 4");
+    format!(
+        "{s}\n[[sensors]]\nkind = \"presence\"\nid = \"pres\"\nzone = \"around-line\"\n\n\
+         [[privacy]]\nname = \"native\"\n\n[[privacy]]\nname = \"low\"\nresolution = [160, 120]\nfps = 5.0\n"
+    )
+}
+
+pub const EXPERIMENT: &str = r#"
+[experiment]
+name = "small-exp"
+question = "Is a camera needed to count people on the small street?"
+seeds = 2
+
+[[purposes]]
+name = "counts"
+use = "statistics"
+measure = "count"
+classes = ["person"]
+line = "north"
+max_error = 0.5
+
+[[purposes]]
+name = "occupied"
+use = "statistics"
+measure = "occupancy"
+zone = "around-line"
+max_error = 0.5
+
+[[scenarios]]
+path = "small.toml"
+"#;
+
+/// Writes the small experiment (`small.toml` and `exp.toml`) into `dir`;
+/// returns the experiment file. A folder with the scenario and the experiment file.
+pub fn experiment_fixture(dir: &Path) -> PathBuf {
+    write(dir, "small.toml", &experiment_scenario());
+    write(dir, "exp.toml", EXPERIMENT)
+}
+
+/// The experiment's files whose content must not depend on how its jobs
+/// were scheduled (one run, shards merged, Slurm).
+pub const EXPERIMENT_RESULTS: [&str; 4] = ["means.csv", "errors.csv", "recommendations.csv", "report.md"];
