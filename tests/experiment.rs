@@ -184,7 +184,16 @@ fn a_killed_experiment_resumes_without_redoing_finished_jobs() {
     let out = dir.path().join("out");
     let jobs = out.join("small-exp/jobs");
     let mut child = Command::new(env!("CARGO_BIN_EXE_camtwin"))
-        .args(["experiment", exp.to_str().expect("utf8"), "--out", out.to_str().expect("utf8"), "--jobs", "1"])
+        // Without the cache every job renders: long enough to be caught running.
+        .args([
+            "experiment",
+            exp.to_str().expect("utf8"),
+            "--out",
+            out.to_str().expect("utf8"),
+            "--jobs",
+            "1",
+            "--no-cache",
+        ])
         .arg("--models")
         .arg(root().join("assets/models"))
         .env("CAMTWIN_CACHE", cache.path())
@@ -203,8 +212,12 @@ fn a_killed_experiment_resumes_without_redoing_finished_jobs() {
             })
             .unwrap_or_default()
     };
+    let running = |d: &Path| {
+        std::fs::read_dir(d).is_ok_and(|r| r.flatten().any(|e| e.file_name().to_string_lossy().starts_with(".tmp-")))
+    };
+    // Kill while a job runs, after at least one finished.
     let started = Instant::now();
-    while finished(&jobs).is_empty() {
+    while finished(&jobs).is_empty() || !running(&jobs) {
         assert!(started.elapsed() < Duration::from_secs(600), "no job finished in 10 minutes");
         assert!(child.try_wait().expect("wait").is_none(), "the experiment ended before it could be killed");
         std::thread::sleep(Duration::from_millis(100));
@@ -215,8 +228,24 @@ fn a_killed_experiment_resumes_without_redoing_finished_jobs() {
     assert!(first.len() < 4, "all jobs were done before the kill: {first:?}");
     let stamp = |id: &str| std::fs::read_to_string(jobs.join(id).join("job.json")).expect("job.json");
     let before: Vec<String> = first.iter().map(|id| stamp(id)).collect();
-    // The children stop with their parent: no job appears after the kill.
-    std::thread::sleep(Duration::from_secs(3));
+    // The children stop with their parent: within a second no `camtwin run`
+    // writing into this experiment is left (a job alone takes longer).
+    let alive = || -> Vec<String> {
+        std::fs::read_dir("/proc")
+            .map(|r| {
+                r.flatten()
+                    .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+                    .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+                    .filter(|c| c.contains(" run ") && c.contains(&format!("{}/.tmp-", jobs.display())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let killed = Instant::now();
+    while !alive().is_empty() && killed.elapsed() < Duration::from_secs(1) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(alive(), Vec::<String>::new(), "jobs outlived their killed experiment");
     assert_eq!(finished(&jobs), first, "a job finished after its experiment was killed");
     let again = camtwin_cached(
         &[

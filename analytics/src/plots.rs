@@ -225,7 +225,9 @@ impl<'a> Scatter<'a> {
         let y_max = y_top(&ys, required);
         let mut front: Vec<MeansPoint> = points.iter().filter(|p| with_frontier && p.frontier).cloned().collect();
         front.sort_by(|a, b| a.x.total_cmp(&b.x));
-        Ok(Self { text: *text, y_max, x: span(&xs, false), points, front, required })
+        // Room on the right for the labels beside the points.
+        let (lo, hi) = span(&xs, false);
+        Ok(Self { text: *text, y_max, x: (lo, hi + (hi - lo) * 0.12), points, front, required })
     }
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {

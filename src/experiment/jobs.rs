@@ -185,12 +185,9 @@ pub fn run_all(cfg: &RunnerConfig, jobs: &[Job]) -> Result<Outcome> {
     progress.set_position(outcome.already as u64);
     progress.reset_eta();
     if outcome.already > 0 {
-        progress.println(format!(
-            "{} of {} jobs already done; running the other {}",
-            outcome.already,
-            jobs.len(),
-            pending.len()
-        ));
+        let line =
+            format!("{} of {} jobs already done; running the other {}", outcome.already, jobs.len(), pending.len());
+        progress.suspend(|| eprintln!("{line}"));
     }
     let (tx, rx) = mpsc::channel::<(usize, Result<f64, String>)>();
     let mut running: Vec<usize> = Vec::new();
@@ -247,7 +244,8 @@ pub fn run_all(cfg: &RunnerConfig, jobs: &[Job]) -> Result<Outcome> {
                     failed_groups.insert(job.group);
                 }
                 let log = dir.join(format!("{}.failed.log", job.id));
-                progress.println(format!("job {} failed: {e} (log: {})", job.id, log.display()));
+                let line = format!("job {} failed: {e} (log: {})", job.id, log.display());
+                progress.suspend(|| eprintln!("{line}"));
                 outcome.failed.push((job.id.clone(), log));
             }
         }
