@@ -1,5 +1,5 @@
 # camtwin: the two entry points are `make demo` (install everything, build,
-# run the demo) and `make test` (install everything, build, run the tests).
+# run the demo street, then the proportionality experiment) and `make test` (install everything, build, run the tests).
 # The build shares one profile and one target folder that survives between
 # runs on the same machine, so dependencies (Bevy, tract, rapier) build once.
 
@@ -8,10 +8,15 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 OUT ?= out/demo
 
-.PHONY: demo test setup system models eval build lint fmt bench
+.PHONY: demo experiment test setup system models eval build lint fmt bench
 
 demo: setup
 	$(CARGO) run --locked --bin camtwin -- run scenarios/demo.toml --out $(OUT)
+	$(CARGO) run --locked --bin camtwin -- experiment scenarios/proportionality.experiment.toml --out out
+
+# The proportionality experiment alone: out/proportionality/report.html.
+experiment: setup
+	$(CARGO) run --locked --bin camtwin -- experiment scenarios/proportionality.experiment.toml --out out
 
 test: setup
 	$(CARGO) test --locked --workspace --lib --bins --tests

@@ -96,17 +96,15 @@ pub fn cost(
 }
 
 /// Error against a numeric setting (interval start, resolution, frame
-/// rate): one line with error bars per curve; `log_x` for settings that
-/// vary by factors.
+/// rate): one line with error bars per curve, on a linear axis.
 pub fn curves(
     stem: &Path,
     text: &PlotText,
     curves: &[Curve],
-    log_x: bool,
     required: Option<f64>,
     font: &Path,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let finite = |x: f64, e: &MeanInterval| x.is_finite() && e.mean.is_finite() && (!log_x || x > 0.0);
+    let finite = |x: f64, e: &MeanInterval| x.is_finite() && e.mean.is_finite();
     let curves: Vec<Curve> = curves
         .iter()
         .map(|c| Curve { points: c.points.iter().copied().filter(|(x, e)| finite(*x, e)).collect(), ..c.clone() })
@@ -117,7 +115,7 @@ pub fn curves(
     }
     let xs: Vec<f64> = curves.iter().flat_map(|c| c.points.iter().map(|p| p.0)).collect();
     let ys: Vec<&MeanInterval> = curves.iter().flat_map(|c| c.points.iter().map(|p| &p.1)).collect();
-    let fig = Lines { text: *text, y_max: y_top(&ys, required), x: span(&xs, log_x), curves, log_x, required };
+    let fig = Lines { text: *text, y_max: y_top(&ys, required), x: span(&xs), curves, required };
     render(stem, font, &Figure::Lines(fig))
 }
 
@@ -147,27 +145,21 @@ struct Lines<'a> {
     y_max: f64,
     x: (f64, f64),
     curves: Vec<Curve>,
-    log_x: bool,
     required: Option<f64>,
 }
 
 impl Lines<'_> {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let mut builder = ChartBuilder::on(area);
-        builder.margin(16).x_label_area_size(50).y_label_area_size(70);
         let (lo, hi) = self.x;
-        if self.log_x {
-            let mut chart =
-                builder.build_cartesian_2d((lo..hi).log_scale(), 0f64..self.y_max).map_err(|e| e.to_string())?;
-            mesh(&mut chart, &self.text)?;
-            self.series(&mut chart)?;
-            legend(&mut chart)
-        } else {
-            let mut chart = builder.build_cartesian_2d(lo..hi, 0f64..self.y_max).map_err(|e| e.to_string())?;
-            mesh(&mut chart, &self.text)?;
-            self.series(&mut chart)?;
-            legend(&mut chart)
-        }
+        let mut chart = ChartBuilder::on(area)
+            .margin(16)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(lo..hi, 0f64..self.y_max)
+            .map_err(|e| e.to_string())?;
+        mesh(&mut chart, &self.text)?;
+        self.series(&mut chart)?;
+        legend(&mut chart)
     }
 
     fn series<'a, X: Ranged<ValueType = f64>, DB: DrawingBackend + 'a>(
@@ -226,7 +218,7 @@ impl<'a> Scatter<'a> {
         let mut front: Vec<MeansPoint> = points.iter().filter(|p| with_frontier && p.frontier).cloned().collect();
         front.sort_by(|a, b| a.x.total_cmp(&b.x));
         // Room on the right for the labels beside the points.
-        let (lo, hi) = span(&xs, false);
+        let (lo, hi) = span(&xs);
         Ok(Self { text: *text, y_max, x: (lo, hi + (hi - lo) * 0.12), points, front, required })
     }
 
@@ -305,15 +297,11 @@ fn y_top(ys: &[&MeanInterval], required: Option<f64>) -> f64 {
     (top.max(required.unwrap_or(0.0)) * 1.15).max(0.05)
 }
 
-/// X range with a margin; for a log axis, a factor either side.
-fn span(xs: &[f64], log: bool) -> (f64, f64) {
+/// X range with a margin.
+fn span(xs: &[f64]) -> (f64, f64) {
     let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-    if log {
-        (lo / 1.4, hi * 1.4)
-    } else {
-        let pad = ((hi - lo) * 0.08).max(if hi.abs() > 1.0 { hi.abs() * 0.1 } else { 0.5 });
-        (lo - pad, hi + pad)
-    }
+    let pad = ((hi - lo) * 0.08).max(if hi.abs() > 1.0 { hi.abs() * 0.1 } else { 0.5 });
+    (lo - pad, hi + pad)
 }
 
 type RangedCoordf64 = plotters::coord::types::RangedCoordf64;
@@ -354,11 +342,7 @@ fn required_line<'a, X: Ranged<ValueType = f64>, DB: DrawingBackend + 'a>(
 ) -> Result<(), String> {
     let Some(r) = required.filter(|r| r.is_finite()) else { return Ok(()) };
     let n = 80;
-    // Equal steps on a log axis too: dashes by ratio when the range is positive.
-    let at = |k: u32| {
-        let u = f64::from(k) / f64::from(n);
-        if x.0 > 0.0 { x.0 * (x.1 / x.0).powf(u) } else { x.0 + (x.1 - x.0) * u }
-    };
+    let at = |k: u32| x.0 + (x.1 - x.0) * f64::from(k) / f64::from(n);
     let dashes =
         (0..n).step_by(2).map(move |k| PathElement::new(vec![(at(k), r), (at(k + 1), r)], REQUIRED.stroke_width(2)));
     chart
@@ -483,10 +467,10 @@ mod tests {
             },
             Curve { label: "ir-1".into(), camera: false, points: vec![(160.0, est(0.2)), (640.0, est(f64::NAN))] },
         ];
-        curves(&dir.path().join("r"), &TEXT, &c, true, Some(0.2), Path::new(DEFAULT_FONT))?;
+        curves(&dir.path().join("r"), &TEXT, &c, Some(0.2), Path::new(DEFAULT_FONT))?;
         let svg = std::fs::read_to_string(dir.path().join("r.svg"))?;
         assert!(svg.contains("pole 10 fps (camera)") && svg.contains("ir-1 (sensor)"));
-        let empty = curves(&dir.path().join("e"), &TEXT, &[], false, None, Path::new(DEFAULT_FONT));
+        let empty = curves(&dir.path().join("e"), &TEXT, &[], None, Path::new(DEFAULT_FONT));
         assert!(empty.is_err());
         let nan = vec![MeansPoint { label: "x".into(), camera: true, x: f64::NAN, error: est(0.1), frontier: false }];
         assert!(frontier(&dir.path().join("n"), &TEXT, &nan, None, Path::new(DEFAULT_FONT)).is_err());

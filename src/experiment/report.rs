@@ -397,7 +397,7 @@ fn draw_figures(exp: &Experiment, a: &Analysis, dir: &Path) -> Result<Figures> {
                 let title = format!("{}: is the error of '{}' steady from one interval to the next?", sc.name, p.name);
                 let path = dir.join("plots").join(format!("by-interval--{stem}"));
                 let text = PlotText { title: &title, x_desc: "interval start (s)", y_desc: &error_desc };
-                plots::curves(&path, &text, &curves, false, Some(p.max_error), font)?;
+                plots::curves(&path, &text, &curves, Some(p.max_error), font)?;
                 figure_csv(&path.with_extension("csv"), &curve_rows(&curves))?;
                 list.push((title, format!("plots/by-interval--{stem}.png")));
             }
@@ -417,7 +417,7 @@ fn draw_figures(exp: &Experiment, a: &Analysis, dir: &Path) -> Result<Figures> {
                     format!("{}: how does the error of '{}' grow as the camera sees less ({name})?", sc.name, p.name);
                 let path = dir.join("plots").join(format!("vs-{name}--{stem}"));
                 let text = PlotText { title: &title, x_desc, y_desc: &error_desc };
-                plots::curves(&path, &text, &curves, true, Some(p.max_error), font)?;
+                plots::curves(&path, &text, &curves, Some(p.max_error), font)?;
                 figure_csv(&path.with_extension("csv"), &curve_rows(&curves))?;
                 list.push((title, format!("plots/vs-{name}--{stem}.png")));
             }
@@ -439,11 +439,17 @@ fn draw_figures(exp: &Experiment, a: &Analysis, dir: &Path) -> Result<Figures> {
     Ok(figures)
 }
 
+fn direction_text(d: &str) -> String {
+    if d == "both" { "both directions".into() } else { format!("{d} direction only") }
+}
+
 /// What a purpose asks, in one sentence.
 fn purpose_text(p: &Purpose) -> String {
     let what = match p.measure {
-        super::file::Measure::Count => format!("count {} ({} directions)", p.classes.join(" + "), p.direction),
-        super::file::Measure::ClassSplit => format!("split {} ({} directions)", p.classes.join(" / "), p.direction),
+        super::file::Measure::Count => format!("count {} ({})", p.classes.join(" + "), direction_text(&p.direction)),
+        super::file::Measure::ClassSplit => {
+            format!("split {} ({})", p.classes.join(" / "), direction_text(&p.direction))
+        }
         super::file::Measure::Occupancy => {
             format!("tell whether zone `{}` is occupied", p.zone.clone().unwrap_or_default())
         }
@@ -515,12 +521,62 @@ fn answer(a: &Analysis, r: &super::analysis::Recommendation, p: &Purpose) -> Str
     out
 }
 
+/// A camera configuration's settings in a few words.
+fn settings_text(m: &Means) -> String {
+    m.settings.as_ref().map_or_else(String::new, |c| {
+        let mut parts = vec![format!("{}x{}", c.width, c.height), format!("{} fps", c.fps)];
+        if c.face_blur != "none" {
+            parts.push(format!("faces blurred ({})", c.face_blur));
+        }
+        if c.masks > 0 {
+            parts.push(format!("{} mask(s)", c.masks));
+        }
+        parts.push(if c.mode == "edge" { "aggregates only".into() } else { "frames sent off the device".into() });
+        if c.retention_s > 0.0 {
+            parts.push(format!("frames kept {} s", c.retention_s));
+        }
+        parts.join(", ")
+    })
+}
+
+/// One sentence over every purpose of a scenario: where a sensor suffices,
+/// where a camera is needed and with which settings, where nothing serves.
+fn in_short(a: &Analysis, scenario: &str) -> String {
+    let mut sensor = Vec::new();
+    let mut camera = Vec::new();
+    let mut none = Vec::new();
+    for r in a.recommendations.iter().filter(|r| r.scenario == scenario) {
+        match r.meeting.first().map(|&k| &a.means[a.scores[k].means]) {
+            Some(m) if !m.camera => sensor.push(format!("{} ({})", r.purpose, m.label)),
+            Some(m) => camera.push(format!("{}, and then {} at {}", r.purpose, m.label, settings_text(m))),
+            None => none.push(r.purpose.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    if !sensor.is_empty() {
+        out.push(format!("a less intrusive sensor suffices for {}", sensor.join("; ")));
+    }
+    if !camera.is_empty() {
+        let only = if sensor.is_empty() { "" } else { " only" };
+        out.push(format!("a camera is needed{only} for {}", camera.join("; ")));
+    }
+    if !none.is_empty() {
+        out.push(format!("nothing tried meets {}", none.join(", ")));
+    }
+    let mut text = out.join("; ");
+    text.push('.');
+    text
+}
+
 fn markdown(exp: &Experiment, a: &Analysis, figures: &Figures) -> String {
     let h = &exp.file.experiment;
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", h.question.clone().unwrap_or_else(|| format!("Experiment {}", h.name)));
     let _ = writeln!(md, "> {}\n", legal::DISCLAIMER);
     let _ = writeln!(md, "## Answer\n");
+    for sc in &exp.scenarios {
+        let _ = writeln!(md, "**In short, `{}`:** {}\n", sc.name, in_short(a, &sc.name));
+    }
     for r in &a.recommendations {
         let Some(p) = exp.file.purposes.iter().find(|p| p.name == r.purpose) else { continue };
         let _ =
