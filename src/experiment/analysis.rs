@@ -39,32 +39,8 @@ struct ErrorCell {
     bias: Option<f64>,
 }
 
-/// One row of a job's `intrusiveness.csv` (the columns the experiment uses).
-#[derive(Debug, Clone, Deserialize)]
-struct ExposureRow {
-    config: String,
-    camera: String,
-    analysed_width: u32,
-    analysed_height: u32,
-    fps: f64,
-    face_blur: String,
-    masks: usize,
-    mode: String,
-    retention_s: f64,
-    k: u32,
-    epsilon: Option<f64>,
-    data_kind: String,
-    max_frame_lifetime_s: f64,
-    bytes_per_hour: f64,
-    person_s_in_view: f64,
-    median_ppm: f64,
-    share_observe: f64,
-    share_recognise: f64,
-    share_identify: f64,
-    face_s_identifiable: f64,
-    sensitive_person_s: f64,
-    child_person_s: f64,
-}
+/// One row of a job's `intrusiveness.csv`: the run's own row type.
+type ExposureRow = crate::run::IntrusionRow;
 
 /// One row of a job's `sensors.csv`.
 #[derive(Debug, Clone, Deserialize)]
