@@ -1,5 +1,6 @@
 # camtwin: the two entry points are `make demo` (install everything, build,
-# run the demo street, then the proportionality experiment) and `make test` (install everything, build, run the tests).
+# run the demo street, then the demo experiment) and `make test` (install
+# everything, build, run the tests).
 # The build shares one profile and one target folder that survives between
 # runs on the same machine, so dependencies (Bevy, tract, rapier) build once.
 
@@ -12,11 +13,11 @@ OUT ?= out/demo
 
 demo: setup
 	$(CARGO) run --locked --bin camtwin -- run scenarios/demo.toml --out $(OUT)
-	$(CARGO) run --locked --bin camtwin -- experiment scenarios/proportionality.experiment.toml --out out
+	$(CARGO) run --locked --bin camtwin -- experiment experiments/demo_street.toml --out out
 
-# The proportionality experiment alone: out/proportionality/report.html.
+# The demo experiment alone: out/demo_street/report.html.
 experiment: setup
-	$(CARGO) run --locked --bin camtwin -- experiment scenarios/proportionality.experiment.toml --out out
+	$(CARGO) run --locked --bin camtwin -- experiment experiments/demo_street.toml --out out
 
 test: setup
 	$(CARGO) test --locked --workspace --lib --bins --tests

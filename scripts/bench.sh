@@ -16,3 +16,4 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 printf 'demo wall time after build: %.1f s\n' "$(echo "$end - $start" | bc)"
 /usr/bin/time -v "$bin" run scenarios/demo.toml --out "${TMPDIR:-/tmp}/camtwin-bench-demo" 2>&1 >/dev/null | grep -E "Maximum resident|Elapsed" || true
+bash benches/experiment_speed.sh "$bin"

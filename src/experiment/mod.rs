@@ -70,9 +70,14 @@ pub fn experiment(args: &ExperimentArgs) -> Result<()> {
     let dir = args.out.join(&exp.file.experiment.name);
     let jobs_dir = dir.join("jobs");
     if args.plan {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
         for j in &selected {
             let state = if jobs::finished(&jobs_dir, j).is_some() { "done" } else { "to run" };
-            println!("{}\t{state}", j.id);
+            // A closed pipe (`| head`) ends the listing quietly.
+            if writeln!(out, "{}\t{state}", j.id).is_err() {
+                break;
+            }
         }
         return Ok(());
     }

@@ -500,10 +500,12 @@ fn answer(a: &Analysis, r: &super::analysis::Recommendation, p: &Purpose) -> Str
             }
             if !a.means[s.means].camera {
                 let cams = r.meeting.iter().filter(|&&k| a.means[a.scores[k].means].camera).count();
-                let _ = write!(
-                    out,
-                    " A camera is not needed for this purpose ({cams} camera configuration(s) also meet it, all more intrusive)."
-                );
+                let also = if cams == 0 {
+                    "no camera configuration tried meets it".to_string()
+                } else {
+                    format!("{cams} camera configuration(s) also meet it, all more intrusive")
+                };
+                let _ = write!(out, " A camera is not needed for this purpose ({also}).");
             }
         }
         None => {
