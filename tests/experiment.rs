@@ -206,6 +206,8 @@ fn a_killed_experiment_resumes_without_redoing_finished_jobs() {
         std::fs::read_dir(d)
             .map(|r| {
                 r.flatten()
+                    // A job is finished once renamed out of its temporary folder.
+                    .filter(|e| !e.file_name().to_string_lossy().starts_with(".tmp-"))
                     .filter(|e| e.path().join("job.json").exists())
                     .map(|e| e.file_name().to_string_lossy().to_string())
                     .collect()
