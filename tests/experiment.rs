@@ -295,6 +295,11 @@ fn bad_experiment_files_are_refused_with_file_line_and_key() {
         (EXPERIMENT.replace("line = \"north\"", "line = \"south\""), "no line `south`", "exp.toml:12"),
         (EXPERIMENT.replace("path = \"small.toml\"", "path = \"missing.toml\""), "missing.toml", "exp.toml:23"),
         (EXPERIMENT.replace("seeds = 2", "seeds = 2\ncolour = \"red\""), "colour", "exp.toml:6"),
+        (
+            EXPERIMENT.replace("path = \"small.toml\"", "path = \"small.toml\"\nsensors = [\"ir\", \"radar\"]"),
+            "no sensor `radar`",
+            "exp.toml:24",
+        ),
     ];
     for (k, (text, says, at)) in cases.iter().enumerate() {
         let f = write(dir.path(), &format!("bad-{k}.toml"), text).display().to_string();

@@ -292,7 +292,8 @@ pub fn analyse(exp: &Experiment, jobs: &[Job], jobs_dir: &Path) -> Result<Analys
             d.counts.iter().map(|c| c.source.as_str()).chain(d.inventory.iter().map(|r| r.source.as_str())).collect();
         for source in sources {
             let camera = source.starts_with("camera:");
-            if !camera && !scenario.sensors {
+            let sensor_id = source.split_once(':').map_or(source, |(_, id)| id);
+            if !camera && !scenario.sensors.iter().any(|s| s == sensor_id) {
                 continue;
             }
             let key = (scenario.name.clone(), source.to_string(), camera.then(|| job.config.clone()));

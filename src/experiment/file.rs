@@ -128,13 +128,26 @@ pub struct ScenarioEntry {
     /// Privacy configurations to run; all of the scenario's by default.
     #[serde(default)]
     pub configs: Option<Vec<String>>,
-    /// Compare the scenario's sensors too (default true).
-    #[serde(default = "yes")]
-    pub sensors: bool,
+    /// Which of the scenario's sensors to compare: `true` (all, the
+    /// default), `false` (none) or a list of sensor ids.
+    #[serde(default)]
+    pub sensors: SensorChoice,
 }
 
-fn yes() -> bool {
-    true
+/// `sensors = true | false | ["id", ...]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SensorChoice {
+    /// All or none.
+    All(bool),
+    /// These sensors, by id.
+    Ids(Vec<String>),
+}
+
+impl Default for SensorChoice {
+    fn default() -> Self {
+        Self::All(true)
+    }
 }
 
 /// `[camera_cost]`: euros, as for the sensors' cost profiles.
@@ -169,8 +182,8 @@ pub struct LoadedScenario {
     pub configs: Vec<camtwin_sim::privacy::PrivacyConfig>,
     /// Seeds to run.
     pub seeds: Vec<u64>,
-    /// Whether its sensors are compared.
-    pub sensors: bool,
+    /// Ids of the sensors compared.
+    pub sensors: Vec<String>,
     /// Its file's bytes, hashed into each job's identity.
     pub text: Vec<u8>,
 }
@@ -344,16 +357,24 @@ pub fn load(path: &Path) -> Result<Experiment> {
                 bail!("{}: purpose `{}`: {} has no zone `{zone}`", at(&format!("\"{zone}\"")), p.name, full.display());
             }
         }
+        let ids: Vec<String> = scenario.sensors.iter().map(|s| s.id().to_string()).collect();
+        let sensors = match &entry.sensors {
+            SensorChoice::All(true) => ids,
+            SensorChoice::All(false) => Vec::new(),
+            SensorChoice::Ids(asked) => {
+                if let Some(unknown) = asked.iter().find(|a| !ids.contains(a)) {
+                    bail!(
+                        "{}: scenarios[{k}].sensors: {} has no sensor `{unknown}` (it has: {})",
+                        at(&format!("\"{unknown}\"")),
+                        full.display(),
+                        ids.join(", ")
+                    );
+                }
+                asked.clone()
+            }
+        };
         let seeds = seeds_of(scenario.scenario.seed);
-        scenarios.push(LoadedScenario {
-            name,
-            path: full,
-            scenario,
-            configs,
-            seeds,
-            sensors: entry.sensors,
-            text: bytes,
-        });
+        scenarios.push(LoadedScenario { name, path: full, scenario, configs, seeds, sensors, text: bytes });
     }
     Ok(Experiment { path: path.to_path_buf(), file, scenarios })
 }
