@@ -210,7 +210,7 @@ impl Detectors {
 
 /// The checksum files of the models a run uses, as text: part of the key of
 /// cached detections, so a new model never replays an old one's boxes.
-fn model_sums(models: &Path, faces: bool) -> String {
+pub(crate) fn model_sums(models: &Path, faces: bool) -> String {
     let read = |name: &str| std::fs::read_to_string(models.join(name)).unwrap_or_default();
     if faces { format!("{}{}", read("SHA256SUMS"), read("centerface.sha256")) } else { read("SHA256SUMS") }
 }

@@ -61,7 +61,8 @@ pub struct JobRecord {
 /// Every job of an experiment, in a fixed order: scenario, seed,
 /// configuration.
 pub fn plan(exp: &Experiment, models: &Path) -> Vec<Job> {
-    let sums = model_sums(models);
+    // Both models' checksums: a job's results depend on the face model too.
+    let sums = crate::run::model_sums(models, true);
     let mut jobs = Vec::new();
     let mut group = 0;
     for (k, s) in exp.scenarios.iter().enumerate() {
@@ -88,13 +89,6 @@ pub fn plan(exp: &Experiment, models: &Path) -> Vec<Job> {
         }
     }
     jobs
-}
-
-fn model_sums(models: &Path) -> String {
-    ["SHA256SUMS", "centerface.sha256"]
-        .iter()
-        .map(|f| std::fs::read_to_string(models.join(f)).unwrap_or_default())
-        .collect()
 }
 
 /// The jobs of shard `i` of `n` (1-based): whole footage groups, dealt in

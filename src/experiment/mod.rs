@@ -117,9 +117,7 @@ pub fn experiment(args: &ExperimentArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let analysis = analysis::analyse(&exp, &all, &jobs_dir)?;
-    report::write(&exp, &analysis, &dir)?;
-    println!("{}", report::console_summary(&exp, &analysis, &dir));
+    report_on(&exp, &all, &dir)?;
     if !outcome.failed.is_empty() {
         bail!(
             "{} job(s) failed (logs beside the jobs in {}); the report covers the others. Run the experiment again to retry them",
@@ -160,9 +158,15 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         );
     }
     eprintln!("merged {found} jobs into {}", jobs_dir.display());
-    let analysis = analysis::analyse(&exp, &all, &jobs_dir)?;
-    report::write(&exp, &analysis, &dir)?;
-    println!("{}", report::console_summary(&exp, &analysis, &dir));
+    report_on(&exp, &all, &dir)
+}
+
+/// Analyses the finished jobs in `dir/jobs` and writes the tables, plots
+/// and reports into `dir`: the last step of a run and of a merge alike.
+fn report_on(exp: &file::Experiment, jobs: &[jobs::Job], dir: &Path) -> Result<()> {
+    let analysis = analysis::analyse(exp, jobs, &dir.join("jobs"))?;
+    report::write(exp, &analysis, dir)?;
+    println!("{}", report::console_summary(exp, &analysis, dir));
     Ok(())
 }
 
