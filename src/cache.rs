@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 /// Changes whenever the renderer draws differently, so old footage is not
 /// reused.
-pub const RENDERER_VERSION: &str = "camtwin-render/2026-11-23";
+pub const RENDERER_VERSION: &str = "camtwin-render/2026-11-24";
 
 /// Default size limit, bytes.
 pub const DEFAULT_LIMIT_BYTES: u64 = 20 * 1024 * 1024 * 1024;
@@ -241,10 +241,25 @@ impl FootageCache {
 }
 
 impl EntryWriter {
-    /// Adds the next frame.
-    pub fn add(&mut self, index: u64, w: u32, h: u32, rgb: &[u8]) -> Result<()> {
+    /// Adds the next frame. Its id buffer, when it has one, is kept as the
+    /// PNG's alpha channel.
+    pub fn add(&mut self, index: u64, frame: &camtwin_render::RenderedFrame) -> Result<()> {
         let path = self.tmp.join("frames").join(frame_name(index));
-        camtwin_analytics::report::write_png(&path, w, h, rgb)?;
+        let (w, h) = (frame.width, frame.height);
+        if frame.ids.len() == w as usize * h as usize {
+            let rgba: Vec<u8> =
+                frame.rgb.chunks_exact(3).zip(&frame.ids).flat_map(|(p, &id)| [p[0], p[1], p[2], id]).collect();
+            let mut png = Vec::new();
+            let mut enc = png::Encoder::new(&mut png, w, h);
+            enc.set_color(png::ColorType::Rgba);
+            enc.set_depth(png::BitDepth::Eight);
+            let mut writer = enc.write_header()?;
+            writer.write_image_data(&rgba)?;
+            writer.finish()?;
+            write_atomic(&path, &png)?;
+        } else {
+            camtwin_analytics::report::write_png(&path, w, h, &frame.rgb)?;
+        }
         self.frames = self.frames.max(index + 1);
         Ok(())
     }
@@ -275,9 +290,16 @@ impl Drop for EntryWriter {
 }
 
 impl Entry {
-    /// Reads frame `index`.
-    pub fn frame(&self, index: u64) -> std::result::Result<(u32, u32, Vec<u8>), String> {
-        crate::analyse::decode_png(&self.dir.join("frames").join(frame_name(index)))
+    /// Reads frame `index` with its id buffer (empty when the entry has none).
+    pub fn frame(&self, index: u64) -> std::result::Result<camtwin_render::RenderedFrame, String> {
+        crate::analyse::decode_png_with_alpha(&self.dir.join("frames").join(frame_name(index))).map(|f| {
+            camtwin_render::RenderedFrame {
+                width: f.width,
+                height: f.height,
+                rgb: f.rgb,
+                ids: f.alpha.unwrap_or_default(),
+            }
+        })
     }
 
     /// Earlier detections under `key`, if stored and readable.
@@ -358,22 +380,28 @@ pub fn command(args: &CacheArgs) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn frame(width: u32, height: u32, rgb: &[u8], ids: &[u8]) -> camtwin_render::RenderedFrame {
+        camtwin_render::RenderedFrame { width, height, rgb: rgb.to_vec(), ids: ids.to_vec() }
+    }
+
     #[test]
     fn a_half_written_entry_is_never_found_and_a_finished_one_is() {
         let dir = tempfile::tempdir().expect("tempdir");
         let cache = FootageCache::open(dir.path(), DEFAULT_LIMIT_BYTES).expect("open");
         let meta = Meta { camera: "c".into(), scenario: "s".into(), seed: 1, frames: 2, width: 2, height: 1 };
         let mut w = cache.writer("k").expect("writer");
-        w.add(0, 2, 1, &[1, 2, 3, 4, 5, 6]).expect("frame");
+        w.add(0, &frame(2, 1, &[1, 2, 3, 4, 5, 6], &[])).expect("frame");
         assert!(cache.lookup("k").is_none(), "nothing before it is finished");
         drop(w);
         assert!(cache.lookup("k").is_none(), "an abandoned entry leaves nothing");
         let mut w = cache.writer("k").expect("writer");
-        w.add(0, 2, 1, &[1, 2, 3, 4, 5, 6]).expect("frame");
-        w.add(1, 2, 1, &[6, 5, 4, 3, 2, 1]).expect("frame");
+        w.add(0, &frame(2, 1, &[1, 2, 3, 4, 5, 6], &[9, 0])).expect("frame");
+        w.add(1, &frame(2, 1, &[6, 5, 4, 3, 2, 1], &[])).expect("frame");
         w.finish(&meta).expect("finish");
         let entry = cache.lookup("k").expect("complete");
-        assert_eq!(entry.frame(1).expect("decodes"), (2, 1, vec![6, 5, 4, 3, 2, 1]));
+        // The id buffer comes back with its frame; a frame without one has none.
+        assert_eq!(entry.frame(0).expect("decodes"), frame(2, 1, &[1, 2, 3, 4, 5, 6], &[9, 0]));
+        assert_eq!(entry.frame(1).expect("decodes"), frame(2, 1, &[6, 5, 4, 3, 2, 1], &[]));
         // A missing frame makes the entry corrupt: removed, not returned.
         std::fs::remove_file(dir.path().join("k/frames/000000.png")).expect("rm");
         assert!(cache.lookup("k").is_none());
@@ -386,7 +414,7 @@ mod tests {
         let big = FootageCache::open(dir.path(), DEFAULT_LIMIT_BYTES).expect("open");
         for key in ["old", "new"] {
             let mut w = big.writer(key).expect("writer");
-            w.add(0, 64, 64, &vec![7u8; 64 * 64 * 3]).expect("frame");
+            w.add(0, &frame(64, 64, &[7u8; 64 * 64 * 3], &[])).expect("frame");
             let meta = Meta { camera: "c".into(), scenario: "s".into(), seed: 1, frames: 1, width: 64, height: 64 };
             w.finish(&meta).expect("finish");
             std::thread::sleep(std::time::Duration::from_millis(20));

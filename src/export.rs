@@ -16,10 +16,16 @@
 //! [`camtwin_analytics::evaluation`]), so both can be checked against the
 //! reference tools.
 //!
-//! Boxes are the projected posed geometry clipped to the image (amodal
-//! within the frame); visibility is the share of the body's sample points
-//! not hidden by other agents or buildings. Every file is written
-//! atomically; the frames are footage and the summary counts them as kept.
+//! Boxes are the boxes of each agent's visible pixels, read from the
+//! renderer's id buffer (the colour frame's own rasterisation); visibility is
+//! those pixels over the pixels of the agent's unoccluded silhouette
+//! ([`camtwin_sim::truth::PixelTruth`]). An agent with no visible pixel has
+//! no label. The amodal box (the projected posed geometry clipped to the
+//! image) is written beside: `gt/gt_amodal.txt` in the layout of `gt.txt`,
+//! and `amodal_bbox` in each COCO annotation. Were a frame to hold more
+//! agents than the id buffer can tag (255), the others fall back to the
+//! amodal box and ray-cast visibility. Every file is written atomically; the
+//! frames are footage and the summary counts them as kept.
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +48,15 @@ fn coco_category(class: ObjectClass) -> u32 {
         ObjectClass::Motorcycle => 4,
         ObjectClass::Bus => 6,
         ObjectClass::Truck => 8,
+    }
+}
+
+/// The exported label of `b`: its box and visibility, or `None` when none of
+/// it is visible (see the module documentation).
+fn label(b: &TruthBox) -> Option<([f32; 4], f32)> {
+    match b.pixels {
+        Some(p) => p.bbox.map(|bbox| (bbox, p.visible_fraction())),
+        None => Some((b.bbox, b.visible_fraction)),
     }
 }
 
@@ -80,10 +95,8 @@ impl SequenceExport {
         self.frames
             .iter()
             .flat_map(|(index, boxes)| {
-                boxes.iter().filter(|b| b.class == ObjectClass::Person).map(move |b| LabelledBox {
-                    frame: index + 1,
-                    id: u64::from(b.agent) + 1,
-                    bbox: b.bbox,
+                boxes.iter().filter(|b| b.class == ObjectClass::Person).filter_map(move |b| {
+                    label(b).map(|(bbox, _)| LabelledBox { frame: index + 1, id: u64::from(b.agent) + 1, bbox })
                 })
             })
             .collect()
@@ -94,9 +107,10 @@ impl SequenceExport {
         &self.dir
     }
 
-    /// Writes `gt/gt.txt`, `seqinfo.ini` and `coco.json`.
+    /// Writes `gt/gt.txt`, `gt/gt_amodal.txt`, `seqinfo.ini` and `coco.json`.
     pub fn finish(self) -> Result<()> {
         let mut gt = String::new();
+        let mut amodal = String::new();
         let mut images = Vec::new();
         let mut annotations = Vec::new();
         for (index, boxes) in &self.frames {
@@ -108,14 +122,18 @@ impl SequenceExport {
                 "height": self.size.1,
             }));
             for b in boxes {
-                let (x, y, w, h) = (b.bbox[0], b.bbox[1], b.bbox[2] - b.bbox[0], b.bbox[3] - b.bbox[1]);
+                let Some((bbox, visibility)) = label(b) else { continue };
+                let xywh = |r: [f32; 4]| (r[0], r[1], r[2] - r[0], r[3] - r[1]);
                 let person = b.class == ObjectClass::Person;
                 let (conf, class) = if person { (1, 1) } else { (0, 3) };
-                gt.push_str(&format!(
-                    "{frame},{},{x:.2},{y:.2},{w:.2},{h:.2},{conf},{class},{:.3}\n",
-                    b.agent + 1,
-                    b.visible_fraction
-                ));
+                let mot_line = |r: [f32; 4]| {
+                    let (x, y, w, h) = xywh(r);
+                    format!("{frame},{},{x:.2},{y:.2},{w:.2},{h:.2},{conf},{class},{visibility:.3}\n", b.agent + 1)
+                };
+                gt.push_str(&mot_line(bbox));
+                amodal.push_str(&mot_line(b.bbox));
+                let (x, y, w, h) = xywh(bbox);
+                let (ax, ay, aw, ah) = xywh(b.bbox);
                 annotations.push(serde_json::json!({
                     "id": annotations.len() + 1,
                     "image_id": frame,
@@ -124,7 +142,8 @@ impl SequenceExport {
                     "area": w * h,
                     "iscrowd": 0,
                     "track_id": b.agent + 1,
-                    "visibility": b.visible_fraction,
+                    "visibility": visibility,
+                    "amodal_bbox": [ax, ay, aw, ah],
                 }));
             }
         }
@@ -151,6 +170,7 @@ impl SequenceExport {
             report::write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
         };
         write("gt/gt.txt", gt.as_bytes())?;
+        write("gt/gt_amodal.txt", amodal.as_bytes())?;
         write("seqinfo.ini", seqinfo.as_bytes())?;
         let json = serde_json::to_vec_pretty(&coco).context("cannot encode coco.json")?;
         write("coco.json", &json)

@@ -70,7 +70,48 @@ fn quiet_headless_vulkan() {
     }
 }
 
+/// Keeps resident memory flat with clip length.
+///
+/// glibc raises its mmap threshold each time a large block is freed; after
+/// that, frame-sized buffers (0.3-1.2 MB, several per frame: readback,
+/// colour, letterbox, blur) come from the main heap and interleave with
+/// long-lived small blocks, so the heap can no longer shrink and resident
+/// memory grows with the clip (demo street, 4 minutes: 946 MiB against
+/// 520 MiB for 1 minute). A fixed threshold keeps every block of 256 KiB or
+/// more in its own mapping, given back to the system when freed: 535 MiB for
+/// the same 4 minutes (docs/PERFORMANCE.md, memory against clip length).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn bound_heap_growth() {
+    #[allow(unsafe_code)]
+    // SAFETY: mallopt only sets allocator parameters, and is called first
+    // thing in `main`, before any other thread allocates.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+    // Smaller blocks freed in the middle of an arena stay resident until
+    // trimmed; every few seconds, give their pages back.
+    let trimmer = std::thread::Builder::new().name("heap-trim".into()).spawn(|| {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            #[allow(unsafe_code)]
+            // SAFETY: malloc_trim takes each arena's lock itself and only
+            // releases free pages; it is safe to call from any thread.
+            unsafe {
+                libc::malloc_trim(0);
+            }
+        }
+    });
+    if let Err(e) = trimmer {
+        tracing::debug!("no heap-trim thread: {e}");
+    }
+}
+
+/// Other C libraries return freed large blocks on their own.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn bound_heap_growth() {}
+
 fn main() -> ExitCode {
+    bound_heap_growth();
     quiet_headless_vulkan();
     let cli = Cli::parse();
     tracing_subscriber::fmt()

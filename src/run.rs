@@ -341,8 +341,23 @@ struct SimProducer {
 
 impl TruthRow {
     /// Column names, in field order.
-    const HEADER: [&'static str; 10] =
-        ["frame", "time_s", "agent", "class", "x0", "y0", "x1", "y1", "visible_fraction", "pixels_per_metre"];
+    const HEADER: [&'static str; 15] = [
+        "frame",
+        "time_s",
+        "agent",
+        "class",
+        "x0",
+        "y0",
+        "x1",
+        "y1",
+        "visible_fraction",
+        "pixels_per_metre",
+        "visible_x0",
+        "visible_y0",
+        "visible_x1",
+        "visible_y1",
+        "visible_pixel_fraction",
+    ];
 }
 
 /// One row of `truth-<camera>.csv`: one agent in one frame.
@@ -358,6 +373,14 @@ struct TruthRow {
     y1: f32,
     visible_fraction: f32,
     pixels_per_metre: f32,
+    /// Box of the visible pixels (id buffer); empty when none is visible or
+    /// the frame was not rendered with its ids.
+    visible_x0: Option<f32>,
+    visible_y0: Option<f32>,
+    visible_x1: Option<f32>,
+    visible_y1: Option<f32>,
+    /// Visible pixels over the unoccluded silhouette's pixels.
+    visible_pixel_fraction: Option<f32>,
 }
 
 impl FrameProducer for SimProducer {
@@ -372,9 +395,15 @@ impl FrameProducer for SimProducer {
         }
         let snapshot = self.sim.snapshot();
         let started = Instant::now();
+        let mut boxes = self.truth.boxes(&snapshot);
         let needs_pixels = !self.replayed.contains(&self.next_index) || self.preview.is_some() || self.export.is_some();
         let from_cache = match (&self.cached, needs_pixels) {
-            (_, false) => Some((self.scene.2.width, self.scene.2.height, Vec::new())),
+            (_, false) => Some(camtwin_render::RenderedFrame {
+                width: self.scene.2.width,
+                height: self.scene.2.height,
+                rgb: Vec::new(),
+                ids: Vec::new(),
+            }),
             (Some(entry), true) => match entry.frame(self.next_index) {
                 Ok(f) => Some(f),
                 Err(e) => {
@@ -386,9 +415,9 @@ impl FrameProducer for SimProducer {
             (None, true) => None,
         };
         let rendered = match from_cache {
-            Some((width, height, rgb)) => {
+            Some(frame) => {
                 self.frames_from_cache += 1;
-                camtwin_render::RenderedFrame { width, height, rgb }
+                frame
             }
             None => {
                 if self.renderer.is_none() {
@@ -399,7 +428,8 @@ impl FrameProducer for SimProducer {
                     }
                 }
                 let renderer = self.renderer.as_mut()?;
-                match renderer.render(&snapshot.instances(), &self.library) {
+                let tags = TruthCamera::tags(&snapshot, &boxes);
+                match renderer.render_tagged(&snapshot.instances(), &tags, &self.library) {
                     Ok(r) => r,
                     Err(e) => return Some(Err(format!("rendering frame {}: {e}", self.next_index))),
                 }
@@ -407,7 +437,7 @@ impl FrameProducer for SimProducer {
         };
         self.render_s += started.elapsed().as_secs_f64();
         if let Some(writer) = &mut self.writer
-            && let Err(e) = writer.add(self.next_index, rendered.width, rendered.height, &rendered.rgb)
+            && let Err(e) = writer.add(self.next_index, &rendered)
         {
             tracing::warn!("cannot cache frame {}: {e:#}; footage not cached", self.next_index);
             self.writer = None;
@@ -421,7 +451,9 @@ impl FrameProducer for SimProducer {
             }
             self.saved_frames += 1;
         }
-        let boxes = self.truth.boxes(&snapshot);
+        if self.export.is_some() || self.rows.is_some() {
+            self.truth.measure_pixels(&snapshot, &mut boxes, &rendered.ids);
+        }
         self.visibility.observe(&snapshot, &boxes);
         self.zone_truth.observe(&snapshot);
         self.frame_times.push(f64::from(snapshot.time_s));
@@ -467,6 +499,11 @@ impl FrameProducer for SimProducer {
                 y1: b.bbox[3],
                 visible_fraction: b.visible_fraction,
                 pixels_per_metre: b.pixels_per_metre,
+                visible_x0: b.pixels.and_then(|p| p.bbox).map(|v| v[0]),
+                visible_y0: b.pixels.and_then(|p| p.bbox).map(|v| v[1]),
+                visible_x1: b.pixels.and_then(|p| p.bbox).map(|v| v[2]),
+                visible_y1: b.pixels.and_then(|p| p.bbox).map(|v| v[3]),
+                visible_pixel_fraction: b.pixels.map(|p| p.visible_fraction()),
             }));
         }
         let mut frame = Frame::new(

@@ -128,6 +128,29 @@ fn small_street_counts_close_to_ground_truth() {
         assert!(v[0] >= 0.0 && v[1] >= 0.0 && v[2] <= 320.0 && v[3] <= 240.0 && v[0] < v[2] && v[1] < v[3], "{r:?}");
         assert!((0.0..=1.0).contains(&v[4]) && v[5] > 0.0, "{r:?}");
     }
+    // Visible boxes from the id buffer: inside the amodal box (to the pixel),
+    // the whole box for people in the open, a smaller one for people partly
+    // hidden, and none for people wholly hidden.
+    let visible: Vec<csv::StringRecord> = rows.iter().filter(|r| !r[10].is_empty()).cloned().collect();
+    let (mut open, mut cut) = (0, 0);
+    for r in &visible {
+        let a: Vec<f32> = (4..8).map(|i| r[i].parse().expect("amodal")).collect();
+        let v: Vec<f32> = (10..14).map(|i| r[i].parse().expect("visible box")).collect();
+        let fraction: f32 = r[14].parse().expect("visible pixel fraction");
+        assert!(v[0] >= a[0].floor() && v[1] >= a[1].floor() && v[2] <= a[2].ceil() && v[3] <= a[3].ceil(), "{r:?}");
+        assert!(fraction > 0.0 && fraction <= 1.0, "{r:?}");
+        let height_ratio = (v[3] - v[1]) / (a[3] - a[1]);
+        if fraction > 0.98 && &r[3] == "person" {
+            open += 1;
+            assert!(height_ratio > 0.9, "a fully visible person's visible box is its box: {r:?}");
+        }
+        if fraction < 0.6 && (v[2] - v[0]) * (v[3] - v[1]) < 0.8 * (a[2] - a[0]) * (a[3] - a[1]) {
+            cut += 1;
+        }
+    }
+    assert!(open > 100 && cut > 10, "{open} labels in the open, {cut} partly hidden with a smaller visible box");
+    let hidden = rows.iter().filter(|r| r[10].is_empty());
+    assert!(hidden.clone().all(|r| r[14].parse::<f32>() == Ok(0.0)), "a row without a visible box shows no pixel");
     // The labelled data set: one PNG per frame, and the same labels as
     // truth-cam.csv in MOTChallenge and COCO layouts.
     let export = out_dir.join("export/cam");
@@ -137,7 +160,10 @@ fn small_street_counts_close_to_ground_truth() {
         assert!(seqinfo.lines().any(|l| l == line), "{line} missing from {seqinfo}");
     }
     let gt = std::fs::read_to_string(export.join("gt/gt.txt")).expect("gt.txt");
-    assert_eq!(gt.lines().count(), rows.len(), "one gt line per labelled agent and frame");
+    assert_eq!(gt.lines().count(), visible.len(), "one gt line per visible agent and frame");
+    let amodal = std::fs::read_to_string(export.join("gt/gt_amodal.txt")).expect("gt_amodal.txt");
+    assert_eq!(amodal.lines().count(), visible.len(), "the amodal boxes beside");
+    let rows = visible;
     let persons = rows.iter().filter(|r| &r[3] == "person").count();
     let mot_persons =
         gt.lines().filter(|l| l.split(',').nth(6) == Some("1") && l.split(',').nth(7) == Some("1")).count();
@@ -145,14 +171,24 @@ fn small_street_counts_close_to_ground_truth() {
     let first = &rows[0];
     let first_gt: Vec<f64> =
         gt.lines().next().expect("a line").split(',').map(|v| v.parse().expect("number")).collect();
-    let x0: f64 = first[4].parse().expect("x0");
-    let x1: f64 = first[6].parse().expect("x1");
+    let x0: f64 = first[10].parse().expect("visible x0");
+    let x1: f64 = first[12].parse().expect("visible x1");
+    let fraction: f64 = first[14].parse().expect("visible pixel fraction");
     assert_eq!(first_gt[0], 1.0, "MOT frames count from 1");
     assert!((first_gt[2] - x0).abs() < 0.01 && (first_gt[4] - (x1 - x0)).abs() < 0.02, "{first_gt:?} vs {first:?}");
+    assert!(
+        (first_gt[8] - fraction).abs() < 0.001,
+        "gt.txt's visibility is the pixel share: {first_gt:?} vs {first:?}"
+    );
+    let first_amodal: Vec<f64> =
+        amodal.lines().next().expect("a line").split(',').map(|v| v.parse().expect("number")).collect();
+    let ax0: f64 = first[4].parse().expect("x0");
+    assert!((first_amodal[2] - ax0).abs() < 0.01, "{first_amodal:?} vs {first:?}");
     let coco: serde_json::Value =
         serde_json::from_slice(&std::fs::read(export.join("coco.json")).expect("coco.json")).expect("JSON");
     assert_eq!(coco["images"].as_array().map(Vec::len), Some(200));
     assert_eq!(coco["annotations"].as_array().map(Vec::len), Some(rows.len()));
+    assert!(coco["annotations"][0]["amodal_bbox"].as_array().is_some_and(|b| b.len() == 4), "amodal box beside");
     // The reference tools read the files unedited: py-motmetrics keeps the
     // persons (conf 1) of gt.txt, pycocotools reads every image and box.
     let script = r#"

@@ -30,6 +30,92 @@ pub struct TruthBox {
     /// The person's face as this camera sees it (persons whose head
     /// projects into the image only).
     pub face: Option<TruthFace>,
+    /// What the rendered frame's id buffer shows of the agent, when the
+    /// frame was rendered with tags ([`TruthCamera::measure_pixels`]).
+    pub pixels: Option<PixelTruth>,
+}
+
+/// One agent's visible pixels in one rendered frame, read from the
+/// renderer's id buffer.
+///
+/// Exists so that exported labels give the box of what is actually seen of
+/// a partly hidden person, and a visible share taken from the same pixels
+/// as the image, instead of the projected geometry and ray-cast samples.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PixelTruth {
+    /// Box of the visible pixels `[x0, y0, x1, y1]` (pixel edges), `None`
+    /// when no pixel of the agent is visible.
+    pub bbox: Option<[f32; 4]>,
+    /// Pixels of the image that show the agent.
+    pub visible_px: u32,
+    /// Pixels the agent's silhouette covers with nothing in front of it,
+    /// including the part outside the image ([`silhouette_px`]).
+    pub silhouette_px: u32,
+}
+
+impl PixelTruth {
+    /// Visible share of the silhouette, 0..=1.
+    pub fn visible_fraction(&self) -> f32 {
+        if self.silhouette_px == 0 { 0.0 } else { (self.visible_px as f32 / self.silhouette_px as f32).min(1.0) }
+    }
+}
+
+/// Most agents a frame can tag: the renderer's tags are 8 bits and 0 means
+/// nobody.
+pub const MAX_TAGGED: usize = 255;
+
+/// Pixels whose centre lies inside the projection of `mesh` placed by
+/// `instance`, counted on an unbounded image plane (parts outside the
+/// `width` × `height` image count too, up to one image size beyond each
+/// edge): the agent's silhouette with nothing in front of it.
+///
+/// The renderer fills the same pixels (pixel-centre sampling of the same
+/// projection), so visible pixels over this count is the visible share.
+/// Triangles with a corner behind the camera are skipped.
+pub fn silhouette_px(view: &CameraView, mesh: &crate::geometry::MeshData, instance: &Instance) -> u32 {
+    let projected: Vec<Option<[f32; 2]>> =
+        mesh.positions.iter().map(|&p| view.project(world_point(instance, p))).collect();
+    let (w, h) = (view.width as f32, view.height as f32);
+    let mut lo = [f32::MAX, f32::MAX];
+    let mut hi = [f32::MIN, f32::MIN];
+    for p in projected.iter().flatten() {
+        lo = [lo[0].min(p[0]), lo[1].min(p[1])];
+        hi = [hi[0].max(p[0]), hi[1].max(p[1])];
+    }
+    let x0 = lo[0].max(-w).floor() as i64;
+    let y0 = lo[1].max(-h).floor() as i64;
+    let x1 = hi[0].min(2.0 * w).ceil() as i64;
+    let y1 = hi[1].min(2.0 * h).ceil() as i64;
+    if x1 <= x0 || y1 <= y0 {
+        return 0;
+    }
+    let cols = (x1 - x0) as usize;
+    let mut covered = vec![false; cols * (y1 - y0) as usize];
+    for tri in mesh.indices.chunks_exact(3) {
+        let corner = |k: usize| projected.get(tri[k] as usize).copied().flatten();
+        let (Some(a), Some(b), Some(c)) = (corner(0), corner(1), corner(2)) else { continue };
+        let area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+        if area.abs() < 1e-9 {
+            continue;
+        }
+        let edge = |p: [f32; 2], q: [f32; 2], x: f32, y: f32| {
+            ((q[0] - p[0]) * (y - p[1]) - (q[1] - p[1]) * (x - p[0])) * area.signum()
+        };
+        let tx0 = (a[0].min(b[0]).min(c[0]).floor() as i64).max(x0);
+        let ty0 = (a[1].min(b[1]).min(c[1]).floor() as i64).max(y0);
+        let tx1 = (a[0].max(b[0]).max(c[0]).ceil() as i64).min(x1);
+        let ty1 = (a[1].max(b[1]).max(c[1]).ceil() as i64).min(y1);
+        for y in ty0..ty1 {
+            let cy = y as f32 + 0.5;
+            for x in tx0..tx1 {
+                let cx = x as f32 + 0.5;
+                if edge(a, b, cx, cy) >= 0.0 && edge(b, c, cx, cy) >= 0.0 && edge(c, a, cx, cy) >= 0.0 {
+                    covered[(y - y0) as usize * cols + (x - x0) as usize] = true;
+                }
+            }
+        }
+    }
+    covered.iter().filter(|&&c| c).count() as u32
 }
 
 /// A person's face in one camera frame: where it is and whether it is
@@ -204,9 +290,54 @@ impl TruthCamera {
                 visible_fraction: if total > 0 { seen as f32 / total as f32 } else { 0.0 },
                 pixels_per_metre: self.view.pixels_per_metre(head),
                 face,
+                pixels: None,
             });
         }
         out
+    }
+
+    /// The renderer tags of `snapshot`'s drawn instances (in the order of
+    /// [`Snapshot::instances`]): the agent of `boxes[i]` gets tag `i + 1`
+    /// for the first [`MAX_TAGGED`] boxes; shadows, agents out of view and
+    /// any beyond that get 0.
+    pub fn tags(snapshot: &Snapshot, boxes: &[TruthBox]) -> Vec<u8> {
+        let tag_of: std::collections::HashMap<u32, u8> =
+            boxes.iter().take(MAX_TAGGED).enumerate().map(|(i, b)| (b.agent, (i + 1) as u8)).collect();
+        snapshot.drawn().map(|(_, agent)| agent.and_then(|a| tag_of.get(&a).copied()).unwrap_or(0)).collect()
+    }
+
+    /// Fills each box's [`TruthBox::pixels`] from `ids`, the id buffer of the
+    /// frame rendered with [`tags`](Self::tags)`(snapshot, boxes)`. Boxes past
+    /// [`MAX_TAGGED`] keep `None`. `ids` of the wrong size leave every box
+    /// unchanged.
+    pub fn measure_pixels(&self, snapshot: &Snapshot, boxes: &mut [TruthBox], ids: &[u8]) {
+        let (w, h) = (self.view.width as usize, self.view.height as usize);
+        if ids.len() != w * h {
+            return;
+        }
+        let mut count = [0u32; 256];
+        let mut extent = [[usize::MAX, usize::MAX, 0, 0]; 256];
+        for (i, &t) in ids.iter().enumerate() {
+            if t == 0 {
+                continue;
+            }
+            let (x, y) = (i % w, i / w);
+            let e = &mut extent[t as usize];
+            count[t as usize] += 1;
+            *e = [e[0].min(x), e[1].min(y), e[2].max(x + 1), e[3].max(y + 1)];
+        }
+        for (i, b) in boxes.iter_mut().enumerate().take(MAX_TAGGED) {
+            let Ok(k) = snapshot.agents.binary_search_by_key(&b.agent, |a| a.id) else { continue };
+            let agent = &snapshot.agents[k];
+            let mesh = self.library.get(agent.instance.mesh);
+            let tag = i + 1;
+            let e = extent[tag];
+            b.pixels = Some(PixelTruth {
+                bbox: (count[tag] > 0).then(|| [e[0] as f32, e[1] as f32, e[2] as f32, e[3] as f32]),
+                visible_px: count[tag],
+                silhouette_px: silhouette_px(&self.view, &mesh, &agent.instance),
+            });
+        }
     }
 }
 
@@ -311,6 +442,7 @@ mod tests {
                 bbox: [0.0, 0.0, 20.0, 60.0],
                 visible_fraction: vis,
                 pixels_per_metre: 40.0,
+                pixels: None,
             };
             (snap, b)
         };
@@ -390,5 +522,42 @@ mod tests {
         // 9.5 m away at f = 554 px: 58 px/m, a 16 cm face is about 9 px wide.
         let width = front.bbox[2] - front.bbox[0];
         assert!((width - 9.3).abs() < 1.0, "{width}");
+    }
+
+    /// Tags follow the drawn instances (persons tagged by their box, shadows
+    /// 0), and the id buffer's pixels of each tag give its visible box and
+    /// count; a tag with no pixel is wholly hidden.
+    #[test]
+    fn tags_and_id_buffer_give_visible_boxes() {
+        let truth = eye_level_camera();
+        let snap = Snapshot { step: 0, time_s: 0.0, agents: vec![person(1, -1.0, 6.0), person(2, 1.0, 6.0)] };
+        let mut boxes = truth.boxes(&snap);
+        assert_eq!(boxes.len(), 2);
+        let tags = TruthCamera::tags(&snap, &boxes);
+        assert_eq!(snap.instances().len(), tags.len());
+        let expected: Vec<u8> = snap
+            .drawn()
+            .map(|(_, agent)| agent.map_or(0, |a| boxes.iter().position(|b| b.agent == a).map_or(0, |i| i as u8 + 1)))
+            .collect();
+        assert_eq!(tags, expected);
+        assert_eq!(tags.iter().filter(|&&t| t == 0).count(), 2, "two shadows untagged");
+        // Tag 1 shows in a 10 x 20 block at (100, 50); tag 2 nowhere.
+        let mut ids = vec![0u8; 640 * 480];
+        for y in 50..70 {
+            for x in 100..110 {
+                ids[y * 640 + x] = 1;
+            }
+        }
+        truth.measure_pixels(&snap, &mut boxes, &ids);
+        let first = boxes[0].pixels.expect("measured");
+        assert_eq!(first.bbox, Some([100.0, 50.0, 110.0, 70.0]));
+        assert_eq!(first.visible_px, 200);
+        assert!(first.silhouette_px > 1000, "{}", first.silhouette_px);
+        let second = boxes[1].pixels.expect("measured");
+        assert_eq!((second.bbox, second.visible_px, second.visible_fraction()), (None, 0, 0.0));
+        // An id buffer of another size measures nothing.
+        let mut fresh = truth.boxes(&snap);
+        truth.measure_pixels(&snap, &mut fresh, &ids[1..]);
+        assert!(fresh.iter().all(|b| b.pixels.is_none()));
     }
 }

@@ -77,18 +77,21 @@ pub struct Snapshot {
 impl Snapshot {
     /// What the renderer draws: every agent plus a contact shadow under each person.
     pub fn instances(&self) -> Vec<Instance> {
-        let mut out = Vec::with_capacity(self.agents.len() * 2);
-        for a in &self.agents {
-            out.push(a.instance);
-            if a.class == ObjectClass::Person {
-                out.push(Instance {
-                    mesh: body::shadow_key(),
-                    translation: [a.instance.translation[0], a.instance.translation[1], 0.0],
-                    yaw_rad: a.instance.yaw_rad,
-                });
-            }
-        }
-        out
+        self.drawn().map(|(instance, _)| instance).collect()
+    }
+
+    /// What the renderer draws, in the order of [`instances`](Self::instances),
+    /// each with the agent it shows (`None` for a shadow): lets ground truth
+    /// tag each agent's pixels in the renderer's id buffer.
+    pub fn drawn(&self) -> impl Iterator<Item = (Instance, Option<u32>)> + '_ {
+        self.agents.iter().flat_map(|a| {
+            let shadow = (a.class == ObjectClass::Person).then(|| Instance {
+                mesh: body::shadow_key(),
+                translation: [a.instance.translation[0], a.instance.translation[1], 0.0],
+                yaw_rad: a.instance.yaw_rad,
+            });
+            std::iter::once((a.instance, Some(a.id))).chain(shadow.map(|s| (s, None)))
+        })
     }
 }
 

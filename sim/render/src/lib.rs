@@ -66,7 +66,7 @@ use bevy::ecs::world::World;
 use bevy::image::Image;
 use bevy::log::LogPlugin;
 use bevy::math::{Vec3, Vec4};
-use bevy::mesh::{Indices, Mesh, Mesh3d, PrimitiveTopology};
+use bevy::mesh::{Indices, Mesh, Mesh3d, MeshTag, PrimitiveTopology};
 use bevy::pbr::{MaterialPlugin, MeshMaterial3d};
 use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
 use bevy::render::render_resource::{TextureFormat, TextureUsages};
@@ -158,6 +158,16 @@ pub struct RenderedFrame {
     /// RGB8 (sRGB-encoded) pixels, row-major, top row first, no padding:
     /// `width * height * 3` bytes.
     pub rgb: Vec<u8>,
+    /// The id buffer: for each pixel, the tag of the instance that drew it
+    /// (see [`Renderer::render_tagged`]), 0 for scenery, sky and untagged
+    /// instances; `width * height` bytes in the order of `rgb`. Empty when
+    /// the frame did not come from the renderer with its ids (for example a
+    /// frame read from disk).
+    ///
+    /// Exists so that ground truth can give the box and share of a person's
+    /// pixels that are actually visible, from the same rasterisation as the
+    /// colour image.
+    pub ids: Vec<u8>,
 }
 
 /// A GPU mesh uploaded from the library, kept alive by its strong handle.
@@ -263,6 +273,20 @@ impl Renderer {
     /// Instances whose library mesh is empty are skipped. The scenery given to
     /// [`new`](Self::new) is always drawn.
     pub fn render(&mut self, instances: &[Instance], library: &dyn MeshLibrary) -> Result<RenderedFrame, RenderError> {
+        self.render_tagged(instances, &[], library)
+    }
+
+    /// Like [`render`](Self::render), and each instance is drawn with the tag
+    /// at its index in `tags` (0 when `tags` is shorter): the frame's
+    /// [`ids`](RenderedFrame::ids) then tell which instance each pixel shows.
+    ///
+    /// Tags are 8 bits: a caller labels at most 255 instances per frame.
+    pub fn render_tagged(
+        &mut self,
+        instances: &[Instance],
+        tags: &[u8],
+        library: &dyn MeshLibrary,
+    ) -> Result<RenderedFrame, RenderError> {
         self.check_usable()?;
         let mut placed = Vec::with_capacity(instances.len());
         for (index, instance) in instances.iter().enumerate() {
@@ -276,7 +300,7 @@ impl Renderer {
                     rotation: instance_rotation(instance),
                     scale: Vec3::ONE,
                 };
-                placed.push((mesh, transform));
+                placed.push((mesh, transform, MeshTag(u32::from(tags.get(index).copied().unwrap_or(0)))));
             }
         }
         self.place(placed);
@@ -319,10 +343,10 @@ impl Renderer {
     ///
     /// Components are only written when they change, so Bevy re-extracts as
     /// little as possible.
-    fn place(&mut self, placed: Vec<(CachedMesh, Transform)>) {
+    fn place(&mut self, placed: Vec<(CachedMesh, Transform, MeshTag)>) {
         let count = placed.len();
         let world = self.apps.main.world_mut();
-        for (i, (mesh, transform)) in placed.into_iter().enumerate() {
+        for (i, (mesh, transform, tag)) in placed.into_iter().enumerate() {
             match self.pool.get(i) {
                 Some(&entity) => {
                     let Ok(mut e) = world.get_entity_mut(entity) else {
@@ -337,6 +361,9 @@ impl Renderer {
                     if let Some(mut a) = e.get_mut::<Aabb>() {
                         a.set_if_neq(mesh.aabb);
                     }
+                    if let Some(mut t) = e.get_mut::<MeshTag>() {
+                        t.set_if_neq(tag);
+                    }
                     if let Some(mut v) = e.get_mut::<Visibility>() {
                         v.set_if_neq(Visibility::Visible);
                     }
@@ -350,6 +377,7 @@ impl Renderer {
                             Visibility::Visible,
                             mesh.aabb,
                             NoAutoAabb,
+                            tag,
                         ))
                         .id();
                     self.pool.push(entity);
@@ -410,6 +438,8 @@ impl Renderer {
                 Visibility::Visible,
                 marker.aabb,
                 NoAutoAabb,
+                // Tagged 255, so the warm-up also proves the id buffer works.
+                MeshTag(255),
             ))
             .id();
 
@@ -435,10 +465,11 @@ impl Renderer {
         if ready { Ok(()) } else { Err(RenderError::WarmUp(last)) }
     }
 
-    /// Drops the alpha channel.
+    /// Splits colour from the alpha channel, which holds the tags.
     fn to_frame(&self, rgba: &[u8]) -> RenderedFrame {
         let rgb = rgba.chunks_exact(4).flat_map(|px| [px[0], px[1], px[2]]).collect();
-        RenderedFrame { width: self.view.width, height: self.view.height, rgb }
+        let ids = rgba.chunks_exact(4).map(|px| px[3]).collect();
+        RenderedFrame { width: self.view.width, height: self.view.height, rgb, ids }
     }
 }
 
@@ -522,7 +553,8 @@ fn sky_color(lighting: &Lighting) -> Color {
     let default_level = Lighting::default().sky_color.iter().sum::<f32>();
     let level = (lighting.sky_color.iter().sum::<f32>() / default_level).clamp(0.05, 2.0);
     let [r, g, b] = SKY_LINEAR.map(|c| (c * level).min(1.0));
-    Color::linear_rgb(r, g, b)
+    // Alpha 0: the sky is nobody in the id buffer.
+    Color::linear_rgba(r, g, b, 0.0)
 }
 
 /// A small red square facing the camera just past the near plane, covering the
@@ -554,7 +586,8 @@ fn warmup_marker(view: &CameraView) -> convert::BevyMesh {
     convert::BevyMesh { mesh, aabb: Aabb::from_min_max(min, max) }
 }
 
-/// Whether the centre pixel of a packed RGBA8 frame shows the warm-up marker.
+/// Whether the centre pixel of a packed RGBA8 frame shows the warm-up marker
+/// (pure red, and tag 255 in the alpha channel).
 fn marker_visible(rgba: &[u8], width: u32, height: u32) -> bool {
     let centre = ((height / 2) as usize * width as usize + (width / 2) as usize) * 4;
     rgba.get(centre..centre + 4).is_some_and(|px| px[3] == 255 && px[1] < 8 && px[2] < 8)

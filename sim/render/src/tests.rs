@@ -277,3 +277,83 @@ fn bench_fps_640x480_100_figures() {
         setup.as_secs_f64()
     );
 }
+
+/// Pixels showing `tag` in a frame's id buffer.
+fn tagged(frame: &RenderedFrame, tag: u8) -> Vec<usize> {
+    frame.ids.iter().enumerate().filter(|&(_, &t)| t == tag).map(|(i, _)| i).collect()
+}
+
+/// The id buffer says which instance each pixel shows: a cube partly hidden
+/// behind another keeps only the pixels not covered, scenery and sky are 0,
+/// and an untagged instance is 0 although it is drawn.
+#[test]
+fn id_buffer_tags_the_pixels_each_instance_shows() {
+    let view = street_view(160, 120);
+    let scenery = [ground(1.5, 10.0, 30.0, 12)];
+    let mut renderer = Renderer::new(&scenery, &Lighting::default(), &view).expect("renderer");
+    let key = MeshKey(1);
+    let library = MapLibrary(HashMap::from([(key, cube(0.8, [0.7, 0.2, 0.2, 1.0]))]));
+    let near = point_at_pixel(&view, [80.0, 60.0], 6.0);
+    let far = point_at_pixel(&view, [92.0, 60.0], 9.0);
+    let aside = point_at_pixel(&view, [25.0, 60.0], 7.0);
+    let cube_at = |p: [f32; 3]| Instance { mesh: key, translation: p, yaw_rad: 0.0 };
+
+    let empty = renderer.render(&[], &library).expect("empty");
+    assert_eq!(empty.ids.len(), 160 * 120);
+    assert!(empty.ids.iter().all(|&t| t == 0), "scenery or sky carries a tag");
+
+    let far_alone = renderer.render_tagged(&[cube_at(far)], &[2], &library).expect("far alone");
+    let near_alone = renderer.render_tagged(&[cube_at(near)], &[1], &library).expect("near alone");
+    let both = renderer.render_tagged(&[cube_at(near), cube_at(far), cube_at(aside)], &[1, 2], &library).expect("both");
+
+    let (far_all, far_seen) = (tagged(&far_alone, 2), tagged(&both, 2));
+    assert!(far_all.len() > 120, "far cube covers {} px", far_all.len());
+    assert!(
+        !far_seen.is_empty() && far_seen.len() < far_all.len() * 9 / 10,
+        "far cube: {} of {} px",
+        far_seen.len(),
+        far_all.len()
+    );
+    assert!(far_seen.iter().all(|i| far_all.binary_search(i).is_ok()), "tag 2 outside the far cube's own pixels");
+    assert_eq!(tagged(&both, 1), tagged(&near_alone, 1), "the near cube lost or gained pixels");
+    // The untagged cube is drawn (colour changes there) but carries no tag.
+    let changed = (0..160 * 120).filter(|&i| both.rgb[3 * i..3 * i + 3] != empty.rgb[3 * i..3 * i + 3]);
+    let untagged_drawn = changed.filter(|&i| both.ids[i] == 0).count();
+    assert!(untagged_drawn > 100, "the untagged cube drew {untagged_drawn} px");
+    assert!(both.ids.iter().all(|&t| t <= 2), "a tag nobody was given");
+}
+
+/// The visible share of exported labels is tagged pixels over the CPU
+/// silhouette (`camtwin_sim::truth::silhouette_px`); for a person with
+/// nothing in front of it the two must agree, or an unoccluded person would
+/// not read as fully visible. Cut by the image edge, the tagged pixels drop
+/// and the silhouette does not.
+#[test]
+fn a_lone_persons_tagged_pixels_match_its_cpu_silhouette() {
+    use camtwin_sim::body::{AgentLibrary, PersonLook, person_key};
+    use camtwin_sim::truth::silhouette_px;
+    let view = street_view(640, 480);
+    let scenery = [ground(1.5, 10.0, 30.0, 12)];
+    let mut renderer = Renderer::new(&scenery, &Lighting::default(), &view).expect("renderer");
+    let library = AgentLibrary::new();
+    let look = PersonLook { skin: 2, top: 4, bottom: 1, hair: 1, height: 2 };
+    for (i, (x, y, yaw)) in
+        [(1.5, 0.0, 0.0), (0.0, 3.0, 1.2), (3.5, -4.0, 2.5), (1.0, 8.0, -0.8)].into_iter().enumerate()
+    {
+        let instance = Instance { mesh: person_key(look, i as u8 % 8), translation: [x, y, 0.0], yaw_rad: yaw };
+        let frame = renderer.render_tagged(&[instance], &[7], &library).expect("frame");
+        let drawn = tagged(&frame, 7).len() as f32;
+        let silhouette = silhouette_px(&view, &library.get(instance.mesh), &instance) as f32;
+        assert!(drawn > 150.0, "person {i} drew {drawn} px");
+        let gap = (drawn - silhouette).abs() / silhouette;
+        println!("person {i}: {drawn} px drawn, {silhouette} px silhouette");
+        assert!(gap < 0.01, "person {i}: {drawn} px drawn, {silhouette} px silhouette ({:.1} %)", 100.0 * gap);
+    }
+    // Half out of the image: the left edge cuts the silhouette.
+    let at_edge = point_at_pixel(&view, [0.0, 300.0], 10.0);
+    let instance = Instance { mesh: person_key(look, 0), translation: [at_edge[0], at_edge[1], 0.0], yaw_rad: 0.0 };
+    let frame = renderer.render_tagged(&[instance], &[7], &library).expect("frame");
+    let drawn = tagged(&frame, 7).len() as f32;
+    let silhouette = silhouette_px(&view, &library.get(instance.mesh), &instance) as f32;
+    assert!(drawn > 0.0 && drawn < 0.8 * silhouette, "at the edge: {drawn} px drawn of {silhouette}");
+}
