@@ -254,15 +254,23 @@ pub fn shadow_mesh() -> MeshData {
 }
 
 /// Most meshes an [`AgentLibrary`] keeps: a few frames' worth of distinct
-/// people in every walk phase, far fewer than the 38,400 possible looks and
-/// phases.
-pub const MAX_CACHED_MESHES: usize = 2048;
+/// people in every walk phase (about 28 KB each), far fewer than the 38,400
+/// possible looks and phases.
+pub const MAX_CACHED_MESHES: usize = 1024;
+
+/// Two generations of meshes: those used since the last turnover, and those
+/// used in the generation before.
+#[derive(Debug, Default)]
+struct Generations {
+    current: HashMap<MeshKey, Arc<MeshData>>,
+    previous: HashMap<MeshKey, Arc<MeshData>>,
+}
 
 /// Builds and caches every agent mesh by key; the renderer and the
 /// ground-truth boxes share it so both see identical geometry.
 #[derive(Debug, Clone, Default)]
 pub struct AgentLibrary {
-    cache: Arc<Mutex<HashMap<MeshKey, Arc<MeshData>>>>,
+    cache: Arc<Mutex<Generations>>,
 }
 
 impl AgentLibrary {
@@ -271,19 +279,39 @@ impl AgentLibrary {
         Self::default()
     }
 
-    /// The mesh for `key`, built on first use. The cache holds at most
-    /// [`MAX_CACHED_MESHES`]: past that it starts again empty (building a
-    /// mesh is cheap), so memory does not grow with the number of distinct
-    /// people a long run sees.
+    /// The mesh for `key`, built on first use.
+    ///
+    /// The cache holds at most [`MAX_CACHED_MESHES`], in two generations:
+    /// when the current one is half full it becomes the previous one and the
+    /// older is dropped. A mesh still in use moves up on its next use, so the
+    /// people in view keep theirs and the looks of people long gone go; memory
+    /// does not grow with the number of distinct people a long run sees.
     pub fn get(&self, key: MeshKey) -> Arc<MeshData> {
         let mut cache = match self.cache.lock() {
             Ok(c) => c,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if cache.len() >= MAX_CACHED_MESHES && !cache.contains_key(&key) {
-            cache.clear();
+        if let Some(mesh) = cache.current.get(&key) {
+            return mesh.clone();
         }
-        cache.entry(key).or_insert_with(|| Arc::new(build(key))).clone()
+        if cache.current.len() >= MAX_CACHED_MESHES / 2 {
+            let full = std::mem::take(&mut cache.current);
+            cache.previous = full;
+        }
+        let mesh = cache.previous.remove(&key).unwrap_or_else(|| Arc::new(build(key)));
+        cache.current.insert(key, mesh.clone());
+        mesh
+    }
+
+    /// Meshes held now (both generations), for tests of the bound.
+    pub fn cached(&self) -> usize {
+        match self.cache.lock() {
+            Ok(c) => c.current.len() + c.previous.len(),
+            Err(poisoned) => {
+                let c = poisoned.into_inner();
+                c.current.len() + c.previous.len()
+            }
+        }
     }
 }
 
@@ -337,5 +365,21 @@ mod tests {
         assert_eq!(*lib.get(person_key(look, 5)), person_mesh(look, 5));
         assert_eq!(*lib.get(car_key(2)), car_mesh(2));
         assert_eq!(*lib.get(shadow_key()), shadow_mesh());
+    }
+
+    #[test]
+    fn the_library_stays_bounded_and_keeps_meshes_in_use() {
+        let lib = AgentLibrary::new();
+        let in_view = person_key(PersonLook { skin: 1, top: 1, bottom: 1, hair: 1, height: 1 }, 0);
+        let first = lib.get(in_view);
+        for i in 0..4 * MAX_CACHED_MESHES as u64 {
+            let look = PersonLook { skin: (i % 7) as u8, top: (i / 7 % 200) as u8, bottom: 3, hair: 2, height: 0 };
+            lib.get(person_key(look, (i / 1400 % 8) as u8));
+            if i % 100 == 0 {
+                // Used every few frames: never rebuilt.
+                assert!(Arc::ptr_eq(&first, &lib.get(in_view)), "a mesh in use was dropped at {i}");
+            }
+            assert!(lib.cached() <= MAX_CACHED_MESHES, "{} meshes held", lib.cached());
+        }
     }
 }
