@@ -32,7 +32,7 @@ fn a_second_run_replays_the_cache_with_identical_results() {
     );
     let scenario = write(dir.path(), "small.toml", &text);
     let (first, second) = (dir.path().join("first"), dir.path().join("second"));
-    let log = run(&scenario, &first, &cache, &["--config", "plain"]);
+    let log = run(&scenario, &first, &cache, &["--config", "plain", "--export"]);
     assert!(log.contains("Cache: 0 of 200 frames read from cached footage"), "{log}");
     let log = run(&scenario, &second, &cache, &["--config", "plain"]);
     assert!(log.contains("Cache: 200 of 200 frames read from cached footage"), "{log}");
@@ -65,4 +65,9 @@ fn a_second_run_replays_the_cache_with_identical_results() {
     let log = run(&scenario, &third, &cache, &["--config", "plain", "--export"]);
     assert!(log.contains("unreadable"), "{log}");
     assert_eq!(file(&first, "counts.csv"), file(&third, "counts.csv"));
+    // The id buffer is cached with the footage: labels exported from cached
+    // frames are the visible-pixel boxes of the rendered run.
+    for f in ["export/cam/gt/gt.txt", "export/cam/gt/gt_amodal.txt"] {
+        assert!(file(&first, f) == file(&third, f), "{f} differs between rendered and cached footage");
+    }
 }
