@@ -253,10 +253,11 @@ pub fn check(path: &Path) -> Result<()> {
 
 /// Files a run writes at the top of its output folder: removed before a new
 /// run starts, so a failed run never leaves an older result looking like its own.
-const RESULT_FILES: [&str; 9] = [
+const RESULT_FILES: [&str; 10] = [
     "counts.csv",
     "errors.csv",
     "crossings.csv",
+    "lost-crossings.csv",
     "counts.png",
     "summary.md",
     "errors-over-seeds.csv",
@@ -1070,6 +1071,8 @@ fn config_rows(config: &PrivacyConfig, outcomes: &[SeedOutcome]) -> Vec<ConfigRo
 struct CameraOutcome {
     counts: SourceCounts,
     split: Vec<CrossingSplit>,
+    /// Visible crossings the pipeline did not count.
+    lost: Vec<scoring::LostCrossing>,
     note: String,
     crossings: Vec<Crossing>,
     intrusion: IntrusionRow,
@@ -1252,7 +1255,7 @@ fn run_camera(
             })
         })
         .collect();
-    let split = scoring::split_crossings(&source, &line_ids, &counted, &timed(scenario, &crossings), &visible);
+    let (split, lost) = scoring::split_crossings(&source, &line_ids, &counted, &timed(scenario, &crossings), &visible);
     report::write_csv(&out.join(format!("frames-{}.csv", cam.id)), &summary.lifetimes, &FrameLife::HEADER)?;
     let zone_rows = zone_rows(&cam.id, &config_interval(scenario, privacy), scenario, &summary, &truth);
     let intrusion = intrusion_row(scenario, cam, privacy, &summary, &truth.observations);
@@ -1288,6 +1291,7 @@ fn run_camera(
     Ok(Some(CameraOutcome {
         counts: SourceCounts { source, intervals: summary.intervals },
         split,
+        lost,
         note,
         crossings,
         intrusion,
@@ -1497,6 +1501,7 @@ fn run_seed(
     let interval_s = privacy.interval_s.unwrap_or(scenario.aggregation.interval_s);
     let mut sources: Vec<SourceCounts> = Vec::new();
     let mut splits = Vec::new();
+    let mut lost = Vec::new();
     let mut notes = Vec::new();
     let mut crossings: Option<Vec<Crossing>> = None;
     let mut intrusion = Vec::new();
@@ -1507,6 +1512,7 @@ fn run_seed(
         zones.extend(outcome.zones);
         sources.push(outcome.counts);
         splits.extend(outcome.split);
+        lost.extend(outcome.lost);
         notes.push(outcome.note);
         // The simulation is deterministic: every camera saw the same crossings.
         crossings.get_or_insert(outcome.crossings);
@@ -1522,6 +1528,7 @@ fn run_seed(
     report::write_csv(&out.join("counts.csv"), &rows, &COUNT_HEADER)?;
     report::write_csv(&out.join("errors.csv"), &errors, &ERROR_HEADER)?;
     report::write_csv(&out.join("crossings.csv"), &splits, &SPLIT_HEADER)?;
+    report::write_csv(&out.join("lost-crossings.csv"), &lost, &scoring::LOST_HEADER)?;
     report::write_csv(&out.join("intrusiveness.csv"), &intrusion, &IntrusionRow::HEADER)?;
     if !zones.is_empty() {
         report::write_csv(&out.join("zones.csv"), &zones, &ZoneRow::HEADER)?;

@@ -97,7 +97,7 @@ fn small_street_counts_close_to_ground_truth() {
     // The camera's error split: its true crossings are the truth of its line,
     // at least half of them visible on this open sidewalk, and the parts add up.
     let mut split = csv::Reader::from_path(out_dir.join("crossings.csv")).expect("crossings.csv");
-    let (mut true_total, mut visible_total) = (0u64, 0u64);
+    let (mut true_total, mut visible_total, mut lost_total) = (0u64, 0u64, 0u64);
     for rec in split.records() {
         let rec = rec.expect("row");
         if &rec[2] != "person" {
@@ -113,8 +113,20 @@ fn small_street_counts_close_to_ground_truth() {
         assert!(extra <= 1, "at most one count that matches no true crossing: {rec:?}");
         true_total += truth;
         visible_total += visible;
+        lost_total += lost;
     }
     assert_eq!(true_total, cam.1, "the split counts the same true crossings as counts.csv");
+    // The lost crossings one by one: as many per direction as the split says.
+    let mut lost_file = csv::Reader::from_path(out_dir.join("lost-crossings.csv")).expect("lost-crossings.csv");
+    let mut lost_rows = 0u64;
+    for rec in lost_file.records() {
+        let rec = rec.expect("row");
+        assert_eq!((&rec[0], &rec[1], &rec[2]), ("camera:cam", "north", "person"), "{rec:?}");
+        let t: f64 = rec[4].parse().expect("time_s");
+        assert!((0.0..=20.0).contains(&t), "{rec:?}");
+        lost_rows += 1;
+    }
+    assert_eq!(lost_rows, lost_total, "one row per crossing the pipeline lost");
     assert!(visible_total * 2 >= true_total, "{visible_total} of {true_total} visible");
     // Exported labels: one row per agent in view per frame, boxes inside the image.
     let mut truth = csv::Reader::from_path(out_dir.join("truth-cam.csv")).expect("truth-cam.csv");

@@ -215,6 +215,25 @@ pub const SPLIT_HEADER: [&str; 12] = [
     "pipeline_lost",
 ];
 
+/// A visible true crossing that the camera did not count: where to look in
+/// the footage for what the pipeline lost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LostCrossing {
+    /// The camera source.
+    pub source: String,
+    /// The line.
+    pub line: String,
+    /// The class.
+    pub class: String,
+    /// The direction.
+    pub direction: String,
+    /// When the person crossed, seconds of simulated time.
+    pub time_s: f64,
+}
+
+/// Column names of `lost-crossings.csv`, in [`LostCrossing`] field order.
+pub const LOST_HEADER: [&str; 5] = ["source", "line", "class", "direction", "time_s"];
+
 /// The rule that makes a true crossing visible to a camera, in words for
 /// reports (the simulation applies it to ground truth).
 pub const VISIBILITY_RULE: &str = "the person is at least 50 % visible and at least 40 px tall in at least 5 \
@@ -230,15 +249,17 @@ pub const MATCH_TOLERANCE_S: f64 = 2.0;
 /// the error. Counts carry no identity, so when a pair walks over the line
 /// together and one count is made, it goes to the walker the camera could
 /// see. `visible[i]` says whether `truth[i]` was visible to
-/// this camera; only the lines in `lines` are scored.
+/// this camera; only the lines in `lines` are scored. Also returns each
+/// visible crossing left unpaired: the pipeline's losses one by one.
 pub fn split_crossings(
     source: &str,
     lines: &[String],
     counted: &[TimedCount],
     truth: &[TimedCount],
     visible: &[bool],
-) -> Vec<CrossingSplit> {
+) -> (Vec<CrossingSplit>, Vec<LostCrossing>) {
     let mut out = Vec::new();
+    let mut lost = Vec::new();
     for line in lines {
         for class in ObjectClass::ALL {
             for direction in Direction::BOTH {
@@ -275,6 +296,17 @@ pub fn split_crossings(
                         counted_not_visible += 1;
                     }
                 }
+                for (k, &ti) in t.iter().enumerate() {
+                    if !t_used[k] && visible.get(ti).copied().unwrap_or(false) {
+                        lost.push(LostCrossing {
+                            source: source.into(),
+                            line: line.clone(),
+                            class: class.name().into(),
+                            direction: direction.name().into(),
+                            time_s: truth[ti].time_s,
+                        });
+                    }
+                }
                 let visible_crossings = t.iter().filter(|&&i| visible.get(i).copied().unwrap_or(false)).count() as u64;
                 let true_crossings = t.len() as u64;
                 out.push(CrossingSplit {
@@ -294,7 +326,7 @@ pub fn split_crossings(
             }
         }
     }
-    out
+    (out, lost)
 }
 
 /// (source, line, class, direction): how results of several seeds are grouped.
@@ -632,10 +664,13 @@ mod tests {
         // Counts: one near 1 s, one near 9 s (a crossing the camera saw
         // badly), one at 30 s that matches nothing; 5 s and 20 s are lost.
         let counted = vec![tc("a", 1.3, Positive), tc("a", 8.0, Positive), tc("a", 30.0, Positive)];
-        let split = split_crossings("camera:c", &["a".into()], &counted, &truth, &visible);
+        let (split, lost) = split_crossings("camera:c", &["a".into()], &counted, &truth, &visible);
         let pos = split.iter().find(|s| s.direction == "positive" && s.class == "person").expect("positive");
         assert_eq!((pos.true_crossings, pos.visible_crossings, pos.counted, pos.counted_visible), (4, 3, 3, 1));
         assert_eq!((pos.counted_not_visible, pos.extra, pos.not_visible, pos.pipeline_lost), (1, 1, 1, 2));
+        // The two lost ones, by time: where to look in the footage.
+        assert_eq!(lost.iter().map(|l| l.time_s).collect::<Vec<_>>(), [5.0, 20.0]);
+        assert!(lost.iter().all(|l| l.source == "camera:c" && l.direction == "positive" && l.line == "a"));
     }
 
     /// A pair crosses together, one hidden behind the other: the one count
@@ -645,7 +680,8 @@ mod tests {
         use Direction::*;
         let truth = vec![tc("a", 8.97, Negative), tc("a", 8.99, Negative)];
         let counted = vec![tc("a", 8.99, Negative)];
-        let split = split_crossings("camera:c", &["a".into()], &counted, &truth, &[true, false]);
+        let (split, lost) = split_crossings("camera:c", &["a".into()], &counted, &truth, &[true, false]);
+        assert!(lost.is_empty(), "{lost:?}");
         let neg = split.iter().find(|s| s.direction == "negative" && s.class == "person").expect("negative");
         assert_eq!((neg.counted_visible, neg.counted_not_visible, neg.pipeline_lost, neg.not_visible), (1, 0, 0, 1));
     }
