@@ -249,14 +249,7 @@ impl EntryWriter {
         if frame.ids.len() == w as usize * h as usize {
             let rgba: Vec<u8> =
                 frame.rgb.chunks_exact(3).zip(&frame.ids).flat_map(|(p, &id)| [p[0], p[1], p[2], id]).collect();
-            let mut png = Vec::new();
-            let mut enc = png::Encoder::new(&mut png, w, h);
-            enc.set_color(png::ColorType::Rgba);
-            enc.set_depth(png::BitDepth::Eight);
-            let mut writer = enc.write_header()?;
-            writer.write_image_data(&rgba)?;
-            writer.finish()?;
-            write_atomic(&path, &png)?;
+            camtwin_analytics::report::write_png_rgba(&path, w, h, &rgba)?;
         } else {
             camtwin_analytics::report::write_png(&path, w, h, &frame.rgb)?;
         }

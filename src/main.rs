@@ -78,8 +78,10 @@ fn quiet_headless_vulkan() {
 /// long-lived small blocks, so the heap can no longer shrink and resident
 /// memory grows with the clip (demo street, 4 minutes: 946 MiB against
 /// 520 MiB for 1 minute). A fixed threshold keeps every block of 256 KiB or
-/// more in its own mapping, given back to the system when freed: 535 MiB for
-/// the same 4 minutes (docs/PERFORMANCE.md, memory against clip length).
+/// more in its own mapping, given back to the system when freed (535 MiB for
+/// the same 4 minutes), and trimming the heap every 5 s returns the pages of
+/// smaller freed blocks (460 MiB); docs/PERFORMANCE.md, memory against clip
+/// length.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn bound_heap_growth() {
     #[allow(unsafe_code)]

@@ -489,22 +489,25 @@ impl FrameProducer for SimProducer {
             self.saved_frames += 1;
         }
         if let Some(rows) = &mut self.rows {
-            rows.extend(boxes.into_iter().map(|b| TruthRow {
-                frame: self.next_index,
-                time_s: snapshot.time_s,
-                agent: b.agent,
-                class: b.class.name(),
-                x0: b.bbox[0],
-                y0: b.bbox[1],
-                x1: b.bbox[2],
-                y1: b.bbox[3],
-                visible_fraction: b.visible_fraction,
-                pixels_per_metre: b.pixels_per_metre,
-                visible_x0: b.pixels.and_then(|p| p.bbox).map(|v| v[0]),
-                visible_y0: b.pixels.and_then(|p| p.bbox).map(|v| v[1]),
-                visible_x1: b.pixels.and_then(|p| p.bbox).map(|v| v[2]),
-                visible_y1: b.pixels.and_then(|p| p.bbox).map(|v| v[3]),
-                visible_pixel_fraction: b.pixels.map(|p| p.visible_fraction()),
+            rows.extend(boxes.into_iter().map(|b| {
+                let visible = b.pixels.and_then(|p| p.bbox);
+                TruthRow {
+                    frame: self.next_index,
+                    time_s: snapshot.time_s,
+                    agent: b.agent,
+                    class: b.class.name(),
+                    x0: b.bbox[0],
+                    y0: b.bbox[1],
+                    x1: b.bbox[2],
+                    y1: b.bbox[3],
+                    visible_fraction: b.visible_fraction,
+                    pixels_per_metre: b.pixels_per_metre,
+                    visible_x0: visible.map(|v| v[0]),
+                    visible_y0: visible.map(|v| v[1]),
+                    visible_x1: visible.map(|v| v[2]),
+                    visible_y1: visible.map(|v| v[3]),
+                    visible_pixel_fraction: b.pixels.map(|p| p.visible_fraction()),
+                }
             }));
         }
         let mut frame = Frame::new(

@@ -202,11 +202,16 @@ pub fn plot_counts(
 }
 
 pub(crate) fn encode_png(out: &mut Vec<u8>, w: u32, h: u32, rgb: &[u8]) -> Result<(), String> {
+    encode(out, w, h, png::ColorType::Rgb, rgb)
+}
+
+/// Encodes 8-bit `pixels` of `color` as PNG into `out`.
+fn encode(out: &mut Vec<u8>, w: u32, h: u32, color: png::ColorType, pixels: &[u8]) -> Result<(), String> {
     let mut enc = png::Encoder::new(out, w, h);
-    enc.set_color(png::ColorType::Rgb);
+    enc.set_color(color);
     enc.set_depth(png::BitDepth::Eight);
     let mut writer = enc.write_header().map_err(|e| e.to_string())?;
-    writer.write_image_data(rgb).map_err(|e| e.to_string())?;
+    writer.write_image_data(pixels).map_err(|e| e.to_string())?;
     writer.finish().map_err(|e| e.to_string())
 }
 
@@ -223,8 +228,19 @@ pub fn png_size(w: u32, h: u32, rgb: &[u8]) -> u64 {
 
 /// Writes an RGB8 image as PNG (used for frame previews and debugging).
 pub fn write_png(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<(), ReportError> {
+    write_encoded(path, w, h, png::ColorType::Rgb, rgb)
+}
+
+/// Writes an RGBA8 image as PNG: the footage cache keeps a frame's id buffer
+/// in the alpha channel.
+pub fn write_png_rgba(path: &Path, w: u32, h: u32, rgba: &[u8]) -> Result<(), ReportError> {
+    write_encoded(path, w, h, png::ColorType::Rgba, rgba)
+}
+
+/// Encodes `pixels` and writes them atomically to `path`.
+fn write_encoded(path: &Path, w: u32, h: u32, color: png::ColorType, pixels: &[u8]) -> Result<(), ReportError> {
     let mut png = Vec::new();
-    encode_png(&mut png, w, h, rgb).map_err(|message| ReportError::Plot { path: path.to_path_buf(), message })?;
+    encode(&mut png, w, h, color, pixels).map_err(|message| ReportError::Plot { path: path.to_path_buf(), message })?;
     write_atomic(path, &png).map_err(|cause| ReportError::Io { path: path.to_path_buf(), cause })
 }
 

@@ -287,10 +287,7 @@ impl AgentLibrary {
     /// people in view keep theirs and the looks of people long gone go; memory
     /// does not grow with the number of distinct people a long run sees.
     pub fn get(&self, key: MeshKey) -> Arc<MeshData> {
-        let mut cache = match self.cache.lock() {
-            Ok(c) => c,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(mesh) = cache.current.get(&key) {
             return mesh.clone();
         }
@@ -305,13 +302,8 @@ impl AgentLibrary {
 
     /// Meshes held now (both generations), for tests of the bound.
     pub fn cached(&self) -> usize {
-        match self.cache.lock() {
-            Ok(c) => c.current.len() + c.previous.len(),
-            Err(poisoned) => {
-                let c = poisoned.into_inner();
-                c.current.len() + c.previous.len()
-            }
-        }
+        let cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.current.len() + cache.previous.len()
     }
 }
 
