@@ -139,7 +139,7 @@ fn main() {
         let input = analysis_input(size.0, size.1);
         let det = Detector::load(&models, DetectorConfig { input: Some(input), ..Default::default() })
             .unwrap_or_else(|e| fail(e));
-        let faces = FaceDetector::load(&models, size, 1.0, 2).unwrap_or_else(|e| fail(e));
+        let faces = FaceDetector::load(&models, size, blur.face_scale, 2).unwrap_or_else(|e| fail(e));
         let plain = PipelineConfig { region, ..pipeline_config.clone() };
         let mut blurred = plain.clone();
         blurred.privacy = PrivacySettings {

@@ -9,6 +9,7 @@ cargo test --locked --bench throughput -- "${BENCH_FRAMES:-200}"
 cargo test --locked --bench tracking -- "${BENCH_TRACK_FRAMES:-20000}"
 bash benches/detector_vs_onnxruntime.sh
 cargo test --locked --bench pipeline_overhead -- "${BENCH_PIPELINE_FRAMES:-100}"
+cargo test --locked --bench face_size -- "${BENCH_FACE_ROUNDS:-20}"
 cargo test --locked --bench sensors_overhead -- "${BENCH_SENSOR_ROUNDS:-5}"
 bin="$CARGO_TARGET_DIR/debug/camtwin"
 start=$(date +%s.%N)

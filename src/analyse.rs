@@ -231,8 +231,10 @@ pub fn analyse(args: &AnalyseArgs) -> Result<()> {
     let scaled = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
     let input = analysis_input(scaled(w), scaled(h));
     if config.privacy.config.face_blur == FaceBlur::Centerface {
-        config.faces =
-            Some(FaceDetector::load(&args.models, size, 1.0, 2).context("face detector (run `make models`)")?);
+        config.faces = Some(
+            FaceDetector::load(&args.models, size, config.privacy.config.face_scale, 2)
+                .context("face detector (run `make models`)")?,
+        );
     }
     let line_ids: Vec<String> = config.counting.lines.iter().map(|l| l.id.clone()).collect();
     let summary = if let Some(path) = &args.video {

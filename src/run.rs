@@ -147,7 +147,7 @@ struct Detectors {
     objects: Vec<((usize, usize), Detector)>,
     /// Face detectors per camera and area size, for configurations that
     /// blur faces with one.
-    faces: Vec<(String, (u32, u32), FaceDetector)>,
+    faces: Vec<(String, (u32, u32), f64, FaceDetector)>,
 }
 
 impl Detectors {
@@ -167,12 +167,12 @@ impl Detectors {
             for config in configs.iter().filter(|c| c.face_blur == FaceBlur::Centerface) {
                 let size = face_area(region, config);
                 let size = size.map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
-                if faces.iter().any(|(id, s, _)| *id == cam.id && *s == size) {
+                if faces.iter().any(|(id, s, k, _)| *id == cam.id && *s == size && *k == config.face_scale) {
                     continue;
                 }
-                let face = FaceDetector::load(&args.models, size, 1.0, args.threads.max(1))
+                let face = FaceDetector::load(&args.models, size, config.face_scale, args.threads.max(1))
                     .with_context(|| format!("camera `{}`: face detector (run `make models`)", cam.id))?;
-                faces.push((cam.id.clone(), size, face));
+                faces.push((cam.id.clone(), size, config.face_scale, face));
             }
         }
         let cache = if args.no_cache {
@@ -203,7 +203,12 @@ impl Detectors {
     fn faces_for(&self, cam: &CameraSpec, region: Option<[u32; 4]>, config: &PrivacyConfig) -> Option<FaceDetector> {
         let size = face_area(region, config).map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
         (config.face_blur == FaceBlur::Centerface)
-            .then(|| self.faces.iter().find(|(id, s, _)| *id == cam.id && *s == size).map(|(_, _, f)| f.clone()))
+            .then(|| {
+                self.faces
+                    .iter()
+                    .find(|(id, s, k, _)| *id == cam.id && *s == size && *k == config.face_scale)
+                    .map(|(_, _, _, f)| f.clone())
+            })
             .flatten()
     }
 }
@@ -1126,6 +1131,7 @@ fn run_camera(
         "analysed": config.privacy.analysed,
         "masks": config.privacy.masks,
         "face_blur": privacy.face_blur,
+        "face_scale": (privacy.face_blur == FaceBlur::Centerface).then_some(privacy.face_scale),
         "blur": privacy.blur,
         "face_region": config.privacy.face_region,
         "mode": privacy.mode,

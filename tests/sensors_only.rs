@@ -38,53 +38,19 @@ id = "road"
 from = [-5.0, -3.5]
 to = [-5.0, 3.5]
 
-[[zones]]
-id = "stop"
-polygon = [[-8.0, 3.5], [-4.0, 3.5], [-4.0, 6.0], [-8.0, 6.0]]
-
-[[sensors]]
-kind = "passive_infrared"
-id = "ir"
-line = "north"
-
-[[sensors]]
-kind = "thermal_array"
-id = "th"
-line = "north"
-position = [0.0, 5.25]
-resolution = "8x8"
-
-[[sensors]]
-kind = "presence"
-id = "pr"
-zone = "stop"
-
-[[sensors]]
-kind = "inductive_loop"
-id = "loop"
-line = "road"
-position = [-5.0, -1.75]
-
-[[sensors]]
-kind = "parking_magnetometer"
-id = "bay"
-position = [7.0, -2.4]
-
-[[sensors]]
-kind = "bluetooth"
-id = "bt"
-line = "north"
-position = [0.0, 6.8]
-
-[[sensors]]
-kind = "manual"
-id = "obs"
-line = "north"
-windows = [[0.0, 60.0]]
+[[lines]]
+id = "section"
+from = [5.0, -7.0]
+to = [5.0, 7.0]
 
 [aggregation]
 interval_s = 30
 "#;
+
+/// The scenario above with one sensor of every kind.
+fn sensors_only() -> String {
+    format!("{SENSORS_ONLY}\n{}", include_str!("../sim/tests/fixtures/every_sensor.toml"))
+}
 
 fn column(path: &std::path::Path, name: &str) -> Vec<String> {
     let mut reader = csv::Reader::from_path(path).expect("csv");
@@ -95,7 +61,7 @@ fn column(path: &std::path::Path, name: &str) -> Vec<String> {
 #[test]
 fn a_scenario_with_sensors_and_no_camera_runs_and_scores_every_sensor() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let scenario = write(dir.path(), "sensors.toml", SENSORS_ONLY);
+    let scenario = write(dir.path(), "sensors.toml", &sensors_only());
     let out_dir = dir.path().join("out");
     // No model folder is needed without a camera.
     let out = camtwin(&[
@@ -108,27 +74,29 @@ fn a_scenario_with_sensors_and_no_camera_runs_and_scores_every_sensor() {
     ]);
     assert!(out.status.success(), "run failed: {}", String::from_utf8_lossy(&out.stderr));
     let sources = column(&out_dir.join("counts.csv"), "source");
-    for s in ["passive_infrared:ir", "thermal_array:th", "inductive_loop:loop", "bluetooth:bt", "manual:obs"] {
+    for s in
+        ["passive_infrared:ir", "thermal_array:th", "inductive_loop:loop", "wifi:wifi", "bluetooth:bt", "manual:man"]
+    {
         assert!(sources.iter().any(|x| x == s), "{s} missing from counts.csv");
     }
     assert!(!sources.iter().any(|x| x.starts_with("camera:")));
     let errors = column(&out_dir.join("errors.csv"), "source");
-    assert!(errors.iter().any(|x| x == "passive_infrared:ir") && errors.iter().any(|x| x == "manual:obs"));
+    assert!(errors.iter().any(|x| x == "passive_infrared:ir") && errors.iter().any(|x| x == "manual:man"));
     // The observer counted the first minute only: two 30-s intervals.
     let mut reader = csv::Reader::from_path(out_dir.join("counts.csv")).expect("counts");
     let manual_starts: std::collections::BTreeSet<u32> = reader
         .records()
         .map(|r| r.expect("row"))
-        .filter(|r| &r[2] == "manual:obs")
+        .filter(|r| &r[2] == "manual:man")
         .map(|r| r[0].parse().expect("start"))
         .collect();
     assert_eq!(manual_starts.into_iter().collect::<Vec<_>>(), vec![0, 30]);
     let places = column(&out_dir.join("occupancy.csv"), "place");
-    assert!(places.iter().any(|p| p == "stop") && places.iter().any(|p| p == "bay"));
+    assert!(places.iter().any(|p| p == "z") && places.iter().any(|p| p == "mag"));
     assert!(!column(&out_dir.join("loops.csv"), "vehicles").is_empty());
     assert!(!column(&out_dir.join("dwell.csv"), "sessions").is_empty());
     let kinds = column(&out_dir.join("sensors.csv"), "data_kind");
-    assert_eq!(kinds.len(), 7);
+    assert_eq!(kinds.len(), 8);
     assert!(kinds.iter().any(|k| k == "pseudonymous_device_ids") && kinds.iter().any(|k| k == "none_personal"));
     let summary = std::fs::read_to_string(out_dir.join("summary.md")).expect("summary");
     assert!(summary.contains("## Sensors"), "{summary}");

@@ -796,11 +796,11 @@ fps = 10
         assert!(msg.contains(&format!(":{line}:")), "{msg} (expected line {line})");
     }
 
-    /// The minimal scenario with a line on each sidewalk and across the
-    /// road, then `sensors`.
+    /// The minimal scenario with a line on the north sidewalk, one across
+    /// the road and one across the whole street, then `sensors`.
     fn with_sensors(sensors: &str) -> String {
         format!(
-            "{MINIMAL}\n[[lines]]\nid = \"north\"\nfrom = [0.0, 3.5]\nto = [0.0, 7.0]\n\n[[lines]]\nid = \"road\"\nfrom = [-5.0, -3.5]\nto = [-5.0, 3.5]\n{sensors}"
+            "{MINIMAL}\n[[lines]]\nid = \"north\"\nfrom = [0.0, 3.5]\nto = [0.0, 7.0]\n\n[[lines]]\nid = \"road\"\nfrom = [-5.0, -3.5]\nto = [-5.0, 3.5]\n\n[[lines]]\nid = \"section\"\nfrom = [5.0, -7.0]\nto = [5.0, 7.0]\n{sensors}"
         )
     }
 
@@ -817,59 +817,9 @@ fps = 10
 
     #[test]
     fn sensors_of_every_kind_parse_and_validate() {
-        let text = with_sensors(
-            r#"
-[[zones]]
-id = "z"
-polygon = [[-6.0, 3.5], [-2.0, 3.5], [-2.0, 7.0], [-6.0, 7.0]]
-
-[[sensors]]
-kind = "passive_infrared"
-id = "ir"
-line = "north"
-
-[[sensors]]
-kind = "thermal_array"
-id = "th"
-line = "north"
-position = [0.0, 5.25]
-resolution = "32x24"
-
-[[sensors]]
-kind = "presence"
-id = "pr"
-zone = "z"
-
-[[sensors]]
-kind = "inductive_loop"
-id = "loop"
-line = "road"
-position = [-5.0, -1.75]
-
-[[sensors]]
-kind = "parking_magnetometer"
-id = "mag"
-position = [3.0, -2.4]
-
-[[sensors]]
-kind = "wifi"
-id = "wifi"
-line = "north"
-position = [0.0, 6.8]
-
-[[sensors]]
-kind = "bluetooth"
-id = "bt"
-line = "north"
-position = [0.0, 6.8]
-
-[[sensors]]
-kind = "manual"
-id = "man"
-line = "north"
-windows = [[0.0, 5.0]]
-"#,
-        );
+        // The fixture's manual counter works the first minute.
+        let text = with_sensors(include_str!("../tests/fixtures/every_sensor.toml"))
+            .replace("duration_s = 5.0", "duration_s = 60.0");
         let s = Scenario::parse(&text, p()).expect("parses");
         s.validate(&text, p()).expect("valid");
         let kinds: Vec<&str> = s.sensors.iter().map(|x| x.kind()).collect();

@@ -101,6 +101,12 @@ pub struct PrivacyConfig {
     /// Face blur before detection.
     #[serde(default)]
     pub face_blur: FaceBlur,
+    /// The size of the copy CenterFace looks at, as a factor of the pixels
+    /// it blurs, in (0, 1]: smaller is faster and misses smaller faces.
+    /// The default keeps every face above the identifiability threshold
+    /// findable (docs/PRIVACY.md, `cargo test --bench face_size`).
+    #[serde(default = "default_face_scale")]
+    pub face_scale: f64,
     /// How faces and people are made unreadable.
     #[serde(default)]
     pub blur: BlurKind,
@@ -138,6 +144,19 @@ fn default_k() -> u32 {
     1
 }
 
+/// CenterFace's default input scale. CenterFace finds faces from about
+/// 14 px wide at its input; at three quarters size it finds every face of
+/// a real sample 18 px wide and more, below the identifiability threshold
+/// (10 px between the pupils: a face box 22-25 px wide), at two thirds
+/// of the cost of a full-size pass on a 640×480 frame; at half size it
+/// misses faces 25 px wide (`cargo test --bench face_size`,
+/// docs/PERFORMANCE.md).
+pub const DEFAULT_FACE_SCALE: f64 = 0.75;
+
+fn default_face_scale() -> f64 {
+    DEFAULT_FACE_SCALE
+}
+
 impl Default for PrivacyConfig {
     fn default() -> Self {
         Self {
@@ -146,6 +165,7 @@ impl Default for PrivacyConfig {
             scale: None,
             fps: None,
             face_blur: FaceBlur::None,
+            face_scale: DEFAULT_FACE_SCALE,
             blur: BlurKind::Pixelate,
             pixelate_people: false,
             masks: Vec::new(),
@@ -199,6 +219,9 @@ impl PrivacyConfig {
             && !(s > 0.0 && s <= 1.0)
         {
             return fault("scale", format!("must be in (0, 1], got {s}"));
+        }
+        if !(self.face_scale > 0.0 && self.face_scale <= 1.0) {
+            return fault("face_scale", format!("must be in (0, 1], got {}", self.face_scale));
         }
         if let Some([w, h]) = self.resolution {
             if w < 16 || h < 16 {
@@ -326,6 +349,8 @@ mod tests {
         assert_eq!(bad(PrivacyConfig { k: 0, ..Default::default() }), "k");
         assert_eq!(bad(PrivacyConfig { resolution: Some([320, 200]), ..Default::default() }), "resolution");
         assert_eq!(bad(PrivacyConfig { fps: Some(25.0), ..Default::default() }), "fps");
+        assert_eq!(bad(PrivacyConfig { face_scale: 0.0, ..Default::default() }), "face_scale");
+        assert_eq!(bad(PrivacyConfig { face_scale: 1.5, ..Default::default() }), "face_scale");
         assert_eq!(bad(PrivacyConfig { name: "a b".into(), ..Default::default() }), "name");
         let outside = MaskSpec {
             label: None,

@@ -135,58 +135,8 @@ fn manual_counts_cover_only_their_hours() {
     assert_eq!(m.windows.as_deref(), Some(&[[60.0, 120.0], [180.0, 240.0]][..]), "the covered intervals");
 }
 
-/// One of every kind.
-const ALL: &str = r#"
-[[zones]]
-id = "z"
-polygon = [[-6.0, 3.5], [-2.0, 3.5], [-2.0, 7.0], [-6.0, 7.0]]
-
-[[sensors]]
-kind = "passive_infrared"
-id = "ir"
-line = "north"
-
-[[sensors]]
-kind = "thermal_array"
-id = "th"
-line = "north"
-position = [0.0, 5.25]
-resolution = "8x8"
-
-[[sensors]]
-kind = "presence"
-id = "pr"
-zone = "z"
-
-[[sensors]]
-kind = "inductive_loop"
-id = "loop"
-line = "road"
-position = [-5.0, -1.75]
-
-[[sensors]]
-kind = "parking_magnetometer"
-id = "mag"
-position = [10.0, -2.4]
-
-[[sensors]]
-kind = "wifi"
-id = "wifi"
-line = "section"
-position = [5.0, 6.8]
-
-[[sensors]]
-kind = "bluetooth"
-id = "bt"
-line = "section"
-position = [5.0, 6.8]
-
-[[sensors]]
-kind = "manual"
-id = "man"
-line = "north"
-windows = [[0.0, 60.0]]
-"#;
+/// One sensor of every kind (shared with the scenario and binary tests).
+const ALL: &str = include_str!("../../tests/fixtures/every_sensor.toml");
 
 fn all_sensors(seed: u64, sensors: &str) -> Vec<SensorOutput> {
     let mut s = scenario(300, 0.3, 15, 120.0, sensors);
