@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run -p camtwin-sim --bin sensor_validation -- scenarios/sensors-sidewalk.toml \
 //!     [--seeds 10] [--group-share 0.33] [--vehicle-speed 25 --street-length 400] [--device-share 0.35] [--interval 10]
+//!     [--pedestrians 4000]
 //! ```
 //!
 //! Sensitivity is counted / true over the run (persons; vehicles for
@@ -28,6 +29,7 @@ struct Args {
     street_length: Option<f32>,
     device_share: Option<f32>,
     interval_s: Option<u32>,
+    pedestrians: Option<u32>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -40,6 +42,7 @@ fn parse_args() -> Result<Args, String> {
         street_length: None,
         device_share: None,
         interval_s: None,
+        pedestrians: None,
     };
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -59,6 +62,9 @@ fn parse_args() -> Result<Args, String> {
             "--interval" => {
                 args.interval_s = Some(value("--interval")?.parse().map_err(|e| format!("--interval: {e}"))?)
             }
+            "--pedestrians" => {
+                args.pedestrians = Some(value("--pedestrians")?.parse().map_err(|e| format!("--pedestrians: {e}"))?)
+            }
             "--device-share" => {
                 args.device_share = Some(value("--device-share")?.parse().map_err(|e| format!("--device-share: {e}"))?)
             }
@@ -67,7 +73,7 @@ fn parse_args() -> Result<Args, String> {
     }
     if args.scenario.as_os_str().is_empty() {
         return Err("usage: sensor_validation SCENARIO [--seeds N] [--group-share S] [--vehicle-speed MPS] \
-                    [--street-length M] [--device-share S] [--interval S]"
+                    [--street-length M] [--device-share S] [--interval S] [--pedestrians N]"
             .into());
     }
     Ok(args)
@@ -130,6 +136,9 @@ fn main() -> Result<(), String> {
     }
     if let Some(i) = args.interval_s {
         scenario.aggregation.interval_s = i;
+    }
+    if let Some(n) = args.pedestrians {
+        scenario.pedestrians.count = n;
     }
     if let Some(d) = args.device_share {
         // Every radio scanner: the share of discoverable devices (night, a
