@@ -71,6 +71,7 @@ use bevy::pbr::{MaterialPlugin, MeshMaterial3d};
 use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
 use bevy::render::render_resource::{TextureFormat, TextureUsages};
 use bevy::render::view::Msaa;
+use bevy::render::settings::{MemoryHints, RenderCreation, WgpuSettings};
 use bevy::render::{Render, RenderApp, RenderPlugin, RenderSystems};
 use bevy::shader::Shader;
 use bevy::transform::components::Transform;
@@ -490,7 +491,18 @@ fn build_app(
                 close_when_requested: false,
                 ..Default::default()
             })
-            .set(RenderPlugin { synchronous_pipeline_compilation: true, ..Default::default() })
+            .set(RenderPlugin {
+                synchronous_pipeline_compilation: true,
+                // Small device-memory blocks, freed when empty: on the CPU
+                // driver device memory is process memory, and with the
+                // default (large blocks, kept) the pages that mesh turnover
+                // touches stay resident, so memory grew with clip length.
+                render_creation: RenderCreation::Automatic(Box::new(WgpuSettings {
+                    memory_hints: MemoryHints::MemoryUsage,
+                    ..Default::default()
+                })),
+                ..Default::default()
+            })
             // Lock-step: the render world must finish within the same update.
             .disable::<PipelinedRenderingPlugin>()
             // The embedding program owns the global tracing subscriber and Ctrl-C.
