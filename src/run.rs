@@ -145,8 +145,8 @@ struct Detectors {
     /// The footage and detection cache, unless `--no-cache`.
     cache: Option<crate::cache::FootageCache>,
     objects: Vec<((usize, usize), Detector)>,
-    /// Face detectors per camera and area size, for configurations that
-    /// blur faces with one.
+    /// Face detectors per camera, area size and input scale, for
+    /// configurations that blur faces with one.
     faces: Vec<(String, (u32, u32), f64, FaceDetector)>,
 }
 
