@@ -774,6 +774,9 @@ pub(crate) struct IntrusionRow {
     pub(crate) analysed_height: u32,
     pub(crate) fps: f64,
     pub(crate) face_blur: String,
+    /// CenterFace's input scale; empty unless faces are blurred by CenterFace.
+    #[serde(default)]
+    pub(crate) face_scale: Option<f64>,
     pub(crate) masks: usize,
     pub(crate) mode: String,
     pub(crate) retention_s: f64,
@@ -800,13 +803,14 @@ pub(crate) struct IntrusionRow {
 }
 
 impl IntrusionRow {
-    pub(crate) const HEADER: [&'static str; 29] = [
+    pub(crate) const HEADER: [&'static str; 30] = [
         "config",
         "camera",
         "analysed_width",
         "analysed_height",
         "fps",
         "face_blur",
+        "face_scale",
         "masks",
         "mode",
         "retention_s",
@@ -1431,6 +1435,7 @@ fn intrusion_row(
         analysed_height: ah,
         fps: privacy.fps.unwrap_or(f64::from(cam.fps)),
         face_blur: format!("{:?}", privacy.face_blur).to_lowercase(),
+        face_scale: (privacy.face_blur == FaceBlur::Centerface).then_some(privacy.face_scale),
         masks: privacy.masks.len(),
         mode: format!("{:?}", privacy.mode).to_lowercase(),
         retention_s: privacy.retention_s,
@@ -1460,7 +1465,7 @@ fn intrusion_row(
 /// The intrusiveness sentence of a camera's note in the summary.
 fn intrusion_note(r: &IntrusionRow, s: &PipelineSummary) -> String {
     format!(
-        " Privacy `{}`: analysed at {}x{}, {:.1} fps, face blur {}, {} mask(s), {} mode; data produced: {}. \
+        " Privacy `{}`: analysed at {}x{}, {:.1} fps, face blur {}{}, {} mask(s), {} mode; data produced: {}. \
          Intrusiveness (ground truth, after the filter): {:.1} person-s in view, median {:.0} px/m, {:.0} % of \
          person-s at Observe or finer (≥ 62.5 px/m), {:.1} identifiable face-s ({:.1} blurred, {:.1} facing the \
          camera in all), {:.1} person-s in sensitive places, {:.1} person-s of children; {} frame(s) kept after detection, longest lifetime \
@@ -1471,6 +1476,7 @@ fn intrusion_note(r: &IntrusionRow, s: &PipelineSummary) -> String {
         r.analysed_height,
         r.fps,
         r.face_blur,
+        r.face_scale.map(|k| format!(" (CenterFace at {k} of the size)")).unwrap_or_default(),
         r.masks,
         r.mode,
         r.data_kind,

@@ -86,3 +86,29 @@ fn the_filter_blurs_the_faces_it_finds_and_nothing_else() {
     }
     assert_eq!(outside, 0, "pixels changed outside the face boxes");
 }
+
+#[test]
+fn a_run_with_centerface_blur_records_its_scale() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = common::SMALL.replace("duration_s = 20.0", "duration_s = 2.0");
+    let text = format!(
+        "{s}\n[[privacy]]\nname = \"blur\"\nface_blur = \"centerface\"\nface_scale = 0.5\n\n[[privacy]]\nname = \"plain\"\n"
+    );
+    let scenario = common::write(dir.path(), "s.toml", &text);
+    let out_dir = dir.path().join("out");
+    let out = common::camtwin(&["run", scenario.to_str().expect("utf8"), "--out", out_dir.to_str().expect("utf8")]);
+    assert!(out.status.success(), "run failed: {}", String::from_utf8_lossy(&out.stderr));
+    for (config, scale, blur) in [("blur", "0.5", "centerface"), ("plain", "", "none")] {
+        let mut reader = csv::Reader::from_path(out_dir.join(config).join("intrusiveness.csv")).expect("csv");
+        let headers = reader.headers().expect("header").clone();
+        let col = |name: &str| headers.iter().position(|h| h == name).expect("column");
+        let (ib, is) = (col("face_blur"), col("face_scale"));
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        assert!(!rows.is_empty());
+        for r in rows {
+            assert_eq!((&r[ib], &r[is]), (blur, scale), "{config}");
+        }
+    }
+    let summary = std::fs::read_to_string(out_dir.join("blur").join("summary.md")).expect("summary");
+    assert!(summary.contains("CenterFace at 0.5 of the size"), "{summary}");
+}
