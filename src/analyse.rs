@@ -67,51 +67,12 @@ struct PngFolder {
     size: (u32, u32),
 }
 
-/// Decodes a PNG file into RGB8 pixels (grey, alpha and 16-bit expanded).
-pub(crate) fn decode_png(path: &Path) -> std::result::Result<(u32, u32, Vec<u8>), String> {
-    decode_png_with_alpha(path).map(|f| (f.width, f.height, f.rgb))
-}
-
-/// A decoded PNG: RGB pixels and, when the image has one, its alpha channel.
-pub(crate) struct DecodedPng {
-    pub width: u32,
-    pub height: u32,
-    pub rgb: Vec<u8>,
-    pub alpha: Option<Vec<u8>>,
-}
-
-/// Like [`decode_png`], and also returns the alpha channel when the image
-/// has one (the footage cache keeps the renderer's id buffer there).
-pub(crate) fn decode_png_with_alpha(path: &Path) -> std::result::Result<DecodedPng, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
-    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = decoder.read_info().map_err(|e| format!("{}: not a PNG: {e}", path.display()))?;
-    let mut buf = vec![0; reader.output_buffer_size().ok_or_else(|| format!("{}: image too large", path.display()))?];
-    let info = reader.next_frame(&mut buf).map_err(|e| format!("{}: {e}", path.display()))?;
-    let pixels = &buf[..info.buffer_size()];
-    let (rgb, alpha) = match info.color_type {
-        png::ColorType::Rgb => (pixels.to_vec(), None),
-        png::ColorType::Rgba => (
-            pixels.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
-            Some(pixels.chunks_exact(4).map(|p| p[3]).collect()),
-        ),
-        png::ColorType::Grayscale => (pixels.iter().flat_map(|&g| [g, g, g]).collect(), None),
-        png::ColorType::GrayscaleAlpha => (
-            pixels.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0]]).collect(),
-            Some(pixels.chunks_exact(2).map(|p| p[1]).collect()),
-        ),
-        png::ColorType::Indexed => return Err(format!("{}: unexpanded palette image", path.display())),
-    };
-    Ok(DecodedPng { width: info.width, height: info.height, rgb, alpha })
-}
-
 impl FrameProducer for PngFolder {
     fn next_frame(&mut self, lease: FrameLease) -> Option<std::result::Result<Frame, String>> {
         let path = self.files.get(self.next)?;
         let index = self.next as u64;
         self.next += 1;
-        Some(decode_png(path).and_then(|(w, h, rgb)| {
+        Some(camtwin_analytics::report::decode_png(path).and_then(|(w, h, rgb)| {
             if (w, h) != self.size {
                 return Err(format!(
                     "{}: frame is {w}x{h} but the camera is calibrated for {}x{}",

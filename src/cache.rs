@@ -285,7 +285,7 @@ impl Drop for EntryWriter {
 impl Entry {
     /// Reads frame `index` with its id buffer (empty when the entry has none).
     pub fn frame(&self, index: u64) -> std::result::Result<camtwin_render::RenderedFrame, String> {
-        crate::analyse::decode_png_with_alpha(&self.dir.join("frames").join(frame_name(index))).map(|f| {
+        camtwin_analytics::report::decode_png_with_alpha(&self.dir.join("frames").join(frame_name(index))).map(|f| {
             camtwin_render::RenderedFrame {
                 width: f.width,
                 height: f.height,

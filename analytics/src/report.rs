@@ -226,6 +226,50 @@ pub fn png_size(w: u32, h: u32, rgb: &[u8]) -> u64 {
     }
 }
 
+/// Decodes a PNG file into RGB8 pixels (grey, alpha and 16-bit expanded):
+/// recorded frames, cached footage and test images all come in this way.
+pub fn decode_png(path: &Path) -> Result<(u32, u32, Vec<u8>), String> {
+    decode_png_with_alpha(path).map(|f| (f.width, f.height, f.rgb))
+}
+
+/// A decoded PNG: RGB pixels and, when the image has one, its alpha channel.
+pub struct DecodedPng {
+    /// Width, pixels.
+    pub width: u32,
+    /// Height, pixels.
+    pub height: u32,
+    /// RGB8 pixels, row by row.
+    pub rgb: Vec<u8>,
+    /// The alpha channel, one byte per pixel, when the image has one.
+    pub alpha: Option<Vec<u8>>,
+}
+
+/// Like [`decode_png`], and also returns the alpha channel when the image
+/// has one (the footage cache keeps the renderer's id buffer there).
+pub fn decode_png_with_alpha(path: &Path) -> Result<DecodedPng, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().map_err(|e| format!("{}: not a PNG: {e}", path.display()))?;
+    let mut buf = vec![0; reader.output_buffer_size().ok_or_else(|| format!("{}: image too large", path.display()))?];
+    let info = reader.next_frame(&mut buf).map_err(|e| format!("{}: {e}", path.display()))?;
+    let pixels = &buf[..info.buffer_size()];
+    let (rgb, alpha) = match info.color_type {
+        png::ColorType::Rgb => (pixels.to_vec(), None),
+        png::ColorType::Rgba => (
+            pixels.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
+            Some(pixels.chunks_exact(4).map(|p| p[3]).collect()),
+        ),
+        png::ColorType::Grayscale => (pixels.iter().flat_map(|&g| [g, g, g]).collect(), None),
+        png::ColorType::GrayscaleAlpha => (
+            pixels.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0]]).collect(),
+            Some(pixels.chunks_exact(2).map(|p| p[1]).collect()),
+        ),
+        png::ColorType::Indexed => return Err(format!("{}: unexpanded palette image", path.display())),
+    };
+    Ok(DecodedPng { width: info.width, height: info.height, rgb, alpha })
+}
+
 /// Writes an RGB8 image as PNG (used for frame previews and debugging).
 pub fn write_png(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<(), ReportError> {
     write_encoded(path, w, h, png::ColorType::Rgb, rgb)

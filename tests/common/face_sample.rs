@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use camtwin_analytics::faces::FaceDetector;
+use camtwin_analytics::report::decode_png;
 use image::{ImageBuffer, Rgb, RgbImage, imageops};
 
 /// The head cut out of the sample, and its face box inside the cut-out.
@@ -16,27 +17,14 @@ pub struct FaceSample {
     pub face: [f32; 4],
 }
 
-/// Decodes an RGB or RGBA PNG into RGB8.
-pub fn load_rgb(path: &Path) -> Result<RgbImage, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e} (run `make models`)", path.display()))?;
-    let mut reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().map_err(|e| e.to_string())?;
-    let mut buf = vec![0; reader.output_buffer_size().ok_or("PNG too large")?];
-    let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
-    let channels = info.color_type.samples();
-    if channels < 3 {
-        return Err(format!("{}: not an RGB image", path.display()));
-    }
-    let rgb: Vec<u8> = buf[..info.buffer_size()].chunks(channels).flat_map(|p| [p[0], p[1], p[2]]).collect();
-    ImageBuffer::from_raw(info.width, info.height, rgb).ok_or_else(|| "bad PNG size".into())
-}
-
 impl FaceSample {
     /// Loads the sample from `models` and finds its face with CenterFace at
     /// full resolution: the face box is CenterFace's own, so that "a face
     /// W px wide" means a box of the kind the blur uses.
     pub fn load(models: &Path) -> Result<Self, String> {
-        let sample = load_rgb(&models.join("face-sample.png"))?;
-        let (sw, sh) = sample.dimensions();
+        let path = models.join("face-sample.png");
+        let (sw, sh, rgb) = decode_png(&path).map_err(|e| format!("{e} (run `make models`)"))?;
+        let sample: RgbImage = ImageBuffer::from_raw(sw, sh, rgb).ok_or("bad PNG size")?;
         let detector = FaceDetector::load(models, (sw, sh), 1.0, 2).map_err(|e| e.to_string())?;
         let faces = detector.detect_rgb(sw, sh, sample.as_raw()).map_err(|e| e.to_string())?;
         let area = |b: &[f32; 4]| (b[2] - b[0]) * (b[3] - b[1]);
