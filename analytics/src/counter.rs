@@ -9,11 +9,22 @@
 //!
 //! Hysteresis: a track's side of a line changes only when its foot is beyond
 //! a dead band on the other side, so foot-point jitter, a box that shrinks
-//! when the legs are hidden, and flicker near the line do not count twice;
-//! each track counts at most once per line and direction. Only measured
-//! boxes move a track's side (a coasting track's prediction does not), so a
-//! walker hidden while crossing counts when it reappears on the far side. A
-//! track confirmed late starts from the side where its first detection was.
+//! when the legs are hidden, and flicker near the line do not count twice.
+//! Every change of side counts, not only a track's first in each direction:
+//! in a crowd one track can follow several people in turn (an identity
+//! switch), and each of their crossings is real. Only measured boxes move a
+//! track's side (a coasting track's prediction does not), so a walker
+//! hidden while crossing counts when it reappears on the far side. A track
+//! confirmed late starts from the side where its first detection was.
+//!
+//! Births at the line: nobody appears out of nowhere next to a counting
+//! line, so a track whose first detection was within [`BIRTH_BANDS`] dead
+//! bands of the line is a walker whose earlier track was lost there (behind
+//! or merged with others, the commonest way a crossing went uncounted on the
+//! demo street). When it has moved away from the line (a quarter of a dead
+//! band beyond where it started, and out of the band), it counts as having
+//! crossed from the other side, at the time its motion puts it on the line.
+//! A person standing at the line never leaves the band and never counts.
 //!
 //! The crossing time is interpolated between the last measurement on the old
 //! side and the first on the new one, so a crossing belongs to the interval
@@ -139,9 +150,18 @@ struct LineState {
     side: i8,
     /// Last measurement on the committed side (time, signed distance).
     last: Option<(f64, f64)>,
-    counted_positive: bool,
-    counted_negative: bool,
+    /// For a track born near the line: time and signed distance of its
+    /// first detection, until its first side is known.
+    born_near: Option<(f64, f64)>,
 }
+
+/// A track whose first detection lies within this many dead bands of a line
+/// is taken to have crossed it from the side it moves away from (0.4 m for
+/// the default 0.2-m band). On 2 seeds × 5 minutes of the demo street
+/// (387 visible crossings), counted visible crossings went up by 17 with
+/// one band, 21 with two (one extra count), 23 with three (one extra), 24
+/// with five (four extra counts).
+pub const BIRTH_BANDS: f64 = 2.0;
 
 /// A line ready to count: the shape in the space its distances are taken in.
 #[derive(Debug, Clone)]
@@ -226,11 +246,13 @@ impl LineCounter {
                 if !self.state.contains_key(&key) {
                     let origin = self.distance(li, t.origin, scale).map(|d0| (self.side(li, d0), d0));
                     let mut s = LineState::default();
-                    if let Some((origin_side, d0)) = origin
-                        && origin_side != 0
-                    {
-                        s.side = origin_side;
-                        s.last = Some((t.origin_time_s, d0));
+                    if let Some((origin_side, d0)) = origin {
+                        if d0.abs() <= BIRTH_BANDS * self.lines[li].dead_band {
+                            s.born_near = Some((t.origin_time_s, d0));
+                        } else if origin_side != 0 {
+                            s.side = origin_side;
+                            s.last = Some((t.origin_time_s, d0));
+                        }
                     }
                     self.state.insert(key, s);
                 }
@@ -238,20 +260,26 @@ impl LineCounter {
                 if side == 0 {
                     continue;
                 }
-                if s.side != 0 && s.side != side {
-                    let (direction, counted) = if s.side > 0 {
-                        (Direction::Positive, &mut s.counted_positive)
-                    } else {
-                        (Direction::Negative, &mut s.counted_negative)
+                let band = self.lines[li].dead_band;
+                let from = if s.side != 0 {
+                    (s.side != side).then_some((s.side, s.last))
+                } else {
+                    // Born near the line: crossed from the other side if it
+                    // has moved away from the line since it was first seen.
+                    s.born_near
+                        .take()
+                        .filter(|&(_, d0)| (d - d0) * f64::from(side) > 0.25 * band)
+                        .map(|origin| (-side, Some(origin)))
+                };
+                if let Some((old_side, last)) = from {
+                    let direction = if old_side > 0 { Direction::Positive } else { Direction::Negative };
+                    // Interpolated (extrapolated, for a birth past the line)
+                    // to where the foot was on the line, never after now.
+                    let when = match last {
+                        Some((t0, d0)) if d0 != d && t0 < time_s => (t0 + (time_s - t0) * d0 / (d0 - d)).min(time_s),
+                        _ => time_s,
                     };
-                    if !*counted {
-                        *counted = true;
-                        let when = match s.last {
-                            Some((t0, d0)) if d0 != d && t0 < time_s => t0 + (time_s - t0) * d0 / (d0 - d),
-                            _ => time_s,
-                        };
-                        events.push(CountEvent { line: li, time_s: when, class: t.class, direction });
-                    }
+                    events.push(CountEvent { line: li, time_s: when, class: t.class, direction });
                 }
                 s.side = side;
                 s.last = Some((time_s, d));
@@ -307,12 +335,12 @@ mod tests {
     #[test]
     fn a_track_confirmed_after_the_line_counts_from_where_it_started() {
         let mut c = LineCounter::new(&ground()).expect("counter");
-        let late = TrackObservation { origin: obs(3, 60.0).bbox, origin_time_s: 1.0, ..obs(3, 130.0) };
+        let late = TrackObservation { origin: obs(3, 50.0).bbox, origin_time_s: 1.0, ..obs(3, 130.0) };
         let events = c.update(2.0, 640, &[late]);
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].direction, Direction::Positive);
-        // From 60 px (0.4 m left of the line) at 1 s to 130 px (0.3 m right) at 2 s.
-        assert!((events[0].time_s - (1.0 + 0.4 / 0.7)).abs() < 1e-9, "{events:?}");
+        // From 50 px (0.5 m left of the line) at 1 s to 130 px (0.3 m right) at 2 s.
+        assert!((events[0].time_s - (1.0 + 0.5 / 0.8)).abs() < 1e-9, "{events:?}");
     }
 
     #[test]
@@ -332,6 +360,33 @@ mod tests {
     fn flicker_inside_the_dead_band_does_not_count() {
         let mut c = LineCounter::new(&ground()).expect("counter");
         assert!(walk(&mut c, 1, &[90.0, 110.0, 90.0, 110.0]).is_empty());
+    }
+
+    #[test]
+    fn a_track_born_at_the_line_counts_once_it_walks_away() {
+        // First seen at 95 px (inside the band: its earlier track was lost
+        // behind someone at the line), then walking west: it came from the
+        // east, right of the line, so the crossing is negative.
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        let events = walk(&mut c, 4, &[95.0, 85.0, 75.0, 60.0, 40.0]);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].direction, Direction::Negative);
+        // On the line (1 m) 0.05 m east of where it was first seen, walking
+        // 0.1 m/s: half a second before.
+        assert!((events[0].time_s + 0.5).abs() < 1e-9, "{events:?}");
+        // Born near the line but walking towards it: one count, when it crosses.
+        let events = walk(&mut c, 5, &[65.0, 75.0, 90.0, 110.0, 130.0]);
+        assert_eq!(events.iter().map(|e| e.direction).collect::<Vec<_>>(), [Direction::Positive]);
+    }
+
+    #[test]
+    fn a_track_that_crosses_back_counts_every_crossing() {
+        // One track following one walker east, then (after an identity
+        // switch in a crowd) another walking west, then a third east.
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        let events = walk(&mut c, 6, &[30.0, 60.0, 140.0, 170.0, 140.0, 60.0, 30.0, 60.0, 140.0]);
+        let directions: Vec<_> = events.iter().map(|e| e.direction).collect();
+        assert_eq!(directions, [Direction::Positive, Direction::Negative, Direction::Positive]);
     }
 
     #[test]
