@@ -70,6 +70,22 @@ fn quiet_headless_vulkan() {
     }
 }
 
+/// Ends the process quietly, as other command-line tools do, when what it
+/// prints goes to a pipe that was closed (`camtwin cache list | head -1`).
+/// Rust ignores SIGPIPE, so every print to a closed pipe would otherwise be
+/// a panic. Nothing in camtwin writes to a pipe it relies on surviving: its
+/// outputs are files, and the job runner's pipe to each child only signals
+/// that the parent is alive.
+#[cfg(unix)]
+fn exit_quietly_on_closed_pipe() {
+    #[allow(unsafe_code)]
+    // SAFETY: restores the default action of one signal, first thing in
+    // `main`, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Keeps resident memory flat with clip length.
 ///
 /// glibc raises its mmap threshold each time a large block is freed; after
@@ -113,6 +129,7 @@ fn bound_heap_growth() {
 fn bound_heap_growth() {}
 
 fn main() -> ExitCode {
+    exit_quietly_on_closed_pipe();
     bound_heap_growth();
     quiet_headless_vulkan();
     let cli = Cli::parse();

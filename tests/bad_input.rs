@@ -209,3 +209,20 @@ fn bad_privacy_configurations_are_located_and_nothing_is_written() {
     ]);
     assert_clean_failure(&out, &["no privacy configuration `nope`", "default"]);
 }
+
+#[test]
+fn printing_to_a_closed_pipe_is_not_a_panic() {
+    // `camtwin cache list | head -0`: the reader is gone before camtwin prints.
+    let cache = tempfile::tempdir().expect("cache dir");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_camtwin"))
+        .args(["cache", "list", "--dir"])
+        .arg(cache.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("camtwin starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("camtwin ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
