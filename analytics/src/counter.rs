@@ -200,8 +200,9 @@ pub struct LineCounter {
     image_to_ground: Option<[[f64; 3]; 3]>,
     native_width: u32,
     state: HashMap<(u64, usize), LineState>,
-    /// States of tracks that ended in the last [`HANDOVER_S`], by line.
-    ended: Vec<(usize, LineState)>,
+    /// States of tracks that ended in the last [`HANDOVER_S`], by track and
+    /// line.
+    ended: Vec<((u64, usize), LineState)>,
 }
 
 impl LineCounter {
@@ -258,14 +259,15 @@ impl LineCounter {
     /// Consumes one frame's confirmed tracks at `time_s` (`frame_width` is
     /// the analysed frame's width, to undo downscaling); returns the
     /// crossings completed in it. Tracks missing from `tracks` have ended:
-    /// their state is dropped.
+    /// their state is kept [`HANDOVER_S`] for handovers, then dropped.
     pub fn update(&mut self, time_s: f64, frame_width: u32, tracks: &[TrackObservation]) -> Vec<CountEvent> {
         let scale = f64::from(self.native_width) / f64::from(frame_width.max(1));
-        let gone: Vec<(u64, usize)> =
+        let mut gone: Vec<(u64, usize)> =
             self.state.keys().filter(|(id, _)| !tracks.iter().any(|t| t.id == *id)).copied().collect();
+        gone.sort_unstable();
         for key in gone {
             if let Some(s) = self.state.remove(&key) {
-                self.ended.push((key.1, s));
+                self.ended.push((key, s));
             }
         }
         self.ended.retain(|(_, s)| s.seen.is_some_and(|(ts, _)| time_s - ts <= HANDOVER_S));
@@ -355,30 +357,33 @@ impl LineCounter {
             s.side == -new_side
                 && s.seen.is_some_and(|(ts, ds)| ts <= born_s && born_s - ts <= HANDOVER_S && ds.abs() <= near)
         };
-        let seen_s = |s: &LineState| s.seen.map_or(f64::NEG_INFINITY, |(ts, _)| ts);
+        // Most recently seen first; ties go to the lower track id, so that
+        // the choice never depends on the hash map's order.
+        let rank = |(id, _): &(u64, usize), s: &LineState| (s.seen.map_or(f64::NEG_INFINITY, |(ts, _)| ts), *id);
+        let later = |a: &(f64, u64), b: &(f64, u64)| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1));
         let alive = self
             .state
             .iter()
             .filter(|((cid, cli), s)| !measured.contains(cid) && *cli == li && fits(s))
-            .max_by(|a, b| seen_s(a.1).total_cmp(&seen_s(b.1)))
-            .map(|(k, s)| (*k, *s));
+            .map(|(k, s)| (rank(k, s), *k, *s))
+            .max_by(|a, b| later(&a.0, &b.0));
         let ended = self
             .ended
             .iter()
             .enumerate()
-            .filter(|(_, (cli, s))| *cli == li && fits(s))
-            .max_by(|a, b| seen_s(&a.1.1).total_cmp(&seen_s(&b.1.1)))
-            .map(|(i, (_, s))| (i, *s));
+            .filter(|(_, ((_, cli), s))| *cli == li && fits(s))
+            .map(|(i, (k, s))| (rank(k, s), i, *s))
+            .max_by(|a, b| later(&a.0, &b.0));
         match (alive, ended) {
-            (Some((key, a)), e) if e.is_none_or(|(_, e)| seen_s(&e) <= seen_s(&a)) => {
+            (Some((ra, key, a)), e) if e.is_none_or(|(re, _, _)| later(&re, &ra).is_le()) => {
                 if let Some(s) = self.state.get_mut(&key) {
                     s.side = new_side;
                     s.last = None;
                 }
                 a.seen
             }
-            (_, Some((i, e))) => {
-                self.ended.swap_remove(i);
+            (_, Some((_, i, e))) => {
+                self.ended.remove(i);
                 e.seen
             }
             _ => None,
@@ -514,6 +519,23 @@ mod tests {
         assert_eq!(events.len(), 1, "{events:?}");
         // Track 1 is found again on the far side: the crossing was counted.
         assert!(c.update(7.0, 640, &[obs(1, 150.0), seen(2, 160.0, 105.0, 4.0)]).is_empty());
+    }
+
+    #[test]
+    fn a_handover_between_tracks_that_vanished_together_goes_to_the_lower_id() {
+        // Tracks 5 and 3 vanish in the same frame; a walker is found past the
+        // line; the crossing is handed over from track 3 whatever the order
+        // of the counter's hash map (a new one each time).
+        for _ in 0..20 {
+            let mut c = LineCounter::new(&ground()).expect("counter");
+            c.update(0.0, 640, &[obs(5, 40.0), obs(3, 40.0)]);
+            c.update(1.0, 640, &[obs(5, 90.0), obs(3, 90.0)]);
+            let hidden = [5, 3].map(|id| TrackObservation { state: TrackState::Lost, ..obs(id, 100.0) });
+            assert_eq!(c.update(2.0, 640, &[hidden[0], hidden[1], seen(9, 170.0, 160.0, 1.5)]).len(), 1);
+            // Track 3's crossing was handed over; track 5's was not.
+            assert!(c.update(3.0, 640, &[obs(3, 150.0), hidden[0]]).is_empty());
+            assert_eq!(c.update(4.0, 640, &[obs(3, 160.0), obs(5, 150.0)]).len(), 1);
+        }
     }
 
     #[test]
