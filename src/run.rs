@@ -1272,8 +1272,7 @@ fn run_camera(
     report::write_csv(&out.join(format!("frames-{}.csv", cam.id)), &summary.lifetimes, &FrameLife::HEADER)?;
     let zone_rows = zone_rows(&cam.id, &config_interval(scenario, privacy), scenario, &summary, &truth);
     let intrusion = intrusion_row(scenario, cam, privacy, &summary, &truth.observations);
-    let mut note =
-        camera_note(cam, region, detector.input_size(), &summary, truth.render_s, truth.saved_frames, &lines);
+    let mut note = camera_note(cam, region, detector.input_size(), &summary, &truth, &lines);
     note.push_str(&intrusion_note(&intrusion, &summary));
     note.push_str(&format!(
         " Cache: {} of {} frames read from cached footage{}, {} of {} analysed frames replayed from cached detections.",
@@ -1570,10 +1569,27 @@ fn camera_note(
     region: Option<[u32; 4]>,
     input: (usize, usize),
     s: &PipelineSummary,
-    render_s: f64,
-    saved: u64,
+    truth: &CameraTruth,
     lines: &[LineInView],
 ) -> String {
+    let (render_s, from_cache, saved) = (truth.render_s, truth.frames_from_cache, truth.saved_frames);
+    // A run replayed from the cache rendered nothing and ran no detector:
+    // say so rather than print a rendering rate and 0.0 ms per frame.
+    let rendered = s.frames_in.saturating_sub(from_cache);
+    let frames = match (rendered, from_cache) {
+        (_, 0) => format!(
+            "{} frames rendered ({:.1} frames/s rendering)",
+            s.frames_in,
+            if render_s > 0.0 { s.frames_in as f64 / render_s } else { 0.0 }
+        ),
+        (0, _) => format!("{} frames read from the cache", s.frames_in),
+        (r, c) => format!("{} frames ({c} read from the cache, {r} rendered)", s.frames_in),
+    };
+    let detector = if s.frames_analysed > 0 && s.frames_replayed >= s.frames_analysed {
+        "detections replayed from the cache".to_string()
+    } else {
+        format!("{:.1} ms/frame", s.detector_ms_per_frame())
+    };
     let lines_text: Vec<String> = lines
         .iter()
         .map(|l| {
@@ -1594,17 +1610,15 @@ fn camera_note(
         format!("{saved} frames were saved to disk (previews or export) and are retained until deleted: footage")
     };
     format!(
-        "- camera `{}` ({}x{} at {} fps) counting line(s) {}: {} frames rendered ({:.1} frames/s rendering); {} \
+        "- camera `{}` ({}x{} at {} fps) counting line(s) {}: {frames}; {} \
          analysed, {} dropped by design (decimation), {} lost to detector faults{}; analysed in {}, detector at {}x{} \
-         {:.1} ms/frame, {} detections, {} confirmed tracks, {} crossings counted; frames alive \
+         ({detector}), {} detections, {} confirmed tracks, {} crossings counted; frames alive \
          at most {} (bound {}), {} created and {} destroyed in the pipeline: {retained}.",
         cam.id,
         cam.width,
         cam.height,
         cam.fps,
         lines_text.join(", "),
-        s.frames_in,
-        if render_s > 0.0 { s.frames_in as f64 / render_s } else { 0.0 },
         s.frames_analysed - s.frames_lost,
         s.frames_in - s.frames_analysed,
         s.frames_lost,
@@ -1619,7 +1633,6 @@ fn camera_note(
         )),
         input.0,
         input.1,
-        s.detector_ms_per_frame(),
         s.detections,
         s.tracks_confirmed,
         s.crossings_counted,
