@@ -151,6 +151,17 @@ fn signed_distance(points: &[[f64; 2]], p: [f64; 2]) -> Option<f64> {
     best.map(|(_, s)| s)
 }
 
+/// When a foot moving in a straight line from `(t0, d0)` to `(t1, d1)`
+/// (time, signed distance) is on the line; `None` when it does not move.
+fn on_line_at((t0, d0): (f64, f64), (t1, d1): (f64, f64)) -> Option<f64> {
+    (d0 != d1).then(|| t0 + (t1 - t0) * d0 / (d0 - d1))
+}
+
+/// The direction of a crossing from side `old_side` (1 left, -1 right).
+fn direction_from(old_side: i8) -> Direction {
+    if old_side > 0 { Direction::Positive } else { Direction::Negative }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct LineState {
     /// Committed side: 1 left, -1 right, 0 not yet known.
@@ -282,28 +293,8 @@ impl LineCounter {
                 let mut s = match self.state.get(&key) {
                     Some(s) => *s,
                     None => {
-                        let mut s = LineState::default();
-                        let origin = self.distance(li, t.origin, scale).map(|d0| (self.side(li, d0), d0));
-                        if let Some((origin_side, d0)) = origin {
-                            if d0.abs() <= BIRTH_BANDS * band {
-                                s.born_near = Some((t.origin_time_s, d0));
-                            } else if origin_side != 0 {
-                                s.side = origin_side;
-                                s.last = Some((t.origin_time_s, d0));
-                                // Born further past the line, walking away
-                                // from it, where a track just vanished on
-                                // the other side: the same walker, handed over.
-                                if d0.abs() <= HANDOVER_BANDS * band
-                                    && (d - d0) * f64::from(origin_side) > 0.0
-                                    && let Some((ts, ds)) = self.hand_over(&measured, li, origin_side, t.origin_time_s)
-                                {
-                                    let direction =
-                                        if origin_side < 0 { Direction::Positive } else { Direction::Negative };
-                                    let when = if ds != d0 { ts + (t.origin_time_s - ts) * ds / (ds - d0) } else { ts };
-                                    events.push(CountEvent { line: li, time_s: when, class: t.class, direction });
-                                }
-                            }
-                        }
+                        let (s, handed_over) = self.start(t, li, d, scale, &measured);
+                        events.extend(handed_over);
                         s
                     }
                 };
@@ -325,16 +316,18 @@ impl LineCounter {
                             // there, must not count the same crossing again.
                             let _ = self.hand_over(&measured, li, side, last.map_or(time_s, |(t0, _)| t0));
                         }
-                        let direction = if old_side > 0 { Direction::Positive } else { Direction::Negative };
                         // Interpolated (extrapolated, for a birth past the line)
                         // to where the foot was on the line, never after now.
-                        let when = match last {
-                            Some((t0, d0)) if d0 != d && t0 < time_s => {
-                                (t0 + (time_s - t0) * d0 / (d0 - d)).min(time_s)
-                            }
-                            _ => time_s,
-                        };
-                        events.push(CountEvent { line: li, time_s: when, class: t.class, direction });
+                        let when = last
+                            .filter(|&(t0, _)| t0 < time_s)
+                            .and_then(|a| on_line_at(a, (time_s, d)))
+                            .map_or(time_s, |w| w.min(time_s));
+                        events.push(CountEvent {
+                            line: li,
+                            time_s: when,
+                            class: t.class,
+                            direction: direction_from(old_side),
+                        });
                     }
                     s.side = side;
                     s.last = Some((time_s, d));
@@ -343,6 +336,43 @@ impl LineCounter {
             }
         }
         events
+    }
+
+    /// The state of track `t` on line `li` when the counter first sees it, at
+    /// signed distance `d`, and the crossing it takes over if it was born
+    /// past the line where another track just vanished.
+    fn start(
+        &mut self,
+        t: &TrackObservation,
+        li: usize,
+        d: f64,
+        scale: f64,
+        measured: &[u64],
+    ) -> (LineState, Option<CountEvent>) {
+        let mut s = LineState::default();
+        let Some(d0) = self.distance(li, t.origin, scale) else { return (s, None) };
+        let (origin_side, band) = (self.side(li, d0), self.lines[li].dead_band);
+        if d0.abs() <= BIRTH_BANDS * band {
+            s.born_near = Some((t.origin_time_s, d0));
+            return (s, None);
+        }
+        if origin_side == 0 {
+            return (s, None);
+        }
+        s.side = origin_side;
+        s.last = Some((t.origin_time_s, d0));
+        // Born further past the line, walking away from it, where a track
+        // just vanished on the other side: the same walker, handed over.
+        let handed_over = (d0.abs() <= HANDOVER_BANDS * band && (d - d0) * f64::from(origin_side) > 0.0)
+            .then(|| self.hand_over(measured, li, origin_side, t.origin_time_s))
+            .flatten()
+            .map(|(ts, ds)| CountEvent {
+                line: li,
+                time_s: on_line_at((ts, ds), (t.origin_time_s, d0)).unwrap_or(ts),
+                class: t.class,
+                direction: direction_from(-origin_side),
+            });
+        (s, handed_over)
     }
 
     /// Finds the track that most recently vanished near line `li` on the
