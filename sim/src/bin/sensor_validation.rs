@@ -6,12 +6,15 @@
 //! ```text
 //! cargo run -p camtwin-sim --bin sensor_validation -- scenarios/sensors-sidewalk.toml \
 //!     [--seeds 10] [--group-share 0.33] [--vehicle-speed 25 --street-length 400] [--device-share 0.35] [--interval 10]
-//!     [--pedestrians 4000]
+//!     [--pedestrians 4000] [--manual-session]
 //! ```
 //!
 //! Sensitivity is counted / true over the run (persons; vehicles for
 //! loops); absolute error is Σ|count − truth| / Σ truth over the
 //! aggregation intervals and both directions (the WAPE of `errors.csv`).
+//! For manual counts it also prints the share missed in each interval, summed
+//! over seeds; `--manual-session` makes every manual count one session over
+//! the whole run, to see how the error moves through a session.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,6 +33,7 @@ struct Args {
     device_share: Option<f32>,
     interval_s: Option<u32>,
     pedestrians: Option<u32>,
+    manual_session: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -43,6 +47,7 @@ fn parse_args() -> Result<Args, String> {
         device_share: None,
         interval_s: None,
         pedestrians: None,
+        manual_session: false,
     };
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -68,12 +73,13 @@ fn parse_args() -> Result<Args, String> {
             "--device-share" => {
                 args.device_share = Some(value("--device-share")?.parse().map_err(|e| format!("--device-share: {e}"))?)
             }
+            "--manual-session" => args.manual_session = true,
             path => args.scenario = PathBuf::from(path),
         }
     }
     if args.scenario.as_os_str().is_empty() {
         return Err("usage: sensor_validation SCENARIO [--seeds N] [--group-share S] [--vehicle-speed MPS] \
-                    [--street-length M] [--device-share S] [--interval S] [--pedestrians N]"
+                    [--street-length M] [--device-share S] [--interval S] [--pedestrians N] [--manual-session]"
             .into());
     }
     Ok(args)
@@ -86,9 +92,19 @@ struct Figures {
     absolute_error: Vec<f64>,
     detection: BTreeMap<&'static str, Vec<f64>>,
     agreement: Vec<f64>,
+    /// Per aggregation interval: (counted, true), summed over seeds.
+    by_interval: BTreeMap<u32, (f64, f64)>,
 }
 
-fn line_figures(s: &Scenario, o: &SensorOutput, crossings: &[Crossing]) -> Option<(f64, f64)> {
+/// A line sensor's figures over one run.
+struct LineFigures {
+    sensitivity: f64,
+    absolute_error: f64,
+    /// Per aggregation interval: (counted, true), both directions.
+    by_interval: BTreeMap<u32, (f64, f64)>,
+}
+
+fn line_figures(s: &Scenario, o: &SensorOutput, crossings: &[Crossing]) -> Option<LineFigures> {
     let line = s.lines.iter().position(|l| Some(&l.id) == o.line.as_ref())?;
     let class = if o.kind == "inductive_loop" { ObjectClass::Car } else { ObjectClass::Person };
     let interval = s.aggregation.interval_s as f32;
@@ -107,7 +123,13 @@ fn line_figures(s: &Scenario, o: &SensorOutput, crossings: &[Crossing]) -> Optio
     }
     let (count, truth) = cells.values().fold((0.0, 0.0), |a, v| (a.0 + v.0, a.1 + v.1));
     let abs: f64 = cells.values().map(|v| (v.0 - v.1).abs()).sum();
-    (truth > 0.0).then(|| (count / truth, abs / truth))
+    let mut by_interval: BTreeMap<u32, (f64, f64)> = BTreeMap::new();
+    for (&(i, _), v) in &cells {
+        let e = by_interval.entry(i).or_default();
+        e.0 += v.0;
+        e.1 += v.1;
+    }
+    (truth > 0.0).then(|| LineFigures { sensitivity: count / truth, absolute_error: abs / truth, by_interval })
 }
 
 fn mean_range(v: &[f64]) -> String {
@@ -140,6 +162,13 @@ fn main() -> Result<(), String> {
     if let Some(n) = args.pedestrians {
         scenario.pedestrians.count = n;
     }
+    if args.manual_session {
+        for sensor in &mut scenario.sensors {
+            if let SensorSpec::Manual(m) = sensor {
+                m.windows = vec![[0.0, scenario.scenario.duration_s]];
+            }
+        }
+    }
     if let Some(d) = args.device_share {
         // Every radio scanner: the share of discoverable devices (night, a
         // population with Bluetooth off); the operator's calibration stays.
@@ -167,9 +196,16 @@ fn main() -> Result<(), String> {
                 order.push(source.clone());
             }
             let f = per_sensor.entry(source).or_default();
-            if let Some((sens, abs)) = line_figures(&s, o, &crossings) {
-                f.sensitivity.push(sens);
-                f.absolute_error.push(abs);
+            if let Some(lf) = line_figures(&s, o, &crossings) {
+                f.sensitivity.push(lf.sensitivity);
+                f.absolute_error.push(lf.absolute_error);
+                if o.windows.is_some() {
+                    for (i, (count, truth)) in lf.by_interval {
+                        let e = f.by_interval.entry(i).or_default();
+                        e.0 += count;
+                        e.1 += truth;
+                    }
+                }
             }
             for d in &o.detected {
                 if d.in_range > 0 {
@@ -208,6 +244,15 @@ fn main() -> Result<(), String> {
             if detection.is_empty() { "n/a".into() } else { detection.join("; ") },
             mean_range(&f.agreement)
         );
+    }
+    for (source, f) in per_sensor.iter().filter(|(_, f)| !f.by_interval.is_empty()) {
+        println!("\n{source}: missed per {} s interval, all seeds together", scenario.aggregation.interval_s);
+        println!("\n| interval (s) | true | counted | missed |\n|---|---:|---:|---:|");
+        for (i, (count, truth)) in &f.by_interval {
+            let start = i * scenario.aggregation.interval_s;
+            let missed = if *truth > 0.0 { (1.0 - count / truth) * 100.0 } else { 0.0 };
+            println!("| {start}-{} | {truth} | {count} | {missed:.1} % |", start + scenario.aggregation.interval_s);
+        }
     }
     Ok(())
 }

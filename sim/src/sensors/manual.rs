@@ -3,9 +3,13 @@
 //! Frequentation surveys are the regulator's oldest less intrusive means
 //! (domain brief §3). An observer counts only during their hours, costs
 //! money per hour, and misses people: a base miss rate, a rate growing with
-//! the time spent counting without a break (fatigue), and a higher rate for
-//! people crossing within a second of another (a group is easy to
-//! under-tally). All three rates are assumptions stated in docs/sensors.md;
+//! the time spent counting without a break (fatigue), a rate at the start of
+//! each window that fades as the observer settles into the task (warm-up),
+//! and a higher rate for people crossing within a second of another (a
+//! group is easy to under-tally). Observers at intersections erred most at
+//! the beginning and the end of their sessions (Diogenes, Greene-Roesel,
+//! Arnold & Ragland, Transportation Research Record 2007): warm-up and
+//! fatigue give that shape. The rates are assumptions stated in docs/sensors.md;
 //! field studies used manual counts as the reference for the sensors,
 //! because a rested counter at moderate volume is accurate, and so is this
 //! model with its defaults. The observer sees people and vehicles but writes
@@ -38,6 +42,13 @@ pub struct ManualSpec {
     /// Added miss rate for a crossing within a second of the previous one.
     #[serde(default = "default_crowd")]
     pub crowd_miss_rate: f32,
+    /// Added miss rate at the start of each window, fading linearly to none
+    /// at `warmup_s`: an observer not yet used to the site and the task.
+    #[serde(default = "default_warmup_miss")]
+    pub warmup_miss_rate: f32,
+    /// How long the warm-up lasts, seconds from the start of each window.
+    #[serde(default = "default_warmup_s")]
+    pub warmup_s: f32,
     /// What an hour of counting costs, euros.
     #[serde(default = "default_cost")]
     pub cost_per_h_eur: f32,
@@ -51,6 +62,12 @@ fn default_fatigue() -> f32 {
 }
 fn default_crowd() -> f32 {
     0.05
+}
+fn default_warmup_miss() -> f32 {
+    0.10
+}
+fn default_warmup_s() -> f32 {
+    900.0
 }
 fn default_cost() -> f32 {
     35.0
@@ -77,6 +94,8 @@ impl ManualSpec {
         check_range("miss_rate", self.miss_rate, 0.0, 1.0, "")?;
         check_range("fatigue_per_h", self.fatigue_per_h, 0.0, 1.0, " per hour")?;
         check_range("crowd_miss_rate", self.crowd_miss_rate, 0.0, 1.0, "")?;
+        check_range("warmup_miss_rate", self.warmup_miss_rate, 0.0, 1.0, "")?;
+        check_range("warmup_s", self.warmup_s, 0.0, 86_400.0, " s")?;
         check_range("cost_per_h_eur", self.cost_per_h_eur, 0.0, 10_000.0, " €")
     }
 
@@ -99,9 +118,11 @@ impl ManualSpec {
     /// The miss probability of a crossing at `t` (inside `window`), with
     /// `crowded` saying whether it follows another within a second.
     pub fn miss_probability(&self, window: [f32; 2], t: f32, crowded: bool) -> f32 {
-        let hours_in = (t - window[0]).max(0.0) / 3600.0;
+        let seconds_in = (t - window[0]).max(0.0);
         let crowd = if crowded { self.crowd_miss_rate } else { 0.0 };
-        (self.miss_rate + self.fatigue_per_h * hours_in + crowd).clamp(0.0, 1.0)
+        let warmup =
+            if seconds_in < self.warmup_s { self.warmup_miss_rate * (1.0 - seconds_in / self.warmup_s) } else { 0.0 };
+        (self.miss_rate + self.fatigue_per_h * seconds_in / 3600.0 + warmup + crowd).clamp(0.0, 1.0)
     }
 }
 
@@ -164,6 +185,8 @@ mod tests {
             miss_rate: 0.02,
             fatigue_per_h: 0.04,
             crowd_miss_rate: 0.05,
+            warmup_miss_rate: default_warmup_miss(),
+            warmup_s: default_warmup_s(),
             cost_per_h_eur: 35.0,
         }
     }
@@ -190,7 +213,27 @@ mod tests {
         let first_hour = counted.iter().filter(|c| c.time_s < 3600.0).count() as f32 / 3000.0;
         assert!(first_hour > 0.93 && first_hour < 0.99, "{first_hour}");
         let s = spec(vec![[0.0, 7200.0]]);
-        assert!(s.miss_probability([0.0, 7200.0], 7000.0, false) > s.miss_probability([0.0, 7200.0], 60.0, false));
+        // Fatigue: later in the window, after the warm-up, misses more.
+        assert!(s.miss_probability([0.0, 7200.0], 7000.0, false) > s.miss_probability([0.0, 7200.0], 1000.0, false));
         assert_eq!(m.windows(600, 10800.0).len(), 12);
+    }
+
+    /// Errors are larger at the beginning and the end of a session than in
+    /// its middle (warm-up, then fatigue), as the intersection study found.
+    #[test]
+    fn misses_most_at_the_start_and_the_end_of_a_session() {
+        let hours = 2.0;
+        let m = ManualCount::new(spec(vec![[0.0, hours * 3600.0]]), 0, 11);
+        // A walker every 1.5 s: never crowded, so only warm-up and fatigue vary.
+        let all = crossings((hours * 3600.0 / 1.5) as u32, 1.5);
+        let counted = m.count(&all);
+        let missed_in = |from: f32, to: f32| {
+            let truth = all.iter().filter(|c| (from..to).contains(&c.time_s)).count() as f32;
+            let seen = counted.iter().filter(|c| (from..to).contains(&c.time_s)).count() as f32;
+            1.0 - seen / truth
+        };
+        let (start, middle, end) = (missed_in(0.0, 600.0), missed_in(2700.0, 4500.0), missed_in(6600.0, 7200.0));
+        assert!(start > middle + 0.01, "start {start}, middle {middle}");
+        assert!(end > middle + 0.01, "end {end}, middle {middle}");
     }
 }
