@@ -2,6 +2,7 @@
 //! pipeline and the sensor models together for one scenario, over one seed
 //! or several, and hands the results to the scoring library.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -147,13 +148,23 @@ struct Detectors {
     objects: Vec<((usize, usize), Detector)>,
     /// Face detectors per camera, area size and input scale, for
     /// configurations that blur faces with one.
-    faces: Vec<(String, (u32, u32), f64, FaceDetector)>,
+    faces: HashMap<FaceKey, FaceDetector>,
+}
+
+/// What tells face detectors apart: the camera, the size of the area
+/// CenterFace looks at, and its input scale (as bits, to hash).
+type FaceKey = (String, (u32, u32), u64);
+
+/// The face detector a camera needs under a configuration.
+fn face_key(cam: &CameraSpec, region: Option<[u32; 4]>, config: &PrivacyConfig) -> FaceKey {
+    let size = face_area(region, config).map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
+    (cam.id.clone(), size, config.face_scale.to_bits())
 }
 
 impl Detectors {
     fn load(args: &RunArgs, scenario: &Scenario, configs: &[PrivacyConfig]) -> Result<Self> {
         let mut objects: Vec<((usize, usize), Detector)> = Vec::new();
-        let mut faces = Vec::new();
+        let mut faces = HashMap::new();
         for cam in &scenario.cameras {
             let region = camera_region(args, cam, &lines_in_view(scenario, cam));
             for config in configs {
@@ -165,14 +176,15 @@ impl Detectors {
                 objects.push((input, Detector::load(&args.models, dc)?));
             }
             for config in configs.iter().filter(|c| c.face_blur == FaceBlur::Centerface) {
-                let size = face_area(region, config);
-                let size = size.map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
-                if faces.iter().any(|(id, s, k, _)| *id == cam.id && *s == size && *k == config.face_scale) {
+                let key = face_key(cam, region, config);
+                if faces.contains_key(&key) {
                     continue;
                 }
-                let face = FaceDetector::load(&args.models, size, config.face_scale, args.threads.max(1))
+                let (size, scale) = (key.1, config.face_scale);
+                let threads = FaceDetector::threads_for(size, scale, args.threads);
+                let face = FaceDetector::load(&args.models, size, scale, threads)
                     .with_context(|| format!("camera `{}`: face detector (run `make models`)", cam.id))?;
-                faces.push((cam.id.clone(), size, config.face_scale, face));
+                faces.insert(key, face);
             }
         }
         let cache = if args.no_cache {
@@ -201,14 +213,8 @@ impl Detectors {
     }
 
     fn faces_for(&self, cam: &CameraSpec, region: Option<[u32; 4]>, config: &PrivacyConfig) -> Option<FaceDetector> {
-        let size = face_area(region, config).map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
         (config.face_blur == FaceBlur::Centerface)
-            .then(|| {
-                self.faces
-                    .iter()
-                    .find(|(id, s, k, _)| *id == cam.id && *s == size && *k == config.face_scale)
-                    .map(|(_, _, _, f)| f.clone())
-            })
+            .then(|| self.faces.get(&face_key(cam, region, config)).cloned())
             .flatten()
     }
 }
