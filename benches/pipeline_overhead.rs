@@ -134,17 +134,12 @@ fn main() {
     let segments: Vec<([f32; 2], [f32; 2])> = s.lines.iter().map(|l| (l.from, l.to)).collect();
     let region = cam.view().region_around(&segments, 2.5, 2.2);
     let mut variants = Vec::new();
-    // The region twice: CenterFace on the threads `FaceDetector::threads_for`
-    // chooses (what the product does), and on 2 threads as before.
-    for (name, region, forced) in
-        [("whole frame", None, None), ("analysis region", region, None), ("analysis region", region, Some(2))]
-    {
+    for (name, region) in [("whole frame", None), ("analysis region", region)] {
         let size = region.map_or((cam.width, cam.height), |r: [u32; 4]| (r[2] - r[0], r[3] - r[1]));
         let input = analysis_input(size.0, size.1);
         let det = Detector::load(&models, DetectorConfig { input: Some(input), ..Default::default() })
             .unwrap_or_else(|e| fail(e));
-        let threads = forced.unwrap_or_else(|| FaceDetector::threads_for(size, blur.face_scale, 2));
-        let faces = FaceDetector::load(&models, size, blur.face_scale, threads).unwrap_or_else(|e| fail(e));
+        let faces = FaceDetector::load(&models, size, blur.face_scale, 2).unwrap_or_else(|e| fail(e));
         let plain = PipelineConfig { region, ..pipeline_config.clone() };
         let mut blurred = plain.clone();
         blurred.privacy = PrivacySettings {
@@ -161,11 +156,11 @@ fn main() {
                 *total += t.elapsed().as_secs_f64();
             }
         }
-        variants.push((name, size, faces.input_size(), threads, per(plain_s), per(blur_s)));
+        variants.push((name, size, faces.input_size(), per(plain_s), per(blur_s)));
     }
-    for (name, size, face_input, threads, plain, blurred) in variants {
+    for (name, size, face_input, plain, blurred) in variants {
         println!(
-            "face blur on the {name} ({}x{} px, CenterFace input {}x{}, {threads} thread(s)): analysis {plain:.1} ms/frame without, \
+            "face blur on the {name} ({}x{} px, CenterFace input {}x{}): analysis {plain:.1} ms/frame without, \
              {blurred:.1} ms/frame with, {:+.1} %",
             size.0,
             size.1,

@@ -193,13 +193,8 @@ pub fn analyse(args: &AnalyseArgs) -> Result<()> {
     let input = analysis_input(scaled(w), scaled(h));
     if config.privacy.config.face_blur == FaceBlur::Centerface {
         config.faces = Some(
-            FaceDetector::load(
-                &args.models,
-                size,
-                config.privacy.config.face_scale,
-                FaceDetector::threads_for(size, config.privacy.config.face_scale, DetectorConfig::default().threads),
-            )
-            .context("face detector (run `make models`)")?,
+            FaceDetector::load(&args.models, size, config.privacy.config.face_scale, 2)
+                .context("face detector (run `make models`)")?,
         );
     }
     let line_ids: Vec<String> = config.counting.lines.iter().map(|l| l.id.clone()).collect();

@@ -181,8 +181,7 @@ impl Detectors {
                     continue;
                 }
                 let (size, scale) = (key.1, config.face_scale);
-                let threads = FaceDetector::threads_for(size, scale, args.threads);
-                let face = FaceDetector::load(&args.models, size, scale, threads)
+                let face = FaceDetector::load(&args.models, size, scale, args.threads.max(1))
                     .with_context(|| format!("camera `{}`: face detector (run `make models`)", cam.id))?;
                 faces.insert(key, face);
             }

@@ -23,13 +23,6 @@ use crate::detector::{
 /// a blur would rather cover a few non-faces than miss faces.
 pub const DEFAULT_FACE_THRESHOLD: f32 = 0.2;
 
-/// Network inputs of at most this many pixels run best on one thread:
-/// measured with `cargo test --bench face_size`, one thread is as fast as
-/// two up to 256×192, and there a second thread only takes a core from the
-/// object detector, which runs beside the face blur on the previous frame
-/// (docs/PERFORMANCE.md, "Privacy configurations").
-pub const SINGLE_THREAD_MAX_PIXELS: usize = 256 * 192;
-
 /// The model file of the face detector in `dir`, and its checksum file.
 pub fn face_model_paths(dir: &Path) -> (PathBuf, PathBuf) {
     (dir.join("centerface.onnx"), dir.join("centerface.sha256"))
@@ -52,7 +45,8 @@ impl FaceDetector {
         let (path, sums) = face_model_paths(dir);
         let bytes = read(&path)?;
         verify_checksum_in(&sums, &path, &bytes)?;
-        let input = Self::input_for(frame, scale);
+        let round = |v: u32| ((f64::from(v) * scale.clamp(0.05, 1.0) / 32.0).ceil() as usize).max(1) * 32;
+        let input = (round(frame.0), round(frame.1));
         let model_err = |e: TractError| DetectorError::Model { path: path.clone(), message: format!("{e:#}") };
         let model = tract_onnx::onnx()
             .model_for_read(&mut std::io::Cursor::new(bytes))
@@ -73,21 +67,6 @@ impl FaceDetector {
         };
         let plan = model.into_runnable_with_options(&options).map_err(tract_err)?;
         Ok(Self { plan, input, threshold: DEFAULT_FACE_THRESHOLD })
-    }
-
-    /// The network input `(width, height)` for frames of `frame` pixels at
-    /// `scale`: the scaled size rounded up to multiples of 32.
-    pub fn input_for(frame: (u32, u32), scale: f64) -> (usize, usize) {
-        let round = |v: u32| ((f64::from(v) * scale.clamp(0.05, 1.0) / 32.0).ceil() as usize).max(1) * 32;
-        (round(frame.0), round(frame.1))
-    }
-
-    /// The threads to load the network with when `threads` are available:
-    /// one for inputs of at most [`SINGLE_THREAD_MAX_PIXELS`], where a second
-    /// buys nothing and slows the object detector running beside it.
-    pub fn threads_for(frame: (u32, u32), scale: f64, threads: usize) -> usize {
-        let (w, h) = Self::input_for(frame, scale);
-        if w * h <= SINGLE_THREAD_MAX_PIXELS { 1 } else { threads.max(1) }
     }
 
     /// The network input size `(width, height)`.
