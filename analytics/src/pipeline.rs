@@ -461,30 +461,29 @@ impl Handler<FilteredFrame> for DetectorStage {
     type Result = ResponseFuture<StageResult>;
     fn handle(&mut self, msg: FilteredFrame, _: &mut Context<Self>) -> Self::Result {
         let mut frame = msg.0;
-        let started = Instant::now();
         let (detector, region, native_width) = (&self.detector, self.region, self.native_width);
         let replayed = self.replay.as_ref().and_then(|r| r.get(&frame.index)).map(FrameResult::detections);
-        let was_replayed = replayed.is_some();
         let result = match replayed {
             Some(dets) => {
                 self.replayed += 1;
                 Ok(dets)
             }
             None => {
+                // Only frames the detector runs on count in its time.
+                let started = Instant::now();
                 let guarded = std::panic::AssertUnwindSafe(|| detect(detector, region, native_width, &frame));
-                std::panic::catch_unwind(guarded).unwrap_or_else(|panic| {
+                let result = std::panic::catch_unwind(guarded).unwrap_or_else(|panic| {
                     let what = panic
                         .downcast_ref::<&str>()
                         .map(|s| s.to_string())
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "unknown panic".into());
                     Err(format!("the detector panicked: {what}"))
-                })
+                });
+                self.ms_total += started.elapsed().as_secs_f64() * 1000.0;
+                result
             }
         };
-        if !was_replayed {
-            self.ms_total += started.elapsed().as_secs_f64() * 1000.0;
-        }
         if let Ok(dets) = &result {
             self.results.push(FrameResult {
                 frame: frame.index,

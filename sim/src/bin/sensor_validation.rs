@@ -124,12 +124,17 @@ fn line_figures(s: &Scenario, o: &SensorOutput, crossings: &[Crossing]) -> Optio
     let (count, truth) = cells.values().fold((0.0, 0.0), |a, v| (a.0 + v.0, a.1 + v.1));
     let abs: f64 = cells.values().map(|v| (v.0 - v.1).abs()).sum();
     let mut by_interval: BTreeMap<u32, (f64, f64)> = BTreeMap::new();
-    for (&(i, _), v) in &cells {
-        let e = by_interval.entry(i).or_default();
-        e.0 += v.0;
-        e.1 += v.1;
+    for (&(i, _), &v) in &cells {
+        add_to(&mut by_interval, i, v);
     }
     (truth > 0.0).then(|| LineFigures { sensitivity: count / truth, absolute_error: abs / truth, by_interval })
+}
+
+/// Adds (counted, true) to interval `i` of `map`.
+fn add_to(map: &mut BTreeMap<u32, (f64, f64)>, i: u32, (count, truth): (f64, f64)) {
+    let e = map.entry(i).or_default();
+    e.0 += count;
+    e.1 += truth;
 }
 
 fn mean_range(v: &[f64]) -> String {
@@ -200,10 +205,8 @@ fn main() -> Result<(), String> {
                 f.sensitivity.push(lf.sensitivity);
                 f.absolute_error.push(lf.absolute_error);
                 if o.windows.is_some() {
-                    for (i, (count, truth)) in lf.by_interval {
-                        let e = f.by_interval.entry(i).or_default();
-                        e.0 += count;
-                        e.1 += truth;
+                    for (i, v) in lf.by_interval {
+                        add_to(&mut f.by_interval, i, v);
                     }
                 }
             }
