@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 /// Changes whenever the renderer draws differently, so old footage is not
 /// reused.
-pub const RENDERER_VERSION: &str = "camtwin-render/2026-11-24";
+pub const RENDERER_VERSION: &str = "camtwin-render/2026-12-06";
 
 /// Default size limit, bytes.
 pub const DEFAULT_LIMIT_BYTES: u64 = 20 * 1024 * 1024 * 1024;
@@ -89,7 +89,9 @@ pub fn footage_key(scenario: &Scenario, cam: &CameraSpec) -> Result<String> {
 /// detections key, bumped whenever the results gain or change a field, so
 /// that older entries (which would read the new field as empty) are never
 /// replayed.
-pub const RESULTS_FORMAT: u32 = 2;
+/// Format 3: detections are the detector's candidates (score ≥ 0.1, loose
+/// suppression), not its final boxes.
+pub const RESULTS_FORMAT: u32 = 3;
 
 /// The key of a set of detections: a hash of whatever is applied before and
 /// in detection, given as JSON by the caller, and of [`RESULTS_FORMAT`].

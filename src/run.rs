@@ -95,6 +95,31 @@ pub struct RunArgs {
     /// Render and detect without reading or writing the cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// The detector's final score threshold, 0.1-1: boxes below it never
+    /// reach the tracker. Applied after detection (the cache keeps every
+    /// candidate from 0.1), so a new value replays cached footage.
+    #[arg(long, default_value_t = 0.25, value_parser = parse_score)]
+    pub score_threshold: f32,
+    /// IoU of the detector's final non-maximum suppression, 0.1-0.7: a box
+    /// overlapping a better one of its class by more is dropped. Applied
+    /// after detection, like `--score-threshold`.
+    #[arg(long, default_value_t = 0.45, value_parser = parse_iou)]
+    pub nms_iou: f32,
+}
+
+/// Parses a score threshold no lower than the cached candidates' floor.
+fn parse_score(text: &str) -> std::result::Result<f32, String> {
+    parse_within(text, camtwin_analytics::detector::CANDIDATE_SCORE, 1.0)
+}
+
+/// Parses a suppression IoU no looser than the cached candidates'.
+fn parse_iou(text: &str) -> std::result::Result<f32, String> {
+    parse_within(text, 0.1, camtwin_analytics::detector::CANDIDATE_NMS_IOU)
+}
+
+fn parse_within(text: &str, lo: f32, hi: f32) -> std::result::Result<f32, String> {
+    let v: f32 = text.trim().parse().map_err(|_| format!("`{text}` is not a number"))?;
+    if (lo..=hi).contains(&v) { Ok(v) } else { Err(format!("{v} is outside {lo}-{hi}")) }
 }
 
 /// The detector input for a camera: the one asked for, or the one that keeps
@@ -172,7 +197,12 @@ impl Detectors {
                 if objects.iter().any(|(i, _)| *i == input) {
                     continue;
                 }
-                let dc = DetectorConfig { threads: args.threads.max(1), input: Some(input), ..Default::default() };
+                let dc = DetectorConfig {
+                    threads: args.threads.max(1),
+                    input: Some(input),
+                    score_threshold: args.score_threshold,
+                    nms_iou: args.nms_iou,
+                };
                 objects.push((input, Detector::load(&args.models, dc)?));
             }
             for config in configs.iter().filter(|c| c.face_blur == FaceBlur::Centerface) {
@@ -1141,6 +1171,7 @@ fn run_camera(
         "masks": config.privacy.masks,
         "face_blur": privacy.face_blur,
         "face_scale": (privacy.face_blur == FaceBlur::Centerface).then_some(privacy.face_scale),
+        "face_input": config.faces.as_ref().map(|f| f.input_size()),
         "blur": privacy.blur,
         "face_region": config.privacy.face_region,
         "mode": privacy.mode,

@@ -90,6 +90,7 @@ struct LoopRow {
     truth_vehicles: u32,
     truth_occupancy: f32,
     truth_mean_speed_mps: Option<f32>,
+    speed_mapd: Option<f32>,
 }
 
 /// One row of `dwell.csv`.
@@ -117,7 +118,7 @@ struct InventoryRow {
 }
 
 const OCCUPANCY_HEADER: [&str; 6] = ["source", "place", "start_s", "end_s", "occupied", "truth_occupied"];
-const LOOP_HEADER: [&str; 9] = [
+const LOOP_HEADER: [&str; 10] = [
     "source",
     "start_s",
     "end_s",
@@ -127,6 +128,7 @@ const LOOP_HEADER: [&str; 9] = [
     "truth_vehicles",
     "truth_occupancy",
     "truth_mean_speed_mps",
+    "speed_mapd",
 ];
 const DWELL_HEADER: [&str; 7] =
     ["source", "start_s", "end_s", "sessions", "mean_dwell_s", "truth_agents", "truth_mean_dwell_s"];
@@ -170,6 +172,7 @@ pub fn write_outputs(out: &Path, scenario: &Scenario, outputs: &[SensorOutput]) 
                 truth_vehicles: r.truth_vehicles,
                 truth_occupancy: r.truth_occupancy,
                 truth_mean_speed_mps: r.truth_mean_speed_mps,
+                speed_mapd: r.speed_mapd,
             })
         })
         .collect();

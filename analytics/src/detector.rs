@@ -337,8 +337,25 @@ impl Detector {
         Ok(ops)
     }
 
-    /// Detects the counted road users ([`ObjectClass`]) in an RGB8 image.
+    /// The thresholds this detector was loaded with.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
+    /// Detects the counted road users ([`ObjectClass`]) in an RGB8 image:
+    /// the candidates of [`Self::detect_candidates_rgb`] under the
+    /// configured score threshold and suppression.
     pub fn detect_rgb(&self, width: u32, height: u32, rgb: &[u8]) -> Result<Vec<Detection>, DetectorError> {
+        Ok(select_detections(self.detect_candidates_rgb(width, height, rgb)?, &self.config))
+    }
+
+    /// Every box the network scores at least [`CANDIDATE_SCORE`] (or the
+    /// configured threshold, if lower), after a loose suppression of
+    /// near-duplicates (IoU above [`CANDIDATE_NMS_IOU`], or the configured
+    /// IoU if higher). The detection cache keeps these, so that the final
+    /// score threshold and suppression ([`select_detections`]) are settings
+    /// applied after detection, tried without running the network again.
+    pub fn detect_candidates_rgb(&self, width: u32, height: u32, rgb: &[u8]) -> Result<Vec<Detection>, DetectorError> {
         let expected = width as usize * height as usize * 3;
         if rgb.len() != expected || width == 0 || height == 0 {
             return Err(DetectorError::BadFrame { width, height, len: rgb.len(), expected });
@@ -370,11 +387,11 @@ impl Detector {
                 gh,
                 (iw, ih),
                 (width as f32, height as f32),
-                self.config.score_threshold,
+                self.config.score_threshold.min(CANDIDATE_SCORE),
                 &mut candidates,
             );
         }
-        Ok(non_max_suppression(candidates, self.config.nms_iou))
+        Ok(non_max_suppression(candidates, self.config.nms_iou.max(CANDIDATE_NMS_IOU)))
     }
 }
 
@@ -431,6 +448,27 @@ fn decode_head(
 
 /// Greedy per-class non-maximum suppression, highest score first; ties are
 /// broken by position so the output is deterministic.
+/// Lowest score of a candidate box ([`Detector::detect_candidates_rgb`]):
+/// ByteTrack's low-score boxes start at 0.1 (Zhang et al. 2022), so any
+/// final threshold a tracker may want is at or above it.
+pub const CANDIDATE_SCORE: f32 = 0.1;
+
+/// IoU above which a candidate box is a near-duplicate of a better one of
+/// the same class and dropped before caching: looser than any final
+/// suppression worth trying (darknet's default is 0.45).
+pub const CANDIDATE_NMS_IOU: f32 = 0.7;
+
+/// The final detections among `candidates`: scored at least
+/// `config.score_threshold`, then non-maximum suppression at
+/// `config.nms_iou`.
+pub fn select_detections(candidates: Vec<Detection>, config: &DetectorConfig) -> Vec<Detection> {
+    let kept = candidates.into_iter().filter(|d| d.score >= config.score_threshold).collect();
+    non_max_suppression(kept, config.nms_iou)
+}
+
+/// Greedy non-maximum suppression per class: boxes in descending score, each
+/// kept unless it overlaps a kept box of its class by more than
+/// `iou_threshold`.
 pub fn non_max_suppression(mut candidates: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
     candidates.sort_by(|a, b| {
         b.score.total_cmp(&a.score).then(a.bbox[0].total_cmp(&b.bbox[0])).then(a.bbox[1].total_cmp(&b.bbox[1]))
@@ -506,6 +544,21 @@ mod tests {
         );
         assert_eq!(kept.len(), 3);
         assert_eq!(kept[0].score, 0.9);
+    }
+
+    #[test]
+    fn final_thresholds_select_among_the_candidates() {
+        // Two people side by side overlap by IoU 0.5: one box at the default
+        // suppression (0.45), both at 0.6; a faint third only from 0.1.
+        let d = |score, x: f32| Detection { class: ObjectClass::Person, score, bbox: [x, 0.0, x + 30.0, 90.0] };
+        let candidates = vec![d(0.9, 0.0), d(0.7, 10.0), d(0.15, 60.0)];
+        let pick = |score_threshold, nms_iou| {
+            let config = DetectorConfig { score_threshold, nms_iou, ..Default::default() };
+            select_detections(candidates.clone(), &config).iter().map(|d| d.score).collect::<Vec<_>>()
+        };
+        assert_eq!(pick(0.25, 0.45), [0.9]);
+        assert_eq!(pick(0.25, 0.6), [0.9, 0.7]);
+        assert_eq!(pick(0.1, 0.6), [0.9, 0.7, 0.15]);
     }
 
     #[test]

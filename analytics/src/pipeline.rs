@@ -19,7 +19,7 @@ use actix::prelude::*;
 
 use crate::aggregate::{Aggregator, Disclosure, IntervalCount};
 use crate::counter::{CountEvent, CountingGeometry, LineCounter};
-use crate::detector::{Detection, Detector, ObjectClass};
+use crate::detector::{Detection, Detector, ObjectClass, select_detections};
 use crate::faces::FaceDetector;
 use crate::frame::{Frame, FrameAudit, FrameGate, FrameLease, crop};
 use crate::privacy::{OutputMode, PrivacyFilter, PrivacySettings, pixelate_boxes};
@@ -142,7 +142,9 @@ pub struct FrameResult {
     pub frame: u64,
     /// Size of the analysed (filtered) frame.
     pub analysed: (u32, u32),
-    /// Detections, analysed-frame pixels: `(COCO class index, score, box)`.
+    /// The detector's candidate boxes ([`Detector::detect_candidates_rgb`]),
+    /// analysed-frame pixels: `(COCO class index, score, box)`; the final
+    /// thresholds are applied to them whether fresh or replayed.
     pub detections: Vec<(usize, f32, [f32; 4])>,
     /// Face boxes the filter blurred, native pixels.
     pub blurred: Vec<[f32; 4]>,
@@ -471,7 +473,8 @@ impl Handler<FilteredFrame> for DetectorStage {
             None => {
                 // Only frames the detector runs on count in its time.
                 let started = Instant::now();
-                let guarded = std::panic::AssertUnwindSafe(|| detect(detector, region, native_width, &frame));
+                let guarded =
+                    std::panic::AssertUnwindSafe(|| detect_candidates(detector, region, native_width, &frame));
                 let result = std::panic::catch_unwind(guarded).unwrap_or_else(|panic| {
                     let what = panic
                         .downcast_ref::<&str>()
@@ -493,6 +496,8 @@ impl Handler<FilteredFrame> for DetectorStage {
                 shipped_bytes: frame.shipped_bytes,
             });
         }
+        // The cache keeps the candidates; the tracker gets the final boxes.
+        let result = result.map(|candidates| select_detections(candidates, self.detector.config()));
         let (index, time_s, width) = (frame.index, frame.time_s, frame.width);
         self.expire(time_s);
         if self.retention_s > 0.0 {
@@ -563,19 +568,21 @@ impl Handler<Clock> for DetectorStage {
 }
 
 /// Runs the detector on a frame, or on its region.
-fn detect(
+/// The detector's candidate boxes in `frame` (in the region when there is
+/// one), in frame pixels.
+fn detect_candidates(
     detector: &Detector,
     region: Option<[u32; 4]>,
     native_width: u32,
     frame: &Frame,
 ) -> Result<Vec<Detection>, String> {
     match region {
-        None => detector.detect_rgb(frame.width, frame.height, &frame.rgb),
+        None => detector.detect_candidates_rgb(frame.width, frame.height, &frame.rgb),
         Some(region) => {
             let scale = f64::from(frame.width) / f64::from(native_width.max(1));
             let rect = region.map(|v| (f64::from(v) * scale).round() as u32);
             let (x0, y0, w, h, rgb) = crop(frame, rect);
-            detector.detect_rgb(w, h, &rgb).map(|mut dets| {
+            detector.detect_candidates_rgb(w, h, &rgb).map(|mut dets| {
                 for d in &mut dets {
                     d.bbox = [d.bbox[0] + x0, d.bbox[1] + y0, d.bbox[2] + x0, d.bbox[3] + y0];
                 }

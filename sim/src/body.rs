@@ -121,9 +121,17 @@ pub fn person_key(look: PersonLook, phase: u8) -> MeshKey {
     )
 }
 
-/// Mesh key of a car painted with palette colour `paint`.
-pub fn car_key(paint: u8) -> MeshKey {
-    MeshKey(KIND_CAR | (paint as u64 % PAINT.len() as u64))
+/// Mesh key of a car of model `model` (an index into [`CAR_MODELS`])
+/// painted with palette colour `paint`.
+pub fn car_key(paint: u8, model: u8) -> MeshKey {
+    MeshKey(KIND_CAR | (paint as u64 % PAINT.len() as u64) | (model as u64 % CAR_MODELS.len() as u64) << 8)
+}
+
+/// The body size of the vehicle whose mesh is `key`, or `None` when the key
+/// is not a vehicle's: ground-truth boxes, car following and the in-road and
+/// thermal sensors all measure a vehicle by the body the renderer draws.
+pub fn vehicle_size(key: MeshKey) -> Option<[f32; 3]> {
+    (key.0 & (0xF << 60) == KIND_CAR).then(|| CAR_MODELS[(key.0 >> 8 & 0xFF) as usize % CAR_MODELS.len()].size_m)
 }
 
 /// Mesh key of the soft contact shadow drawn under each person.
@@ -131,8 +139,58 @@ pub fn shadow_key() -> MeshKey {
     MeshKey(KIND_SHADOW)
 }
 
-/// Car body dimensions (length, width, height), metres: a compact car.
-pub const CAR_SIZE: [f32; 3] = [4.2, 1.8, 1.45];
+/// One kind of passenger car on the street: its body and how common it is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CarModel {
+    /// Name used in documentation.
+    pub name: &'static str,
+    /// Body (length, width, height), metres.
+    pub size_m: [f32; 3],
+    /// Share of the cars on the street.
+    pub share: f32,
+}
+
+/// The cars of the simulated fleet. Real traffic mixes short and long
+/// vehicles, and that spread is what a single inductive loop's speed
+/// estimate (from one on-time and one assumed length) gets wrong
+/// (docs/sensors.md). Sizes are typical of each European segment and the
+/// shares are an assumption (city cars most common in French towns); the mean
+/// length is 4.2 m, the compact car every vehicle had before.
+pub const CAR_MODELS: [CarModel; 4] = [
+    CarModel { name: "city car", size_m: [3.7, 1.7, 1.48], share: 0.35 },
+    CarModel { name: "compact", size_m: [4.2, 1.8, 1.45], share: 0.35 },
+    CarModel { name: "family", size_m: [4.65, 1.84, 1.46], share: 0.2 },
+    CarModel { name: "large", size_m: [4.95, 1.9, 1.62], share: 0.1 },
+];
+
+/// The model index for a uniform random number `u` in [0, 1), following the
+/// shares of [`CAR_MODELS`].
+pub fn car_model_for(u: f32) -> u8 {
+    let mut acc = 0.0;
+    for (i, m) in CAR_MODELS.iter().enumerate() {
+        acc += m.share;
+        if u < acc {
+            return i as u8;
+        }
+    }
+    (CAR_MODELS.len() - 1) as u8
+}
+
+/// The largest car body of [`CAR_MODELS`], metres: the reach of a vehicle
+/// for queries that must not miss any.
+pub const MAX_CAR_SIZE: [f32; 3] = {
+    let mut max = [0.0f32; 3];
+    let mut i = 0;
+    while i < CAR_MODELS.len() {
+        let mut d = 0;
+        while d < 3 {
+            max[d] = max[d].max(CAR_MODELS[i].size_m[d]);
+            d += 1;
+        }
+        i += 1;
+    }
+    max
+};
 
 fn rgba(c: [f32; 3]) -> [f32; 4] {
     [c[0], c[1], c[2], 1.0]
@@ -231,9 +289,9 @@ pub fn person_mesh(look: PersonLook, phase: u8) -> MeshData {
     m
 }
 
-/// A compact car, centred on the origin on the ground, facing +x.
-pub fn car_mesh(paint: u8) -> MeshData {
-    let [l, w, h] = CAR_SIZE;
+/// A car of model `model`, centred on the origin on the ground, facing +x.
+pub fn car_mesh(paint: u8, model: u8) -> MeshData {
+    let [l, w, h] = CAR_MODELS[model as usize % CAR_MODELS.len()].size_m;
     let paint = rgba(PAINT[paint as usize % PAINT.len()]);
     let glass = rgba([0.04, 0.06, 0.08]);
     let tyre = rgba([0.02, 0.02, 0.02]);
@@ -320,7 +378,7 @@ fn build(key: MeshKey) -> MeshData {
             };
             person_mesh(look, (k >> 40 & 0xFF) as u8)
         }
-        KIND_CAR => car_mesh((k & 0xFF) as u8),
+        KIND_CAR => car_mesh((k & 0xFF) as u8, (k >> 8 & 0xFF) as u8),
         _ => shadow_mesh(),
     }
 }
@@ -355,7 +413,7 @@ mod tests {
         let look = PersonLook { skin: 3, top: 9, bottom: 5, hair: 2, height: 1 };
         let lib = AgentLibrary::new();
         assert_eq!(*lib.get(person_key(look, 5)), person_mesh(look, 5));
-        assert_eq!(*lib.get(car_key(2)), car_mesh(2));
+        assert_eq!(*lib.get(car_key(2, 3)), car_mesh(2, 3));
         assert_eq!(*lib.get(shadow_key()), shadow_mesh());
     }
 

@@ -196,7 +196,7 @@ impl TruthCamera {
                     ColliderBuilder::capsule_z(half, r).translation(Vector::new(t[0], t[1], a.height_m / 2.0)).build()
                 }
                 _ => {
-                    let [l, wd, hh] = crate::body::CAR_SIZE;
+                    let [l, wd, hh] = a.vehicle_size_m();
                     ColliderBuilder::cuboid(l / 2.0, wd / 2.0, hh / 2.0)
                         .translation(Vector::new(t[0], t[1], hh / 2.0 + 0.1))
                         .rotation(Vector::new(0.0, 0.0, a.instance.yaw_rad))

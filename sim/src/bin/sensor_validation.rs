@@ -6,7 +6,7 @@
 //! ```text
 //! cargo run -p camtwin-sim --bin sensor_validation -- scenarios/sensors-sidewalk.toml \
 //!     [--seeds 10] [--group-share 0.33] [--vehicle-speed 25 --street-length 400] [--device-share 0.35] [--interval 10]
-//!     [--pedestrians 4000] [--manual-session]
+//!     [--pedestrians 4000] [--manual-session] [--loop-sample 0.25] [--loop-width 1.5] [--vehicles 600]
 //! ```
 //!
 //! Sensitivity is counted / true over the run (persons; vehicles for
@@ -15,6 +15,9 @@
 //! For manual counts it also prints the share missed in each interval, summed
 //! over seeds; `--manual-session` makes every manual count one session over
 //! the whole run, to see how the error moves through a session.
+//! For inductive loops it prints the speed error (mean absolute percentage
+//! deviation, per vehicle and per interval mean); `--loop-sample` and
+//! `--loop-width` set every loop's sampling period and width.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -34,6 +37,17 @@ struct Args {
     interval_s: Option<u32>,
     pedestrians: Option<u32>,
     manual_session: bool,
+    loop_sample_s: Option<f32>,
+    loop_width_m: Option<f32>,
+    vehicles: Option<u32>,
+}
+
+/// Parses the value of option `name`.
+fn parsed<T: std::str::FromStr>(name: &str, v: Result<String, String>) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    v?.parse().map_err(|e| format!("{name}: {e}"))
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -48,6 +62,9 @@ fn parse_args() -> Result<Args, String> {
         interval_s: None,
         pedestrians: None,
         manual_session: false,
+        loop_sample_s: None,
+        loop_width_m: None,
+        vehicles: None,
     };
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -74,12 +91,16 @@ fn parse_args() -> Result<Args, String> {
                 args.device_share = Some(value("--device-share")?.parse().map_err(|e| format!("--device-share: {e}"))?)
             }
             "--manual-session" => args.manual_session = true,
+            "--loop-sample" => args.loop_sample_s = Some(parsed("--loop-sample", value("--loop-sample"))?),
+            "--loop-width" => args.loop_width_m = Some(parsed("--loop-width", value("--loop-width"))?),
+            "--vehicles" => args.vehicles = Some(parsed("--vehicles", value("--vehicles"))?),
             path => args.scenario = PathBuf::from(path),
         }
     }
     if args.scenario.as_os_str().is_empty() {
         return Err("usage: sensor_validation SCENARIO [--seeds N] [--group-share S] [--vehicle-speed MPS] \
-                    [--street-length M] [--device-share S] [--interval S] [--pedestrians N] [--manual-session]"
+                    [--street-length M] [--device-share S] [--interval S] [--pedestrians N] [--manual-session] \
+                    [--loop-sample S] [--loop-width M] [--vehicles N]"
             .into());
     }
     Ok(args)
@@ -94,6 +115,9 @@ struct Figures {
     agreement: Vec<f64>,
     /// Per aggregation interval: (counted, true), summed over seeds.
     by_interval: BTreeMap<u32, (f64, f64)>,
+    /// Loops: speed error per vehicle and of interval mean speeds, per seed.
+    speed_per_vehicle: Vec<f64>,
+    speed_per_interval: Vec<f64>,
 }
 
 /// A line sensor's figures over one run.
@@ -137,6 +161,24 @@ fn add_to(map: &mut BTreeMap<u32, (f64, f64)>, i: u32, (count, truth): (f64, f64
     e.1 += truth;
 }
 
+/// A loop's speed errors over one run: the mean absolute percentage
+/// deviation per vehicle (each interval's figure weighted by its vehicles)
+/// and that of the interval mean speeds.
+fn speed_errors(o: &SensorOutput) -> Option<(f64, f64)> {
+    let (mut sum, mut n) = (0.0, 0.0);
+    let mut intervals = Vec::new();
+    for t in &o.traffic {
+        if let Some(d) = t.speed_mapd {
+            sum += f64::from(d) * f64::from(t.vehicles);
+            n += f64::from(t.vehicles);
+        }
+        if let (Some(v), Some(truth)) = (t.mean_speed_mps, t.truth_mean_speed_mps) {
+            intervals.push(f64::from((v - truth).abs() / truth.max(0.1)));
+        }
+    }
+    (n > 0.0 && !intervals.is_empty()).then(|| (sum / n, intervals.iter().sum::<f64>() / intervals.len() as f64))
+}
+
 fn mean_range(v: &[f64]) -> String {
     if v.is_empty() {
         return "n/a".into();
@@ -166,6 +208,15 @@ fn main() -> Result<(), String> {
     }
     if let Some(n) = args.pedestrians {
         scenario.pedestrians.count = n;
+    }
+    if let Some(n) = args.vehicles {
+        scenario.vehicles.count = n;
+    }
+    for sensor in &mut scenario.sensors {
+        if let SensorSpec::InductiveLoop(l) = sensor {
+            l.sample_period_s = args.loop_sample_s.unwrap_or(l.sample_period_s);
+            l.width_m = args.loop_width_m.unwrap_or(l.width_m);
+        }
     }
     if args.manual_session {
         for sensor in &mut scenario.sensors {
@@ -215,6 +266,10 @@ fn main() -> Result<(), String> {
                     f.detection.entry(d.class.name()).or_default().push(f64::from(d.detected) / f64::from(d.in_range));
                 }
             }
+            if let Some((per_vehicle, per_interval)) = speed_errors(o) {
+                f.speed_per_vehicle.push(per_vehicle);
+                f.speed_per_interval.push(per_interval);
+            }
             if !o.occupancy.is_empty() {
                 let agree = o.occupancy.iter().filter(|r| r.occupied == r.truth_occupied).count();
                 f.agreement.push(agree as f64 / o.occupancy.len() as f64);
@@ -247,6 +302,14 @@ fn main() -> Result<(), String> {
             if detection.is_empty() { "n/a".into() } else { detection.join("; ") },
             mean_range(&f.agreement)
         );
+    }
+    let loops: Vec<_> = per_sensor.iter().filter(|(_, f)| !f.speed_per_vehicle.is_empty()).collect();
+    if !loops.is_empty() {
+        println!("\n| loop | speed MAPD per vehicle, mean (min-max) | MAPD of interval mean speeds, mean (min-max) |");
+        println!("|---|---|---|");
+        for (source, f) in loops {
+            println!("| {source} | {} | {} |", mean_range(&f.speed_per_vehicle), mean_range(&f.speed_per_interval));
+        }
     }
     for (source, f) in per_sensor.iter().filter(|(_, f)| !f.by_interval.is_empty()) {
         println!("\n{source}: missed per {} s interval, all seeds together", scenario.aggregation.interval_s);

@@ -49,6 +49,11 @@ pub struct LoopSpec {
     /// Vehicle length assumed by the single-loop speed estimate, metres.
     #[serde(default = "default_vehicle_length")]
     pub assumed_vehicle_length_m: f32,
+    /// How often the detector card reads the loop, seconds; 0 (default) reads
+    /// it at every simulation step. Older cards sampled every 250 ms (Cherrett
+    /// et al. 2001), which rounds each on-time, and so each speed, to that step.
+    #[serde(default)]
+    pub sample_period_s: f32,
 }
 
 fn default_length() -> f32 {
@@ -118,6 +123,7 @@ impl LoopSpec {
         }
         check_range("miss_rate", self.miss_rate, 0.0, 1.0, "")?;
         check_range("assumed_vehicle_length_m", self.assumed_vehicle_length_m, 1.0, 25.0, " m")?;
+        check_range("sample_period_s", self.sample_period_s, 0.0, 2.0, " s")?;
         if let Some(l) = line {
             let h = lane_heading(self.position[1]);
             let y = self.position[1];
@@ -170,7 +176,7 @@ impl MagnetometerSpec {
 /// The part of a vehicle's footprint over an axis-aligned rectangle, as
 /// `(overlap along x, overlap along y)`, metres.
 fn overlap(a: &AgentPose, centre: [f32; 2], half: [f32; 2], margin: f32) -> (f32, f32) {
-    let [l, w, _] = crate::body::CAR_SIZE;
+    let [l, w, _] = a.vehicle_size_m();
     let p = ground(a);
     let ox = (p[0] + l / 2.0 + margin).min(centre[0] + half[0]) - (p[0] - l / 2.0 - margin).max(centre[0] - half[0]);
     let oy = (p[1] + w / 2.0 + margin).min(centre[1] + half[1]) - (p[1] - w / 2.0 - margin).max(centre[1] - half[1]);
@@ -180,11 +186,29 @@ fn overlap(a: &AgentPose, centre: [f32; 2], half: [f32; 2], margin: f32) -> (f32
 /// Overlap along the lane a vehicle needs before the loop detects it, metres.
 const MIN_OVERLAP_M: f32 = 0.3;
 
+/// One detection: from when to when the card saw metal, whether the count
+/// was kept, and the vehicle that set it off (the one furthest over the
+/// loop), whose true speed its speed estimate is scored against.
+#[derive(Debug, Clone, Copy)]
+struct Detection {
+    start_s: f32,
+    end_s: f32,
+    counted: bool,
+    vehicle: Option<u32>,
+}
+
 #[derive(Debug, Clone)]
 struct Passage {
     start_s: f32,
     speed_sum: f32,
     speed_n: u32,
+}
+
+impl Passage {
+    /// The vehicle's true mean speed over the loop, m/s.
+    fn mean_speed(&self) -> Option<f32> {
+        (self.speed_n > 0).then(|| self.speed_sum / self.speed_n as f32)
+    }
 }
 
 /// A running inductive loop.
@@ -195,10 +219,13 @@ pub struct InductiveLoop {
     dt: f32,
     rng: ChaCha8Rng,
     slots: Vec<[f32; 2]>,
-    /// The detector's own state: when the current detection began.
-    on_since: Option<f32>,
+    /// The detector's own state: when the current detection began, and the
+    /// vehicle that began it.
+    on_since: Option<(f32, Option<u32>)>,
     counted_current: bool,
-    detections: Vec<(f32, f32, bool)>,
+    /// The card's last reading, as a count of sample periods.
+    last_tick: Option<i64>,
+    detections: Vec<Detection>,
     /// Ground truth: vehicles over the loop, by id.
     passages: std::collections::BTreeMap<u32, Passage>,
     last_pos: std::collections::BTreeMap<u32, [f32; 2]>,
@@ -217,6 +244,7 @@ impl InductiveLoop {
             slots,
             on_since: None,
             counted_current: false,
+            last_tick: None,
             detections: Vec::new(),
             passages: Default::default(),
             last_pos: Default::default(),
@@ -246,6 +274,8 @@ impl InductiveLoop {
         let half = [self.spec.length_m / 2.0, self.spec.width_m / 2.0];
         let mut on = false;
         let mut truth = false;
+        // The vehicle furthest over the loop, with its overlap.
+        let mut over: Option<(f32, u32)> = None;
         for a in agents.iter().filter(|a| a.class != ObjectClass::Person) {
             let (ox, oy) = overlap(a, self.spec.position, half, 0.0);
             if ox <= 0.0 || oy <= 0.0 {
@@ -253,6 +283,9 @@ impl InductiveLoop {
             }
             truth = true;
             on |= ox >= MIN_OVERLAP_M;
+            if over.is_none_or(|(o, _)| ox > o) {
+                over = Some((ox, a.id));
+            }
             let p = ground(a);
             let speed = self.last_pos.get(&a.id).map(|q| (p[0] - q[0]).hypot(p[1] - q[1]) / self.dt);
             let e = self.passages.entry(a.id).or_insert(Passage { start_s: snap.time_s, speed_sum: 0.0, speed_n: 0 });
@@ -270,13 +303,26 @@ impl InductiveLoop {
         if truth && let Some(k) = slot_of(&self.slots, snap.time_s) {
             self.truth_on[k] += self.dt;
         }
+        // The card reads the loop once per sample period, at the first step
+        // of the period, and times what it sees by its own clock.
+        let period = self.spec.sample_period_s;
+        let now = if period > 0.0 {
+            let tick = (snap.time_s / period + 1e-4).floor() as i64;
+            if self.last_tick == Some(tick) {
+                return;
+            }
+            self.last_tick = Some(tick);
+            tick as f32 * period
+        } else {
+            snap.time_s
+        };
         match (on, self.on_since) {
             (true, None) => {
-                self.on_since = Some(snap.time_s);
+                self.on_since = Some((now, over.map(|(_, id)| id)));
                 self.counted_current = self.rng.random::<f32>() >= self.spec.miss_rate;
             }
-            (false, Some(start)) => {
-                self.detections.push((start, snap.time_s, self.counted_current));
+            (false, Some((start_s, vehicle))) => {
+                self.detections.push(Detection { start_s, end_s: now, counted: self.counted_current, vehicle });
                 self.on_since = None;
             }
             _ => {}
@@ -286,16 +332,17 @@ impl InductiveLoop {
     /// Counts on the line, and counts, occupancy and speed per interval
     /// next to the truth.
     pub fn finish(mut self) -> (Vec<SensorCount>, Vec<LoopInterval>) {
-        if let Some(start) = self.on_since.take() {
-            let end = self.slots.last().map_or(start, |s| s[1]);
-            self.detections.push((start, end, self.counted_current));
+        if let Some((start_s, vehicle)) = self.on_since.take() {
+            let end_s = self.slots.last().map_or(start_s, |s| s[1]);
+            self.detections.push(Detection { start_s, end_s, counted: self.counted_current, vehicle });
         }
         let n = self.slots.len();
         let mut vehicles = vec![0u32; n];
         let mut on_time = vec![0.0f32; n];
         let mut speeds: Vec<Vec<f32>> = vec![Vec::new(); n];
+        let mut deviations: Vec<Vec<f32>> = vec![Vec::new(); n];
         let mut counts = Vec::new();
-        for &(start, end, counted) in &self.detections {
+        for &Detection { start_s: start, end_s: end, counted, vehicle } in &self.detections {
             // Occupancy is measured whether or not the count was kept.
             let mut t = start;
             while t < end {
@@ -312,7 +359,12 @@ impl InductiveLoop {
             counts.push(SensorCount { time_s: start, direction: self.direction, class: ObjectClass::Car });
             let on = end - start;
             if on > 0.0 {
-                speeds[k].push((self.spec.assumed_vehicle_length_m + self.spec.length_m - 2.0 * MIN_OVERLAP_M) / on);
+                let estimate = (self.spec.assumed_vehicle_length_m + self.spec.length_m - 2.0 * MIN_OVERLAP_M) / on;
+                speeds[k].push(estimate);
+                let truth = vehicle.and_then(|id| self.passages.get(&id)).and_then(Passage::mean_speed);
+                if let Some(v) = truth.filter(|&v| v > 0.1) {
+                    deviations[k].push((estimate - v).abs() / v);
+                }
             }
         }
         let mut truth_vehicles = vec![0u32; n];
@@ -320,8 +372,8 @@ impl InductiveLoop {
         for p in self.passages.values() {
             if let Some(k) = slot_of(&self.slots, p.start_s) {
                 truth_vehicles[k] += 1;
-                if p.speed_n > 0 {
-                    truth_speeds[k].push(p.speed_sum / p.speed_n as f32);
+                if let Some(v) = p.mean_speed() {
+                    truth_speeds[k].push(v);
                 }
             }
         }
@@ -338,6 +390,7 @@ impl InductiveLoop {
                     truth_vehicles: truth_vehicles[k],
                     truth_occupancy: (self.truth_on[k] / len).min(1.0),
                     truth_mean_speed_mps: mean(&truth_speeds[k]),
+                    speed_mapd: mean(&deviations[k]),
                 }
             })
             .collect();
@@ -444,7 +497,12 @@ mod tests {
         AgentPose {
             id,
             class,
-            instance: Instance { mesh: MeshKey(0), translation: [x, y, 0.0], yaw_rad: 0.0 },
+            // A compact car (4.2 m) or a person.
+            instance: Instance {
+                mesh: if class == ObjectClass::Person { MeshKey(0) } else { crate::body::car_key(0, 1) },
+                translation: [x, y, 0.0],
+                yaw_rad: 0.0,
+            },
             height_m: 1.5,
         }
     }
@@ -458,17 +516,58 @@ mod tests {
             width_m: 1.8,
             miss_rate: 0.0,
             assumed_vehicle_length_m: 4.2,
+            sample_period_s: 0.0,
         }
     }
 
     fn run(class: ObjectClass, speed: f32) -> (Vec<SensorCount>, Vec<LoopInterval>) {
+        run_with(spec(), vec![(class, speed, 1)])
+    }
+
+    /// One vehicle (class, speed, car model) after another, 20 s apart, over
+    /// a loop read at `spec`'s period.
+    fn run_with(spec: LoopSpec, passes: Vec<(ObjectClass, f32, u8)>) -> (Vec<SensorCount>, Vec<LoopInterval>) {
         let line = LineFrame::new(&CountingLine { id: "road".into(), from: [0.0, -3.5], to: [0.0, 3.5] });
-        let mut l = InductiveLoop::new(spec(), line, 1, 0.05, 20.0, 10);
-        for step in 0..400u64 {
+        let duration = 20.0 * passes.len() as f32;
+        let mut l = InductiveLoop::new(spec, line, 1, 0.05, duration, 20);
+        for step in 0..(duration / 0.05).round() as u64 {
             let t = step as f32 * 0.05;
-            l.observe(&Snapshot { step, time_s: t, agents: vec![agent(1, class, -20.0 + speed * t, -1.75)] });
+            let (k, local_t) = ((t / 20.0) as usize, t % 20.0);
+            let Some(&(class, speed, model)) = passes.get(k) else { break };
+            let mut a = agent(k as u32 + 1, class, -20.0 + speed * local_t, -1.75);
+            if class != ObjectClass::Person {
+                a.instance.mesh = crate::body::car_key(0, model);
+            }
+            l.observe(&Snapshot { step, time_s: t, agents: vec![a] });
         }
         l.finish()
+    }
+
+    #[test]
+    fn the_speed_error_follows_the_vehicle_length_and_the_sampling_period() {
+        // Same true speed, three lengths: the assumed 4.2 m fits the compact
+        // car only; a shorter car clears the loop sooner and looks faster.
+        // At 5 m/s the on-times (1.02, 1.12 and 1.27 s) are far apart for
+        // the 0.05 s steps of the simulation.
+        let cars = vec![(ObjectClass::Car, 5.0, 0), (ObjectClass::Car, 5.0, 1), (ObjectClass::Car, 5.0, 3)];
+        let (_, traffic) = run_with(spec(), cars.clone());
+        let speeds: Vec<f32> = traffic.iter().filter_map(|t| t.mean_speed_mps).collect();
+        assert_eq!(speeds.len(), 3);
+        assert!(speeds[0] > 5.25 && (speeds[1] - 5.0).abs() < 0.25 && speeds[2] < 4.75, "{speeds:?}");
+        let mapd: Vec<f32> = traffic.iter().filter_map(|t| t.speed_mapd).collect();
+        assert_eq!(mapd.len(), 3);
+        for (d, v) in mapd.iter().zip(&speeds) {
+            assert!((d - (v - 5.0).abs() / 5.0).abs() < 0.02, "MAPD {d} for {v}");
+        }
+        // Read every 250 ms, the on-time is a whole number of periods.
+        let sampled = LoopSpec { sample_period_s: 0.25, ..spec() };
+        let (counts, traffic) = run_with(sampled, cars);
+        assert_eq!(counts.len(), 3);
+        let effective = 4.2 + 2.0 - 2.0 * MIN_OVERLAP_M;
+        for v in traffic.iter().filter_map(|t| t.mean_speed_mps) {
+            let periods = effective / v / 0.25;
+            assert!((periods - periods.round()).abs() < 1e-3, "on-time of {periods} periods");
+        }
     }
 
     #[test]

@@ -353,6 +353,10 @@ pub struct LoopInterval {
     pub truth_occupancy: f32,
     /// Their true mean speed, m/s.
     pub truth_mean_speed_mps: Option<f32>,
+    /// Mean absolute deviation of each counted vehicle's estimated speed from
+    /// its own true speed, as a share of the true speed: the measure of
+    /// single-loop speed studies (Cherrett et al. 2001, "MAPD").
+    pub speed_mapd: Option<f32>,
 }
 
 /// Dwell near a radio scanner over one interval, as estimated from device
@@ -829,7 +833,7 @@ pub fn bodies_between(origin: [f32; 3], target: [f32; 3], agents: &[&crate::worl
     let (ax, ay) = (origin[0], origin[1]);
     let (sx, sy) = (target[0] - ax, target[1] - ay);
     let len2 = (sx * sx + sy * sy).max(1e-9);
-    let car_reach = 0.5 * crate::body::CAR_SIZE[0].hypot(crate::body::CAR_SIZE[1]);
+    let car_reach = 0.5 * crate::body::MAX_CAR_SIZE[0].hypot(crate::body::MAX_CAR_SIZE[1]);
     let mut n = 0;
     for a in agents {
         if a.id == skip {
@@ -846,7 +850,7 @@ pub fn bodies_between(origin: [f32; 3], target: [f32; 3], agents: &[&crate::worl
             let top = (a.height_m - r).max(r + 0.05);
             Capsule::new(Vector::new(x, y, r), Vector::new(x, y, top), r).cast_local_ray(&Ray::new(o, dir), dist, true)
         } else {
-            let [l, w, h] = crate::body::CAR_SIZE;
+            let [l, w, h] = a.vehicle_size_m();
             let (s, c) = (-a.instance.yaw_rad).sin_cos();
             let rel = o - Vector::new(x, y, h / 2.0 + 0.1);
             let local_o = Vector::new(c * rel.x - s * rel.y, s * rel.x + c * rel.y, rel.z);

@@ -313,7 +313,7 @@ impl ThermalCounter {
                     (self.spec.person_contrast_c, s, s, 2.0 * std::f32::consts::PI * s * s)
                 }
                 _ => {
-                    let [l, wd, _] = crate::body::CAR_SIZE;
+                    let [l, wd, _] = a.vehicle_size_m();
                     (CAR_CONTRAST_C, l / 2.5, wd / 2.5, l * wd)
                 }
             };
