@@ -188,13 +188,16 @@ const MIN_OVERLAP_M: f32 = 0.3;
 
 /// One detection: from when to when the card saw metal, whether the count
 /// was kept, and the vehicle that set it off (the one furthest over the
-/// loop), whose true speed its speed estimate is scored against.
+/// loop), whose true speed its speed estimate is scored against. A
+/// detection still on when the run ends is cut: counted, but its on-time
+/// gives no speed.
 #[derive(Debug, Clone, Copy)]
 struct Detection {
     start_s: f32,
     end_s: f32,
     counted: bool,
     vehicle: Option<u32>,
+    cut: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -322,7 +325,8 @@ impl InductiveLoop {
                 self.counted_current = self.rng.random::<f32>() >= self.spec.miss_rate;
             }
             (false, Some((start_s, vehicle))) => {
-                self.detections.push(Detection { start_s, end_s: now, counted: self.counted_current, vehicle });
+                let counted = self.counted_current;
+                self.detections.push(Detection { start_s, end_s: now, counted, vehicle, cut: false });
                 self.on_since = None;
             }
             _ => {}
@@ -334,7 +338,7 @@ impl InductiveLoop {
     pub fn finish(mut self) -> (Vec<SensorCount>, Vec<LoopInterval>) {
         if let Some((start_s, vehicle)) = self.on_since.take() {
             let end_s = self.slots.last().map_or(start_s, |s| s[1]);
-            self.detections.push(Detection { start_s, end_s, counted: self.counted_current, vehicle });
+            self.detections.push(Detection { start_s, end_s, counted: self.counted_current, vehicle, cut: true });
         }
         let n = self.slots.len();
         let mut vehicles = vec![0u32; n];
@@ -342,7 +346,7 @@ impl InductiveLoop {
         let mut speeds: Vec<Vec<f32>> = vec![Vec::new(); n];
         let mut deviations: Vec<Vec<f32>> = vec![Vec::new(); n];
         let mut counts = Vec::new();
-        for &Detection { start_s: start, end_s: end, counted, vehicle } in &self.detections {
+        for &Detection { start_s: start, end_s: end, counted, vehicle, cut } in &self.detections {
             // Occupancy is measured whether or not the count was kept.
             let mut t = start;
             while t < end {
@@ -358,7 +362,7 @@ impl InductiveLoop {
             vehicles[k] += 1;
             counts.push(SensorCount { time_s: start, direction: self.direction, class: ObjectClass::Car });
             let on = end - start;
-            if on > 0.0 {
+            if on > 0.0 && !cut {
                 let estimate = (self.spec.assumed_vehicle_length_m + self.spec.length_m - 2.0 * MIN_OVERLAP_M) / on;
                 speeds[k].push(estimate);
                 let truth = vehicle.and_then(|id| self.passages.get(&id)).and_then(Passage::mean_speed);
@@ -568,6 +572,14 @@ mod tests {
             let periods = effective / v / 0.25;
             assert!((periods - periods.round()).abs() < 1e-3, "on-time of {periods} periods");
         }
+    }
+
+    #[test]
+    fn a_car_still_over_the_loop_at_the_end_is_counted_without_a_speed() {
+        // At 1 m/s the car reaches the loop after 17 s and is on it at 20 s.
+        let (counts, traffic) = run_with(spec(), vec![(ObjectClass::Car, 1.0, 1)]);
+        assert_eq!(counts.len(), 1);
+        assert!(traffic.iter().all(|t| t.mean_speed_mps.is_none() && t.speed_mapd.is_none()), "{traffic:?}");
     }
 
     #[test]
