@@ -1309,6 +1309,11 @@ fn run_camera(
     let zone_rows = zone_rows(&cam.id, &config_interval(scenario, privacy), scenario, &summary, &truth);
     let intrusion = intrusion_row(scenario, cam, privacy, &summary, &truth.observations);
     let mut note = camera_note(cam, region, detector.input_size(), &summary, &truth, &lines);
+    let dc = detector.config();
+    note.push_str(&format!(
+        " Detector boxes kept from score {} after suppression at IoU {} (`--score-threshold`, `--nms-iou`).",
+        dc.score_threshold, dc.nms_iou
+    ));
     note.push_str(&intrusion_note(&intrusion, &summary));
     note.push_str(&format!(
         " Cache: {} of {} frames read from cached footage{}, {} of {} analysed frames replayed from cached detections.",

@@ -59,6 +59,20 @@ fn zero_agents_are_rejected() {
 }
 
 #[test]
+fn detector_thresholds_outside_what_the_cache_keeps_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = write(dir.path(), "ok.toml", SMALL);
+    let out_dir = dir.path().join("out");
+    let run = |flag: &str, value: &str| {
+        camtwin(&["run", scenario.to_str().expect("utf8"), "--out", out_dir.to_str().expect("utf8"), flag, value])
+    };
+    // Below the candidates' floor (0.1), looser than their suppression (0.7).
+    assert_clean_failure(&run("--score-threshold", "0.05"), &["--score-threshold", "0.05"]);
+    assert_clean_failure(&run("--nms-iou", "0.8"), &["--nms-iou", "0.8"]);
+    assert!(!out_dir.exists(), "nothing written");
+}
+
+#[test]
 fn unwritable_out_fails_before_any_work() {
     let dir = tempfile::tempdir().expect("tempdir");
     let scenario = write(dir.path(), "ok.toml", SMALL);

@@ -567,7 +567,6 @@ impl Handler<Clock> for DetectorStage {
     }
 }
 
-/// Runs the detector on a frame, or on its region.
 /// The detector's candidate boxes in `frame` (in the region when there is
 /// one), in frame pixels.
 fn detect_candidates(
