@@ -189,6 +189,17 @@ fn a_loop_on_a_sidewalk_and_a_reused_sensor_id_name_file_line_and_key() {
         &camtwin(&["check", path.to_str().expect("utf8")]),
         &[&format!("dup.toml:{line}:"), "sensors[1].id", "duplicate id `ir`"],
     );
+    let watching = SMALL.replace(
+        "[aggregation]",
+        "[[sensors]]\nkind = \"manual\"\nid = \"obs\"\nline = \"north\"\nalso_watching = [\"nowhere\"]\n\
+         windows = [[0.0, 6.0]]\n\n[aggregation]",
+    );
+    let path = write(dir.path(), "watch.toml", &watching);
+    let line = watching.lines().position(|l| l.starts_with("also_watching")).expect("also_watching line") + 1;
+    assert_clean_failure(
+        &camtwin(&["check", path.to_str().expect("utf8")]),
+        &[&format!("watch.toml:{line}:"), "sensors[1].also_watching", "unknown line `nowhere`"],
+    );
 }
 
 #[test]

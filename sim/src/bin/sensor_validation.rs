@@ -6,7 +6,8 @@
 //! ```text
 //! cargo run -p camtwin-sim --bin sensor_validation -- scenarios/sensors-sidewalk.toml \
 //!     [--seeds 10] [--group-share 0.33] [--vehicle-speed 25 --street-length 400] [--device-share 0.35] [--interval 10]
-//!     [--pedestrians 4000] [--manual-session] [--loop-sample 0.25] [--loop-width 1.5] [--vehicles 600]
+//!     [--pedestrians 4000] [--manual-session] [--manual-watch-all] [--loop-sample 0.25] [--loop-width 1.5]
+//!     [--vehicles 600]
 //! ```
 //!
 //! Sensitivity is counted / true over the run (persons; vehicles for
@@ -14,7 +15,9 @@
 //! aggregation intervals and both directions (the WAPE of `errors.csv`).
 //! For manual counts it also prints the share missed in each interval, summed
 //! over seeds; `--manual-session` makes every manual count one session over
-//! the whole run, to see how the error moves through a session.
+//! the whole run, to see how the error moves through a session, and
+//! `--manual-watch-all` makes every observer also watch every other line
+//! (an intersection's crosswalks at once).
 //! For inductive loops it prints the speed error (mean absolute percentage
 //! deviation, per vehicle and per interval mean); `--loop-sample` and
 //! `--loop-width` set every loop's sampling period and width.
@@ -37,6 +40,7 @@ struct Args {
     interval_s: Option<u32>,
     pedestrians: Option<u32>,
     manual_session: bool,
+    manual_watch_all: bool,
     loop_sample_s: Option<f32>,
     loop_width_m: Option<f32>,
     vehicles: Option<u32>,
@@ -62,6 +66,7 @@ fn parse_args() -> Result<Args, String> {
         interval_s: None,
         pedestrians: None,
         manual_session: false,
+        manual_watch_all: false,
         loop_sample_s: None,
         loop_width_m: None,
         vehicles: None,
@@ -91,6 +96,7 @@ fn parse_args() -> Result<Args, String> {
                 args.device_share = Some(value("--device-share")?.parse().map_err(|e| format!("--device-share: {e}"))?)
             }
             "--manual-session" => args.manual_session = true,
+            "--manual-watch-all" => args.manual_watch_all = true,
             "--loop-sample" => args.loop_sample_s = Some(parsed("--loop-sample", value("--loop-sample"))?),
             "--loop-width" => args.loop_width_m = Some(parsed("--loop-width", value("--loop-width"))?),
             "--vehicles" => args.vehicles = Some(parsed("--vehicles", value("--vehicles"))?),
@@ -99,7 +105,7 @@ fn parse_args() -> Result<Args, String> {
     }
     if args.scenario.as_os_str().is_empty() {
         return Err("usage: sensor_validation SCENARIO [--seeds N] [--group-share S] [--vehicle-speed MPS] \
-                    [--street-length M] [--device-share S] [--interval S] [--pedestrians N] [--manual-session] \
+                    [--street-length M] [--device-share S] [--interval S] [--pedestrians N] [--manual-session] [--manual-watch-all] \
                     [--loop-sample S] [--loop-width M] [--vehicles N]"
             .into());
     }
@@ -218,10 +224,14 @@ fn main() -> Result<(), String> {
             l.width_m = args.loop_width_m.unwrap_or(l.width_m);
         }
     }
-    if args.manual_session {
-        for sensor in &mut scenario.sensors {
-            if let SensorSpec::Manual(m) = sensor {
+    let line_ids: Vec<String> = scenario.lines.iter().map(|l| l.id.clone()).collect();
+    for sensor in &mut scenario.sensors {
+        if let SensorSpec::Manual(m) = sensor {
+            if args.manual_session {
                 m.windows = vec![[0.0, scenario.scenario.duration_s]];
+            }
+            if args.manual_watch_all {
+                m.also_watching = line_ids.iter().filter(|l| **l != m.line).cloned().collect();
             }
         }
     }

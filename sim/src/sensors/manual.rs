@@ -29,6 +29,12 @@ pub struct ManualSpec {
     pub id: String,
     /// The counting line watched.
     pub line: String,
+    /// Other lines the same observer watches at the same time (every
+    /// crosswalk of an intersection): their crossings take its attention
+    /// too, so a crossing within a second of one on any watched line is
+    /// crowded. Counts are reported for `line` only.
+    #[serde(default)]
+    pub also_watching: Vec<String>,
     /// Counting windows `[[start_s, end_s], ...]`, seconds since the start.
     /// Intervals of the aggregation that lie inside a window are reported;
     /// the others have no manual count.
@@ -74,7 +80,15 @@ fn default_cost() -> f32 {
 }
 
 impl ManualSpec {
-    pub(super) fn validate(&self, duration_s: f32) -> Result<(), SensorFault> {
+    pub(super) fn validate(&self, duration_s: f32, line_ids: &[&str]) -> Result<(), SensorFault> {
+        for (k, l) in self.also_watching.iter().enumerate() {
+            if !line_ids.contains(&l.as_str()) {
+                return Err(fault("also_watching", format!("entry {k} names unknown line `{l}`")));
+            }
+            if *l == self.line {
+                return Err(fault("also_watching", format!("entry {k}, `{l}`, is the counted line itself")));
+            }
+        }
         if self.windows.is_empty() {
             return Err(fault("windows", "needs at least one [start_s, end_s] window".into()));
         }
@@ -131,25 +145,32 @@ impl ManualSpec {
 pub struct ManualCount {
     spec: ManualSpec,
     line: usize,
+    /// Scenario line indices of [`ManualSpec::also_watching`].
+    watching: Vec<usize>,
     seed: u64,
 }
 
 impl ManualCount {
-    /// An observer for `spec` at scenario line index `line`.
-    pub fn new(spec: ManualSpec, line: usize, seed: u64) -> Self {
-        Self { spec, line, seed }
+    /// An observer for `spec` at scenario line index `line`, also watching
+    /// the lines at indices `watching`.
+    pub fn new(spec: ManualSpec, line: usize, watching: Vec<usize>, seed: u64) -> Self {
+        Self { spec, line, watching, seed }
     }
 
     /// What the observer tallies of the run's crossings.
     pub fn count(&self, crossings: &[Crossing]) -> Vec<SensorCount> {
-        let mut on_line: Vec<&Crossing> = crossings.iter().filter(|c| c.line == self.line).collect();
-        on_line.sort_by(|a, b| a.time_s.total_cmp(&b.time_s).then(a.agent.cmp(&b.agent)));
+        let mut seen: Vec<&Crossing> =
+            crossings.iter().filter(|c| c.line == self.line || self.watching.contains(&c.line)).collect();
+        seen.sort_by(|a, b| a.time_s.total_cmp(&b.time_s).then(a.line.cmp(&b.line)).then(a.agent.cmp(&b.agent)));
         let mut rng = super::sensor_rng(self.seed, &self.spec.id, 1);
         let mut out = Vec::new();
         let mut previous = f32::MIN;
-        for c in on_line {
+        for c in seen {
             let crowded = c.time_s - previous < 1.0;
             previous = c.time_s;
+            if c.line != self.line {
+                continue;
+            }
             // Draw for every crossing so that the windows do not shift the draws.
             let draw = rng.random::<f32>();
             let Some(window) = self.spec.windows.iter().find(|w| w[0] <= c.time_s && c.time_s < w[1]) else {
@@ -181,6 +202,7 @@ mod tests {
         ManualSpec {
             id: "m".into(),
             line: "l".into(),
+            also_watching: Vec::new(),
             windows,
             miss_rate: 0.02,
             fatigue_per_h: 0.04,
@@ -206,7 +228,7 @@ mod tests {
 
     #[test]
     fn counts_only_inside_windows_and_tires() {
-        let m = ManualCount::new(spec(vec![[0.0, 3600.0], [7200.0, 10800.0]]), 0, 5);
+        let m = ManualCount::new(spec(vec![[0.0, 3600.0], [7200.0, 10800.0]]), 0, Vec::new(), 5);
         let all = crossings(10_800, 1.2);
         let counted = m.count(&all);
         assert!(counted.iter().all(|c| c.time_s < 3600.0 || (7200.0..10800.0).contains(&c.time_s)));
@@ -218,12 +240,30 @@ mod tests {
         assert_eq!(m.windows(600, 10800.0).len(), 12);
     }
 
+    /// Watching a second line takes attention: the same crossings of the
+    /// counted line, with another line's crossings between them, are missed
+    /// more often; the other line is never reported.
+    #[test]
+    fn watching_more_lines_misses_more_on_the_counted_one() {
+        // A walker every 2 s on line 0, never crowded alone; one every 2 s on
+        // line 1, 0.5 s before each of them.
+        let own = crossings(1800, 2.0);
+        let mut all = own.clone();
+        all.extend(own.iter().map(|c| Crossing { line: 1, agent: c.agent + 10_000, time_s: c.time_s + 1.5, ..*c }));
+        let alone = ManualCount::new(spec(vec![[0.0, 3600.0]]), 0, Vec::new(), 3).count(&all);
+        let busy = ManualCount::new(spec(vec![[0.0, 3600.0]]), 0, vec![1], 3).count(&all);
+        assert!(busy.iter().chain(&alone).all(|c| own.iter().any(|o| o.time_s == c.time_s)), "line 0 only");
+        let missed = |n: usize| 1.0 - n as f32 / own.len() as f32;
+        // The crowd term (5 %) applies to every crossing of line 0 when busy.
+        assert!(missed(busy.len()) > missed(alone.len()) + 0.03, "busy {}, alone {}", busy.len(), alone.len());
+    }
+
     /// Errors are larger at the beginning and the end of a session than in
     /// its middle (warm-up, then fatigue), as the intersection study found.
     #[test]
     fn misses_most_at_the_start_and_the_end_of_a_session() {
         let hours = 2.0;
-        let m = ManualCount::new(spec(vec![[0.0, hours * 3600.0]]), 0, 11);
+        let m = ManualCount::new(spec(vec![[0.0, hours * 3600.0]]), 0, Vec::new(), 11);
         // A walker every 1.5 s: never crowded, so only warm-up and fatigue vary.
         let all = crossings((hours * 3600.0 / 1.5) as u32, 1.5);
         let counted = m.count(&all);

@@ -224,7 +224,10 @@ impl SensorSpec {
             Self::InductiveLoop(s) => s.validate(&layout, line_of(scenario, &s.line)),
             Self::ParkingMagnetometer(s) => s.validate(&layout),
             Self::Wifi(s) | Self::Bluetooth(s) => s.validate(&layout),
-            Self::Manual(s) => s.validate(scenario.scenario.duration_s),
+            Self::Manual(s) => {
+                let ids: Vec<&str> = scenario.lines.iter().map(|l| l.id.as_str()).collect();
+                s.validate(scenario.scenario.duration_s, &ids)
+            }
         }
     }
 }
@@ -690,12 +693,11 @@ impl SensorBank {
                     interval_s,
                 )),
                 (SensorSpec::Manual(s), _) => {
-                    let index = scenario
-                        .lines
-                        .iter()
-                        .position(|l| l.id == s.line)
-                        .ok_or_else(|| missing(spec, "unknown line"))?;
-                    Model::Manual(manual::ManualCount::new(s.clone(), index, seed))
+                    let index_of = |id: &str| {
+                        scenario.lines.iter().position(|l| l.id == id).ok_or_else(|| missing(spec, "unknown line"))
+                    };
+                    let watching = s.also_watching.iter().map(|l| index_of(l)).collect::<Result<Vec<_>, _>>()?;
+                    Model::Manual(manual::ManualCount::new(s.clone(), index_of(&s.line)?, watching, seed))
                 }
                 _ => return Err(missing(spec, "unknown line")),
             };
