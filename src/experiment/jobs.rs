@@ -70,6 +70,10 @@ pub fn plan(exp: &Experiment, models: &Path) -> Vec<Job> {
             for (n, c) in s.configs.iter().enumerate() {
                 let mut h = Sha256::new();
                 h.update(env!("CARGO_PKG_VERSION").as_bytes());
+                // A new renderer or detection format changes results too: a
+                // resumed experiment must not keep jobs done before it.
+                h.update(crate::cache::RENDERER_VERSION.as_bytes());
+                h.update(crate::cache::RESULTS_FORMAT.to_le_bytes());
                 h.update(&s.text);
                 h.update(c.name.as_bytes());
                 h.update(seed.to_le_bytes());
