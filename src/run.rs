@@ -561,6 +561,13 @@ impl FrameProducer for SimProducer {
         frame.truth_faces = truth_faces;
         self.next_index += 1;
         self.progress.inc(1);
+        // Without a terminal (a log file, a batch job) the bar is hidden:
+        // say how far a long camera has got every tenth of the way.
+        let tenth = (self.frames_total / 10).max(1);
+        if self.progress.is_hidden() && self.frames_total >= 1000 && self.next_index.is_multiple_of(tenth) {
+            let done = self.next_index;
+            tracing::info!(what = %self.progress.prefix(), frames = done, of = self.frames_total, "progress");
+        }
         Some(Ok(frame))
     }
 }
