@@ -131,7 +131,13 @@ pub fn car_key(paint: u8, model: u8) -> MeshKey {
 /// is not a vehicle's: ground-truth boxes, car following and the in-road and
 /// thermal sensors all measure a vehicle by the body the renderer draws.
 pub fn vehicle_size(key: MeshKey) -> Option<[f32; 3]> {
-    (key.0 & (0xF << 60) == KIND_CAR).then(|| CAR_MODELS[(key.0 >> 8 & 0xFF) as usize % CAR_MODELS.len()].size_m)
+    (key.0 & (0xF << 60) == KIND_CAR).then(|| car_size((key.0 >> 8 & 0xFF) as u8))
+}
+
+/// The body (length, width, height) of car model `model`, metres; the one
+/// place a model index becomes a size.
+pub fn car_size(model: u8) -> [f32; 3] {
+    CAR_MODELS[model as usize % CAR_MODELS.len()].size_m
 }
 
 /// Mesh key of the soft contact shadow drawn under each person.
@@ -291,7 +297,7 @@ pub fn person_mesh(look: PersonLook, phase: u8) -> MeshData {
 
 /// A car of model `model`, centred on the origin on the ground, facing +x.
 pub fn car_mesh(paint: u8, model: u8) -> MeshData {
-    let [l, w, h] = CAR_MODELS[model as usize % CAR_MODELS.len()].size_m;
+    let [l, w, h] = car_size(model);
     let paint = rgba(PAINT[paint as usize % PAINT.len()]);
     let glass = rgba([0.04, 0.06, 0.08]);
     let tyre = rgba([0.02, 0.02, 0.02]);

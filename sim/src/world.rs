@@ -134,7 +134,7 @@ struct Car {
 impl Car {
     /// Body length, metres.
     fn length_m(&self) -> f32 {
-        body::CAR_MODELS[self.model as usize % body::CAR_MODELS.len()].size_m[0]
+        body::car_size(self.model)[0]
     }
 }
 
@@ -607,7 +607,7 @@ impl Simulation {
                 translation: [c.x, c.lane_y, 0.0],
                 yaw_rad: if c.dir > 0.0 { 0.0 } else { std::f32::consts::PI },
             },
-            height_m: body::CAR_MODELS[c.model as usize].size_m[2],
+            height_m: body::car_size(c.model)[2],
         }));
         let now = self.time_s();
         agents.extend(self.parked.iter().filter(|p| p.from_s <= now && now < p.until_s && keep(p.centre[0])).map(
@@ -619,7 +619,7 @@ impl Simulation {
                     translation: [p.centre[0], p.centre[1], 0.0],
                     yaw_rad: p.yaw_rad,
                 },
-                height_m: body::CAR_MODELS[p.model as usize].size_m[2],
+                height_m: body::car_size(p.model)[2],
             },
         ));
         agents[first_vehicle..].sort_unstable_by_key(|a| a.id);

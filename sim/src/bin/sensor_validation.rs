@@ -46,12 +46,13 @@ struct Args {
     vehicles: Option<u32>,
 }
 
-/// Parses the value of option `name`.
-fn parsed<T: std::str::FromStr>(name: &str, v: Result<String, String>) -> Result<T, String>
+/// Takes the value of option `name` from the arguments and parses it.
+fn parsed<T: std::str::FromStr>(name: &str, it: &mut impl Iterator<Item = String>) -> Result<T, String>
 where
     T::Err: std::fmt::Display,
 {
-    v?.parse().map_err(|e| format!("{name}: {e}"))
+    let v = it.next().ok_or_else(|| format!("{name} needs a value"))?;
+    v.parse().map_err(|e| format!("{name}: {e}"))
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -72,34 +73,20 @@ fn parse_args() -> Result<Args, String> {
         vehicles: None,
     };
     while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        let it = &mut it;
         match a.as_str() {
-            "--seeds" => args.seeds = value("--seeds")?.parse().map_err(|e| format!("--seeds: {e}"))?,
-            "--group-share" => {
-                args.group_share = Some(value("--group-share")?.parse().map_err(|e| format!("--group-share: {e}"))?)
-            }
-            "--vehicle-speed" => {
-                args.vehicle_speed =
-                    Some(value("--vehicle-speed")?.parse().map_err(|e| format!("--vehicle-speed: {e}"))?)
-            }
-            "--street-length" => {
-                args.street_length =
-                    Some(value("--street-length")?.parse().map_err(|e| format!("--street-length: {e}"))?)
-            }
-            "--interval" => {
-                args.interval_s = Some(value("--interval")?.parse().map_err(|e| format!("--interval: {e}"))?)
-            }
-            "--pedestrians" => {
-                args.pedestrians = Some(value("--pedestrians")?.parse().map_err(|e| format!("--pedestrians: {e}"))?)
-            }
-            "--device-share" => {
-                args.device_share = Some(value("--device-share")?.parse().map_err(|e| format!("--device-share: {e}"))?)
-            }
+            "--seeds" => args.seeds = parsed("--seeds", it)?,
+            "--group-share" => args.group_share = Some(parsed("--group-share", it)?),
+            "--vehicle-speed" => args.vehicle_speed = Some(parsed("--vehicle-speed", it)?),
+            "--street-length" => args.street_length = Some(parsed("--street-length", it)?),
+            "--interval" => args.interval_s = Some(parsed("--interval", it)?),
+            "--pedestrians" => args.pedestrians = Some(parsed("--pedestrians", it)?),
+            "--device-share" => args.device_share = Some(parsed("--device-share", it)?),
             "--manual-session" => args.manual_session = true,
             "--manual-watch-all" => args.manual_watch_all = true,
-            "--loop-sample" => args.loop_sample_s = Some(parsed("--loop-sample", value("--loop-sample"))?),
-            "--loop-width" => args.loop_width_m = Some(parsed("--loop-width", value("--loop-width"))?),
-            "--vehicles" => args.vehicles = Some(parsed("--vehicles", value("--vehicles"))?),
+            "--loop-sample" => args.loop_sample_s = Some(parsed("--loop-sample", it)?),
+            "--loop-width" => args.loop_width_m = Some(parsed("--loop-width", it)?),
+            "--vehicles" => args.vehicles = Some(parsed("--vehicles", it)?),
             path => args.scenario = PathBuf::from(path),
         }
     }
