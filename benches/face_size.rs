@@ -13,7 +13,10 @@
 //! the demo camera's analysis region (300×165) at each scale, with one and
 //! two threads.
 //!
-//! Run with `cargo test --bench face_size -- [ROUNDS]` (in `make bench`).
+//! With `--profile`, also the mean time per kind of operator on the
+//! region at the default scale, one and two threads.
+//!
+//! Run with `cargo test --bench face_size -- [ROUNDS] [--profile]` (in `make bench`).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -36,6 +39,20 @@ fn fail(e: impl std::fmt::Display) -> ! {
 fn main() {
     let rounds: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(20);
     let models = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/models");
+    if std::env::args().any(|a| a == "--profile") {
+        let scale = camtwin_analytics::privacy::PrivacyConfig::default().face_scale;
+        for threads in [1, 2] {
+            let d = FaceDetector::load(&models, (300, 165), scale, threads).unwrap_or_else(|e| fail(e));
+            let ops = d.profile_ops(rounds).unwrap_or_else(|e| fail(e));
+            let total: f64 = ops.iter().map(|o| o.1).sum();
+            let (iw, ih) = d.input_size();
+            println!("CenterFace on the 300x165 region (input {iw}x{ih}), {threads} thread(s): {total:.2} ms per call");
+            for (op, ms) in ops {
+                println!("  {op:<24} {ms:>7.2} ms  {:>5.1} %", 100.0 * ms / total);
+            }
+        }
+        return;
+    }
     let sample = face_sample::FaceSample::load(&models).unwrap_or_else(|e| fail(e));
     let (w, h) = (640u32, 480u32);
     let detectors: Vec<FaceDetector> =

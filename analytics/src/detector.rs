@@ -175,6 +175,35 @@ pub fn fitted_input(frame_width: u32, frame_height: u32, long_side: usize, strid
 /// at 0.65-1.2×, while 1.5× and more only blurs them and loses counts.
 pub const MAX_MAGNIFICATION: f64 = 1.4;
 
+/// Times each kind of operator of a runnable network over `runs` runs on
+/// `input` (after one warm-up run): mean milliseconds per run, largest
+/// first. Shared by the object and the face detector, whose speeds are
+/// compared with other runtimes and input sizes.
+pub(crate) fn profile_plan(
+    plan: &Arc<TypedRunnableModel>,
+    input: Tensor,
+    runs: usize,
+) -> Result<Vec<(String, f64)>, DetectorError> {
+    use tract_onnx::tract_core::plan::{SimpleState, eval};
+    let mut state = SimpleState::new(plan).map_err(tract_err)?;
+    let mut per_op: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+    for run in 0..=runs {
+        state
+            .run_plan_with_eval(tvec!(input.clone().into()), |ctx, op_state, node, inputs| {
+                let started = std::time::Instant::now();
+                let out = eval(ctx, op_state, node, inputs);
+                if run > 0 {
+                    *per_op.entry(node.op.name().to_string()).or_default() += started.elapsed().as_secs_f64() * 1000.0;
+                }
+                out
+            })
+            .map_err(tract_err)?;
+    }
+    let mut ops: Vec<(String, f64)> = per_op.into_iter().map(|(k, v)| (k, v / runs.max(1) as f64)).collect();
+    ops.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Ok(ops)
+}
+
 /// Pixels of detector input per frame: YOLOv4-tiny's 416 × 320 for a 4:3
 /// image, which costs about 48 ms with tract on two cores.
 pub const INPUT_PIXEL_BUDGET: f64 = 416.0 * 320.0;
@@ -314,27 +343,8 @@ impl Detector {
     /// of operator, largest first. It tells where inference time goes, for
     /// comparing runtimes and input sizes.
     pub fn profile_ops(&self, chw: &[f32], runs: usize) -> Result<Vec<(String, f64)>, DetectorError> {
-        use tract_onnx::tract_core::plan::{SimpleState, eval};
         let (iw, ih) = self.input_size();
-        let tensor = Tensor::from_shape(&[1, 3, ih, iw], chw).map_err(tract_err)?;
-        let mut state = SimpleState::new(&self.plan).map_err(tract_err)?;
-        let mut per_op: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
-        for run in 0..=runs {
-            state
-                .run_plan_with_eval(tvec!(tensor.clone().into()), |ctx, op_state, node, inputs| {
-                    let started = std::time::Instant::now();
-                    let out = eval(ctx, op_state, node, inputs);
-                    if run > 0 {
-                        *per_op.entry(node.op.name().to_string()).or_default() +=
-                            started.elapsed().as_secs_f64() * 1000.0;
-                    }
-                    out
-                })
-                .map_err(tract_err)?;
-        }
-        let mut ops: Vec<(String, f64)> = per_op.into_iter().map(|(k, v)| (k, v / runs.max(1) as f64)).collect();
-        ops.sort_by(|a, b| b.1.total_cmp(&a.1));
-        Ok(ops)
+        profile_plan(&self.plan, Tensor::from_shape(&[1, 3, ih, iw], chw).map_err(tract_err)?, runs)
     }
 
     /// The thresholds this detector was loaded with.
