@@ -1311,7 +1311,13 @@ fn run_camera(
             })
         })
         .collect();
-    let (split, lost) = scoring::split_crossings(&source, &line_ids, &counted, &timed(scenario, &crossings), &visible);
+    let truth_counts = timed(scenario, &crossings);
+    let (split, mut lost) = scoring::split_crossings(&source, &line_ids, &counted, &truth_counts, &visible);
+    if truth_counts.len() == crossings.len() {
+        for l in &mut lost {
+            l.agent = crossings.get(l.truth_index).map(|c| c.agent);
+        }
+    }
     report::write_csv(&out.join(format!("frames-{}.csv", cam.id)), &summary.lifetimes, &FrameLife::HEADER)?;
     let zone_rows = zone_rows(&cam.id, &config_interval(scenario, privacy), scenario, &summary, &truth);
     let intrusion = intrusion_row(scenario, cam, privacy, &summary, &truth.observations);

@@ -229,10 +229,18 @@ pub struct LostCrossing {
     pub direction: String,
     /// When the person crossed, seconds of simulated time.
     pub time_s: f64,
+    /// The simulation's id of the agent who crossed (stable within a run,
+    /// says nothing about who), to find its boxes in `truth-<camera>.csv`;
+    /// empty where the caller does not know it.
+    pub agent: Option<u32>,
+    /// Index of the crossing in the `truth` given to [`split_crossings`],
+    /// for the caller to attach what it knows of it (not written).
+    #[serde(skip)]
+    pub truth_index: usize,
 }
 
 /// Column names of `lost-crossings.csv`, in [`LostCrossing`] field order.
-pub const LOST_HEADER: [&str; 5] = ["source", "line", "class", "direction", "time_s"];
+pub const LOST_HEADER: [&str; 6] = ["source", "line", "class", "direction", "time_s", "agent"];
 
 /// The rule that makes a true crossing visible to a camera, in words for
 /// reports (the simulation applies it to ground truth).
@@ -304,6 +312,8 @@ pub fn split_crossings(
                             class: class.name().into(),
                             direction: direction.name().into(),
                             time_s: truth[ti].time_s,
+                            agent: None,
+                            truth_index: ti,
                         });
                     }
                 }
