@@ -203,6 +203,33 @@ fn a_loop_on_a_sidewalk_and_a_reused_sensor_id_name_file_line_and_key() {
 }
 
 #[test]
+fn a_signal_off_the_street_or_always_green_names_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let signal = |x: &str, green: &str| {
+        SMALL.replace(
+            "[aggregation]",
+            &format!(
+                "[[vehicles.signals]]\nid = \"junction\"\nx_m = {x}\ncycle_s = 60.0\ngreen_s = {green}\n\n[aggregation]"
+            ),
+        )
+    };
+    let outside = signal("40.0", "30.0");
+    let path = write(dir.path(), "outside.toml", &outside);
+    let line = outside.lines().position(|l| l == "x_m = 40.0").expect("x_m line") + 1;
+    assert_clean_failure(
+        &camtwin(&["check", path.to_str().expect("utf8")]),
+        &[&format!("outside.toml:{line}:"), "vehicles.signals[0].x_m", "outside the street"],
+    );
+    let green = signal("0.0", "60.0");
+    let path = write(dir.path(), "green.toml", &green);
+    let line = green.lines().position(|l| l == "green_s = 60.0").expect("green_s line") + 1;
+    assert_clean_failure(
+        &camtwin(&["check", path.to_str().expect("utf8")]),
+        &[&format!("green.toml:{line}:"), "vehicles.signals[0].green_s", "below the cycle"],
+    );
+}
+
+#[test]
 fn bad_privacy_configurations_are_located_and_nothing_is_written() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cases = [

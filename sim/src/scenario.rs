@@ -139,6 +139,16 @@ pub struct VehicleDemand {
     /// Mean speed, m/s (8.3 m/s = 30 km/h, a city-centre limit).
     #[serde(default = "default_car_speed")]
     pub speed_mean_mps: f32,
+    /// Largest acceleration of a car gathering speed, m/s². Without it a
+    /// car takes a new speed at once, as on the free-flowing streets
+    /// rendered before signals existed; a street with signals should set it
+    /// (cars pulling away from a queue), see docs/SCENARIO.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_accel_mps2: Option<f32>,
+    /// Traffic signals: stop lines across the road where cars wait on red,
+    /// so that queues form and discharge (over a loop, for instance).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<SignalSpec>,
 }
 
 fn default_car_speed() -> f32 {
@@ -147,7 +157,42 @@ fn default_car_speed() -> f32 {
 
 impl Default for VehicleDemand {
     fn default() -> Self {
-        Self { count: 0, speed_mean_mps: default_car_speed() }
+        Self { count: 0, speed_mean_mps: default_car_speed(), max_accel_mps2: None, signals: Vec::new() }
+    }
+}
+
+/// A fixed-time traffic signal: a stop line across both lanes at `x_m`,
+/// green for `green_s` of every `cycle_s` from `offset_s` on, red (amber
+/// included) the rest of the cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalSpec {
+    /// Identifier, unique among the signals.
+    pub id: String,
+    /// Where the stop line crosses the road, metres along the street (east).
+    pub x_m: f32,
+    /// Length of one cycle, seconds.
+    #[serde(default = "default_cycle")]
+    pub cycle_s: f32,
+    /// Green time in each cycle, seconds.
+    #[serde(default = "default_green")]
+    pub green_s: f32,
+    /// When the first green starts, seconds into the run.
+    #[serde(default)]
+    pub offset_s: f32,
+}
+
+fn default_cycle() -> f32 {
+    60.0
+}
+fn default_green() -> f32 {
+    30.0
+}
+
+impl SignalSpec {
+    /// Whether cars must stop at time `t_s`.
+    pub fn is_red(&self, t_s: f32) -> bool {
+        (t_s - self.offset_s).rem_euclid(self.cycle_s) >= self.green_s
     }
 }
 
@@ -477,6 +522,49 @@ impl Scenario {
                 format!("must be between 1 and 40 m/s, got {}", self.vehicles.speed_mean_mps),
             ));
         }
+        if let Some(a) = self.vehicles.max_accel_mps2
+            && !(a > 0.1 && a <= 10.0)
+        {
+            return Err(fail("vehicles.max_accel_mps2", format!("must be between 0.1 and 10 m/s², got {a}")));
+        }
+        for (i, g) in self.vehicles.signals.iter().enumerate() {
+            let key = |k: &str| format!("vehicles.signals[{i}].{k}");
+            if !g.x_m.is_finite() || g.x_m.abs() >= s.length_m / 2.0 {
+                return Err(fail(
+                    &key("x_m"),
+                    format!(
+                        "signal `{}`: stop line at x = {} m is outside the street (±{} m)",
+                        g.id,
+                        g.x_m,
+                        s.length_m / 2.0
+                    ),
+                ));
+            }
+            if !(g.cycle_s >= 10.0 && g.cycle_s <= 300.0) {
+                return Err(fail(
+                    &key("cycle_s"),
+                    format!("signal `{}`: cycle must be 10-300 s, got {}", g.id, g.cycle_s),
+                ));
+            }
+            if !(g.green_s > 0.0 && g.green_s < g.cycle_s) {
+                return Err(fail(
+                    &key("green_s"),
+                    format!(
+                        "signal `{}`: green must be above 0 and below the cycle ({} s), got {}",
+                        g.id, g.cycle_s, g.green_s
+                    ),
+                ));
+            }
+            if !(g.offset_s >= 0.0 && g.offset_s < g.cycle_s) {
+                return Err(fail(
+                    &key("offset_s"),
+                    format!(
+                        "signal `{}`: offset must be from 0 to below the cycle ({} s), got {}",
+                        g.id, g.cycle_s, g.offset_s
+                    ),
+                ));
+            }
+        }
         let layout = crate::street::StreetLayout::new(s);
         for (i, c) in self.cameras.iter().enumerate() {
             let key = |k: &str| format!("cameras[{i}].{k}");
@@ -511,11 +599,12 @@ impl Scenario {
                 ));
             }
         }
-        let tables: [(&str, Vec<&str>); 4] = [
+        let tables: [(&str, Vec<&str>); 5] = [
             ("cameras", self.cameras.iter().map(|c| c.id.as_str()).collect()),
             ("lines", self.lines.iter().map(|l| l.id.as_str()).collect()),
             ("zones", self.zones.iter().map(|z| z.id.as_str()).collect()),
             ("sensors", self.sensors.iter().map(|s| s.id()).collect()),
+            ("vehicles.signals", self.vehicles.signals.iter().map(|g| g.id.as_str()).collect()),
         ];
         for (table, ids) in tables {
             let mut seen = std::collections::BTreeSet::new();

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::body::{self, GAIT_CYCLE_M, PersonLook, WALK_PHASES};
 use crate::geometry::Instance;
-use crate::scenario::{CountingLine, Scenario};
+use crate::scenario::{CountingLine, Scenario, SignalSpec};
 use crate::street::{Side, StreetLayout};
 
 pub use camtwin_vocab::{Direction, ObjectClass};
@@ -174,7 +174,21 @@ pub struct Simulation {
     crossings: Vec<Crossing>,
     /// Every parked car's stay, planned at the start (empty without parking).
     parked: Vec<ParkedStay>,
+    /// Traffic signals (stop lines).
+    signals: Vec<SignalSpec>,
+    /// Largest acceleration of a car, m/s² (`None`: speeds change at once).
+    max_accel: Option<f32>,
 }
+
+/// Hardest braking, m/s², with which a car still stops for a signal turning
+/// red; a car that would need more goes on through (the amber dilemma
+/// zone). 3 m/s² is a common design value for comfortable deceleration
+/// (ITE's 10 ft/s², about 3.0 m/s², in the amber-interval formula); an
+/// assumption here, not fitted.
+pub const SIGNAL_BRAKE_MPS2: f32 = 3.0;
+
+/// Where a car waiting on red stops: its front this far before the line, m.
+const STOP_LINE_SETBACK_M: f32 = 1.0;
 
 /// One parked car's stay in one bay.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -385,6 +399,8 @@ impl Simulation {
             cars,
             crossings: Vec::new(),
             parked,
+            signals: scenario.vehicles.signals.clone(),
+            max_accel: scenario.vehicles.max_accel_mps2,
         }
     }
 
@@ -525,6 +541,7 @@ impl Simulation {
 
     fn move_cars(&mut self) {
         let n = self.cars.len();
+        let now = self.time_s();
         let mut speeds = Vec::with_capacity(n);
         for c in &self.cars {
             // Follow the nearest car ahead in the same lane: keep a 2 s headway.
@@ -538,6 +555,26 @@ impl Simulation {
             if let Some((gap, v_ahead, ahead_length)) = ahead {
                 let free_gap = gap - 0.5 * (c.length_m() + ahead_length) - 2.0;
                 v = v.min((free_gap / 2.0).max(0.0)).min(v_ahead.max(free_gap / 2.0));
+            }
+            // A red stop line ahead: brake evenly to stand just before it,
+            // unless that would take harder braking than SIGNAL_BRAKE_MPS2
+            // (then go on through, as on amber).
+            let front = c.x + c.dir * c.length_m() / 2.0;
+            let stop_gap = self
+                .signals
+                .iter()
+                .filter(|g| g.is_red(now))
+                .map(|g| (g.x_m - front) * c.dir)
+                .filter(|&d| d >= 0.0 && c.speed * c.speed <= 2.0 * SIGNAL_BRAKE_MPS2 * d)
+                .min_by(f32::total_cmp);
+            if let Some(d) = stop_gap {
+                let room = d - STOP_LINE_SETBACK_M;
+                let braked =
+                    if room <= 0.0 { 0.0 } else { (c.speed - c.speed * c.speed / (2.0 * room) * self.dt).max(0.0) };
+                v = v.min(braked);
+            }
+            if let Some(a) = self.max_accel {
+                v = v.min(c.speed + a * self.dt);
             }
             speeds.push(v.max(0.0));
         }
@@ -694,6 +731,54 @@ mod tests {
              7.0\nsidewalk_width_m = 3.5\n\n[pedestrians]\ncount = 200\nchild_share = {child_share}\n"
         );
         crate::scenario::Scenario::parse(&text, std::path::Path::new("t.toml")).expect("parses")
+    }
+
+    /// Car crossings of a line across the road at the stop line (x = 0) of
+    /// a 60 s signal, green for the first 25 s of each cycle when `signal`,
+    /// with the cars' acceleration limited to `accel` m/s².
+    fn stop_line_crossings(signal: bool, accel: Option<f32>) -> Vec<f32> {
+        let mut text = String::from(
+            "[scenario]\nname = \"t\"\nseed = 8\nduration_s = 600.0\n\n[street]\nlength_m = 200.0\n\
+             road_width_m = 7.0\nsidewalk_width_m = 3.5\n\n[pedestrians]\ncount = 1\n\n[vehicles]\ncount = 120\n",
+        );
+        if let Some(a) = accel {
+            text.push_str(&format!("max_accel_mps2 = {a}\n"));
+        }
+        if signal {
+            text.push_str("\n[[vehicles.signals]]\nid = \"s\"\nx_m = 0.0\ncycle_s = 60.0\ngreen_s = 25.0\n");
+        }
+        text.push_str("\n[[lines]]\nid = \"stop\"\nfrom = [0.0, -3.5]\nto = [0.0, 3.5]\n");
+        let scenario = crate::scenario::Scenario::parse(&text, std::path::Path::new("t.toml")).expect("parses");
+        let mut sim = Simulation::new(&scenario);
+        for _ in 0..scenario.step_count() {
+            sim.step();
+        }
+        sim.crossings().iter().filter(|c| c.class == ObjectClass::Car).map(|c| c.time_s).collect()
+    }
+
+    #[test]
+    fn cars_stop_on_red_and_leave_on_green() {
+        let free = stop_line_crossings(false, None);
+        let in_red = |t: &f32| t.rem_euclid(60.0) >= 25.0;
+        // Without a signal the cars cross at any time of the "cycle".
+        assert!(free.iter().filter(|t| in_red(t)).count() > free.len() / 3, "{free:?}");
+        let timed = stop_line_crossings(true, Some(1.5));
+        assert!(timed.len() > 80, "{} cars crossed", timed.len());
+        // On red only those too close to stop comfortably go on, in its
+        // first seconds (the amber's job).
+        let late: Vec<f32> = timed.iter().copied().filter(|t| t.rem_euclid(60.0) >= 28.0).collect();
+        assert!(late.is_empty(), "crossed on red: {late:?}");
+        // Queues discharge: cars still cross well into the green, one after
+        // another, slower with the acceleration limited.
+        let discharge = |c: &[f32]| c.iter().filter(|t| (5.0..25.0).contains(&t.rem_euclid(60.0))).count();
+        assert!(discharge(&timed) > timed.len() / 4, "{timed:?}");
+        let mean_into_green = |c: &[f32]| {
+            let g: Vec<f32> =
+                c.iter().filter(|t| **t >= 60.0).map(|t| t.rem_euclid(60.0)).filter(|t| *t < 25.0).collect();
+            g.iter().sum::<f32>() / g.len().max(1) as f32
+        };
+        let instant = stop_line_crossings(true, None);
+        assert!(mean_into_green(&timed) > mean_into_green(&instant) + 0.5, "{timed:?} {instant:?}");
     }
 
     #[test]
