@@ -119,11 +119,13 @@ fn small_street_counts_close_to_ground_truth() {
     // The lost crossings one by one: as many per direction as the split says.
     let mut lost_file = csv::Reader::from_path(out_dir.join("lost-crossings.csv")).expect("lost-crossings.csv");
     let mut lost_rows = 0u64;
+    let mut lost_agents: Vec<(String, f64)> = Vec::new();
     for rec in lost_file.records() {
         let rec = rec.expect("row");
         assert_eq!((&rec[0], &rec[1], &rec[2]), ("camera:cam", "north", "person"), "{rec:?}");
         let t: f64 = rec[4].parse().expect("time_s");
         assert!((0.0..=20.0).contains(&t), "{rec:?}");
+        lost_agents.push((rec[5].to_string(), t));
         lost_rows += 1;
     }
     assert_eq!(lost_rows, lost_total, "one row per crossing the pipeline lost");
@@ -133,6 +135,13 @@ fn small_street_counts_close_to_ground_truth() {
     let header: Vec<String> = truth.headers().expect("header").iter().map(String::from).collect();
     assert_eq!(header[..4], ["frame", "time_s", "agent", "class"]);
     let rows: Vec<csv::StringRecord> = truth.records().collect::<Result<_, _>>().expect("rows");
+    // Each lost crossing names a walker labelled in view when it crossed.
+    for (agent, t) in &lost_agents {
+        let labelled = rows
+            .iter()
+            .any(|r| &r[2] == agent && &r[3] == "person" && (r[1].parse::<f64>().expect("time_s") - t).abs() <= 0.5);
+        assert!(labelled, "lost crossing of agent `{agent}` at {t} s has no label near that time");
+    }
     let frames: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.get(0).expect("frame")).collect();
     assert_eq!(frames.len(), 200, "every frame of 20 s at 10 fps has people in view");
     for r in &rows {
