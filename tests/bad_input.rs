@@ -213,20 +213,19 @@ fn a_signal_off_the_street_or_always_green_names_file_line_and_key() {
             ),
         )
     };
-    let outside = signal("40.0", "30.0");
-    let path = write(dir.path(), "outside.toml", &outside);
-    let line = outside.lines().position(|l| l == "x_m = 40.0").expect("x_m line") + 1;
-    assert_clean_failure(
-        &camtwin(&["check", path.to_str().expect("utf8")]),
-        &[&format!("outside.toml:{line}:"), "vehicles.signals[0].x_m", "outside the street"],
-    );
-    let green = signal("0.0", "60.0");
-    let path = write(dir.path(), "green.toml", &green);
-    let line = green.lines().position(|l| l == "green_s = 60.0").expect("green_s line") + 1;
-    assert_clean_failure(
-        &camtwin(&["check", path.to_str().expect("utf8")]),
-        &[&format!("green.toml:{line}:"), "vehicles.signals[0].green_s", "below the cycle"],
-    );
+    // (file, x_m, green_s, the offending line, its key, what the error says)
+    for (name, x, green, bad, key, says) in [
+        ("outside.toml", "40.0", "30.0", "x_m = 40.0", "x_m", "outside the street"),
+        ("green.toml", "0.0", "60.0", "green_s = 60.0", "green_s", "below the cycle"),
+    ] {
+        let text = signal(x, green);
+        let path = write(dir.path(), name, &text);
+        let line = text.lines().position(|l| l == bad).expect("offending line") + 1;
+        assert_clean_failure(
+            &camtwin(&["check", path.to_str().expect("utf8")]),
+            &[&format!("{name}:{line}:"), &format!("vehicles.signals[0].{key}"), says],
+        );
+    }
 }
 
 #[test]
