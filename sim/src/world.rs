@@ -757,6 +757,45 @@ mod tests {
     }
 
     #[test]
+    fn a_car_too_close_to_stop_when_the_light_turns_red_goes_on() {
+        // Red from t = 5 s to 35 s at x = 0. At 5 s an eastbound car is 5 m
+        // from the line (it would need 6.9 m/s² to stop) and a westbound one
+        // 20 m (1.7 m/s²): the first goes on, the second waits for green.
+        let text = "[scenario]\nname = \"t\"\nseed = 1\nduration_s = 45.0\n\n[street]\nlength_m = 200.0\n\
+                    road_width_m = 7.0\nsidewalk_width_m = 3.5\n\n[pedestrians]\ncount = 1\n\n[vehicles]\ncount = 0\n\n\
+                    [[vehicles.signals]]\nid = \"s\"\nx_m = 0.0\ncycle_s = 60.0\ngreen_s = 30.0\noffset_s = 35.0\n\n\
+                    [[lines]]\nid = \"stop\"\nfrom = [0.0, -3.5]\nto = [0.0, 3.5]\n";
+        let scenario = crate::scenario::Scenario::parse(text, std::path::Path::new("t.toml")).expect("parses");
+        let mut sim = Simulation::new(&scenario);
+        let v = 8.3;
+        let car = |id: u32, dir: f32, front_at_red: f32| {
+            let half = body::car_size(1)[0] / 2.0;
+            Car {
+                id,
+                x: -dir * (front_at_red + v * 5.0 + half),
+                lane_y: -dir * 1.75,
+                dir,
+                speed: v,
+                desired: v,
+                paint: 0,
+                model: 1,
+            }
+        };
+        sim.cars = vec![car(1_000_000, 1.0, 5.0), car(1_000_001, -1.0, 20.0)];
+        for _ in 0..scenario.step_count() {
+            sim.step();
+        }
+        let crossed = |dir: Direction| {
+            sim.crossings().iter().filter(|c| c.direction == dir).map(|c| c.time_s).collect::<Vec<_>>()
+        };
+        let (east, west) = (crossed(Direction::Positive), crossed(Direction::Negative));
+        assert_eq!(east.len() + west.len(), 2, "{east:?} {west:?}");
+        let (through, waited) = if east.first().is_some_and(|t| *t < 35.0) { (east, west) } else { (west, east) };
+        assert!(through.iter().all(|t| (5.0..7.0).contains(t)), "went on through: {through:?}");
+        assert!(waited.iter().all(|t| *t > 35.0), "waited for green: {waited:?}");
+    }
+
+    #[test]
     fn cars_stop_on_red_and_leave_on_green() {
         let free = stop_line_crossings(false, None);
         let in_red = |t: &f32| t.rem_euclid(60.0) >= 25.0;
