@@ -233,8 +233,8 @@ pub const HIDDEN_OVERLAP: f32 = 0.5;
 /// documentation, "Hidden companions").
 #[derive(Debug, Clone, Copy)]
 struct Hidden {
-    /// The track in front.
-    behind: u64,
+    /// The track in front, that hides it.
+    front: u64,
     /// When the hidden track was last measured, seconds.
     since_s: f64,
 }
@@ -405,14 +405,14 @@ impl LineCounter {
             if measured.contains(&id) || time_s - origin_s < HIDDEN_MIN_AGE_S || self.hidden.contains_key(&id) {
                 continue;
             }
-            let front = self
+            let in_front = self
                 .previous
                 .iter()
                 .filter(|(other, ..)| *other != id && measured.contains(other))
                 .map(|(other, b, ..)| (*other, inside_share(&bbox, b)))
                 .filter(|&(_, share)| share >= HIDDEN_OVERLAP)
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-            let Some((behind, _)) = front else { continue };
+            let Some((front, _)) = in_front else { continue };
             // Only a track walking towards a line it has not crossed can be
             // carried over it: its state keeps the side, its origin the way.
             let walking_to_a_line = (0..self.lines.len()).any(|li| {
@@ -422,7 +422,7 @@ impl LineCounter {
                 s.side != 0 && s.seen.is_some_and(|(_, d)| (d - d0) * f64::from(s.side) < 0.0)
             });
             if walking_to_a_line {
-                self.hidden.insert(id, Hidden { behind, since_s: self.previous_time(id).unwrap_or(time_s) });
+                self.hidden.insert(id, Hidden { front, since_s: self.previous_time(id).unwrap_or(time_s) });
             }
         }
     }
@@ -443,7 +443,7 @@ impl LineCounter {
         time_s: f64,
         class: ObjectClass,
     ) -> Vec<CountEvent> {
-        let mut ids: Vec<u64> = self.hidden.iter().filter(|(_, h)| h.behind == front).map(|(id, _)| *id).collect();
+        let mut ids: Vec<u64> = self.hidden.iter().filter(|(_, h)| h.front == front).map(|(id, _)| *id).collect();
         ids.sort_unstable();
         let mut events = Vec::new();
         for id in ids {
