@@ -260,6 +260,8 @@ pub struct LineCounter {
     /// The previous frame's measured tracks: id, box, time of the detection
     /// that started it, and its box.
     previous: Vec<(u64, [f32; 4], f64, [f32; 4])>,
+    /// The previous frame's time, seconds.
+    previous_s: Option<f64>,
     /// Tracks hidden behind another, by the hidden track's id.
     hidden: HashMap<u64, Hidden>,
 }
@@ -293,6 +295,7 @@ impl LineCounter {
             state: HashMap::new(),
             ended: Vec::new(),
             previous: Vec::new(),
+            previous_s: None,
             hidden: HashMap::new(),
         })
     }
@@ -392,6 +395,7 @@ impl LineCounter {
             .filter(|t| t.state == TrackState::Tracked)
             .map(|t| (t.id, t.bbox, t.origin_time_s, t.origin))
             .collect();
+        self.previous_s = Some(time_s);
         events
     }
 
@@ -400,16 +404,18 @@ impl LineCounter {
     /// and notes them as hidden behind it; forgets hidden tracks found again
     /// or hidden longer than [`HIDDEN_S`].
     fn note_hidden(&mut self, time_s: f64, measured: &[u64], scale: f64) {
+        let measured: std::collections::HashSet<u64> = measured.iter().copied().collect();
         self.hidden.retain(|id, h| !measured.contains(id) && time_s - h.since_s <= HIDDEN_S);
+        let Some(last_s) = self.previous_s else { return };
+        let fronts: Vec<(u64, [f32; 4])> =
+            self.previous.iter().filter(|(id, ..)| measured.contains(id)).map(|&(id, b, ..)| (id, b)).collect();
         for &(id, bbox, origin_s, origin) in &self.previous {
             if measured.contains(&id) || time_s - origin_s < HIDDEN_MIN_AGE_S || self.hidden.contains_key(&id) {
                 continue;
             }
-            let in_front = self
-                .previous
+            let in_front = fronts
                 .iter()
-                .filter(|(other, ..)| *other != id && measured.contains(other))
-                .map(|(other, b, ..)| (*other, inside_share(&bbox, b)))
+                .map(|(other, b)| (*other, inside_share(&bbox, b)))
                 .filter(|&(_, share)| share >= HIDDEN_OVERLAP)
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
             let Some((front, _)) = in_front else { continue };
@@ -422,14 +428,9 @@ impl LineCounter {
                 s.side != 0 && s.seen.is_some_and(|(_, d)| (d - d0) * f64::from(s.side) < 0.0)
             });
             if walking_to_a_line {
-                self.hidden.insert(id, Hidden { front, since_s: self.previous_time(id).unwrap_or(time_s) });
+                self.hidden.insert(id, Hidden { front, since_s: last_s });
             }
         }
-    }
-
-    /// When track `id` was last measured (its latest line state).
-    fn previous_time(&self, id: u64) -> Option<f64> {
-        self.state.iter().filter(|((t, _), _)| *t == id).filter_map(|(_, s)| s.seen.map(|(ts, _)| ts)).reduce(f64::max)
     }
 
     /// Track `front` crossed line `li` from `old_side` at `time_s`: every
