@@ -293,11 +293,12 @@ pub fn check(path: &Path) -> Result<()> {
 
 /// Files a run writes at the top of its output folder: removed before a new
 /// run starts, so a failed run never leaves an older result looking like its own.
-const RESULT_FILES: [&str; 10] = [
+const RESULT_FILES: [&str; 11] = [
     "counts.csv",
     "errors.csv",
     "crossings.csv",
     "lost-crossings.csv",
+    "extra-counts.csv",
     "counts.png",
     "summary.md",
     "errors-over-seeds.csv",
@@ -1127,6 +1128,8 @@ struct CameraOutcome {
     split: Vec<CrossingSplit>,
     /// Visible crossings the pipeline did not count.
     lost: Vec<scoring::LostCrossing>,
+    /// Counts that paired with no true crossing.
+    extra: Vec<scoring::ExtraCount>,
     note: String,
     crossings: Vec<Crossing>,
     intrusion: IntrusionRow,
@@ -1312,7 +1315,8 @@ fn run_camera(
         })
         .collect();
     let truth_counts = timed(scenario, &crossings);
-    let (split, mut lost) = scoring::split_crossings(&source, &line_ids, &counted, &truth_counts, &visible);
+    let scoring::CrossingReport { split, mut lost, extra } =
+        scoring::split_crossings(&source, &line_ids, &counted, &truth_counts, &visible);
     if truth_counts.len() == crossings.len() {
         for l in &mut lost {
             l.agent = crossings.get(l.truth_index).map(|c| c.agent);
@@ -1358,6 +1362,7 @@ fn run_camera(
         counts: SourceCounts { source, intervals: summary.intervals },
         split,
         lost,
+        extra,
         note,
         crossings,
         intrusion,
@@ -1570,6 +1575,7 @@ fn run_seed(
     let mut sources: Vec<SourceCounts> = Vec::new();
     let mut splits = Vec::new();
     let mut lost = Vec::new();
+    let mut extra = Vec::new();
     let mut notes = Vec::new();
     let mut crossings: Option<Vec<Crossing>> = None;
     let mut intrusion = Vec::new();
@@ -1581,6 +1587,7 @@ fn run_seed(
         sources.push(outcome.counts);
         splits.extend(outcome.split);
         lost.extend(outcome.lost);
+        extra.extend(outcome.extra);
         notes.push(outcome.note);
         // The simulation is deterministic: every camera saw the same crossings.
         crossings.get_or_insert(outcome.crossings);
@@ -1597,6 +1604,7 @@ fn run_seed(
     report::write_csv(&out.join("errors.csv"), &errors, &ERROR_HEADER)?;
     report::write_csv(&out.join("crossings.csv"), &splits, &SPLIT_HEADER)?;
     report::write_csv(&out.join("lost-crossings.csv"), &lost, &scoring::LOST_HEADER)?;
+    report::write_csv(&out.join("extra-counts.csv"), &extra, &scoring::EXTRA_HEADER)?;
     report::write_csv(&out.join("intrusiveness.csv"), &intrusion, &IntrusionRow::HEADER)?;
     if !zones.is_empty() {
         report::write_csv(&out.join("zones.csv"), &zones, &ZoneRow::HEADER)?;

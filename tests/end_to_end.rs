@@ -97,7 +97,7 @@ fn small_street_counts_close_to_ground_truth() {
     // The camera's error split: its true crossings are the truth of its line,
     // at least half of them visible on this open sidewalk, and the parts add up.
     let mut split = csv::Reader::from_path(out_dir.join("crossings.csv")).expect("crossings.csv");
-    let (mut true_total, mut visible_total, mut lost_total) = (0u64, 0u64, 0u64);
+    let (mut true_total, mut visible_total, mut lost_total, mut extra_total) = (0u64, 0u64, 0u64, 0u64);
     for rec in split.records() {
         let rec = rec.expect("row");
         if &rec[2] != "person" {
@@ -114,6 +114,7 @@ fn small_street_counts_close_to_ground_truth() {
         true_total += truth;
         visible_total += visible;
         lost_total += lost;
+        extra_total += extra;
     }
     assert_eq!(true_total, cam.1, "the split counts the same true crossings as counts.csv");
     // The lost crossings one by one: as many per direction as the split says.
@@ -129,6 +130,10 @@ fn small_street_counts_close_to_ground_truth() {
         lost_rows += 1;
     }
     assert_eq!(lost_rows, lost_total, "one row per crossing the pipeline lost");
+    // And the extra counts one by one.
+    let mut extra_file = csv::Reader::from_path(out_dir.join("extra-counts.csv")).expect("extra-counts.csv");
+    assert_eq!(extra_file.headers().expect("header"), vec!["source", "line", "class", "direction", "time_s"]);
+    assert_eq!(extra_file.records().count() as u64, extra_total, "one row per extra count");
     assert!(visible_total * 2 >= true_total, "{visible_total} of {true_total} visible");
     // Exported labels: one row per agent in view per frame, boxes inside the image.
     let mut truth = csv::Reader::from_path(out_dir.join("truth-cam.csv")).expect("truth-cam.csv");

@@ -262,6 +262,10 @@ pub struct LineCounter {
     previous: Vec<(u64, [f32; 4], f64, [f32; 4])>,
     /// The previous frame's time, seconds.
     previous_s: Option<f64>,
+    /// The first frame's time, seconds: crossings placed before it (a
+    /// walker found past the line in the first frame) happened before the
+    /// recording and are not counted.
+    first_s: Option<f64>,
     /// Tracks hidden behind another, by the hidden track's id.
     hidden: HashMap<u64, Hidden>,
 }
@@ -296,6 +300,7 @@ impl LineCounter {
             ended: Vec::new(),
             previous: Vec::new(),
             previous_s: None,
+            first_s: None,
             hidden: HashMap::new(),
         })
     }
@@ -396,6 +401,8 @@ impl LineCounter {
             .map(|t| (t.id, t.bbox, t.origin_time_s, t.origin))
             .collect();
         self.previous_s = Some(time_s);
+        let first = *self.first_s.get_or_insert(time_s);
+        events.retain(|e| e.time_s >= first);
         events
     }
 
@@ -591,6 +598,7 @@ mod tests {
     #[test]
     fn a_track_confirmed_after_the_line_counts_from_where_it_started() {
         let mut c = LineCounter::new(&ground()).expect("counter");
+        assert!(c.update(0.0, 640, &[]).is_empty());
         let late = TrackObservation { origin: obs(3, 50.0).bbox, origin_time_s: 1.0, ..obs(3, 130.0) };
         let events = c.update(2.0, 640, &[late]);
         assert_eq!(events.len(), 1);
@@ -624,12 +632,17 @@ mod tests {
         // behind someone at the line), then walking west: it came from the
         // east, right of the line, so the crossing is negative.
         let mut c = LineCounter::new(&ground()).expect("counter");
+        // The recording started earlier.
+        assert!(c.update(-10.0, 640, &[]).is_empty());
         let events = walk(&mut c, 4, &[95.0, 85.0, 75.0, 60.0, 40.0]);
         assert_eq!(events.len(), 1, "{events:?}");
         assert_eq!(events[0].direction, Direction::Negative);
         // On the line (1 m) 0.05 m east of where it was first seen, walking
         // 0.1 m/s: half a second before.
         assert!((events[0].time_s + 0.5).abs() < 1e-9, "{events:?}");
+        // In the recording's first frame, that crossing happened before it.
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        assert!(walk(&mut c, 4, &[95.0, 85.0, 75.0, 60.0, 40.0]).is_empty());
         // Born near the line but walking towards it: one count, when it crosses.
         let events = walk(&mut c, 5, &[65.0, 75.0, 90.0, 110.0, 130.0]);
         assert_eq!(events.iter().map(|e| e.direction).collect::<Vec<_>>(), [Direction::Positive]);

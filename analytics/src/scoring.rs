@@ -242,6 +242,38 @@ pub struct LostCrossing {
 /// Column names of `lost-crossings.csv`, in [`LostCrossing`] field order.
 pub const LOST_HEADER: [&str; 6] = ["source", "line", "class", "direction", "time_s", "agent"];
 
+/// A count the camera made that pairs with no true crossing: where to look
+/// in the footage for what the pipeline counted wrongly (a track that took
+/// over another walker, a person counted twice).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExtraCount {
+    /// The camera source.
+    pub source: String,
+    /// The line.
+    pub line: String,
+    /// The class.
+    pub class: String,
+    /// The direction counted.
+    pub direction: String,
+    /// When the count placed the crossing, seconds of simulated time.
+    pub time_s: f64,
+}
+
+/// Column names of `extra-counts.csv`, in [`ExtraCount`] field order.
+pub const EXTRA_HEADER: [&str; 5] = ["source", "line", "class", "direction", "time_s"];
+
+/// A camera's counts against the truth: the error split per line, class
+/// and direction, and the crossings lost and counts extra one by one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CrossingReport {
+    /// One row per line, class and direction.
+    pub split: Vec<CrossingSplit>,
+    /// Visible crossings no count paired with.
+    pub lost: Vec<LostCrossing>,
+    /// Counts paired with no true crossing.
+    pub extra: Vec<ExtraCount>,
+}
+
 /// The rule that makes a true crossing visible to a camera, in words for
 /// reports (the simulation applies it to ground truth).
 pub const VISIBILITY_RULE: &str = "the person is at least 50 % visible and at least 40 px tall in at least 5 \
@@ -258,16 +290,18 @@ pub const MATCH_TOLERANCE_S: f64 = 2.0;
 /// together and one count is made, it goes to the walker the camera could
 /// see. `visible[i]` says whether `truth[i]` was visible to
 /// this camera; only the lines in `lines` are scored. Also returns each
-/// visible crossing left unpaired: the pipeline's losses one by one.
+/// visible crossing left unpaired (the pipeline's losses) and each count
+/// left unpaired (its extra counts), one by one.
 pub fn split_crossings(
     source: &str,
     lines: &[String],
     counted: &[TimedCount],
     truth: &[TimedCount],
     visible: &[bool],
-) -> (Vec<CrossingSplit>, Vec<LostCrossing>) {
+) -> CrossingReport {
     let mut out = Vec::new();
     let mut lost = Vec::new();
+    let mut extra = Vec::new();
     for line in lines {
         for class in ObjectClass::ALL {
             for direction in Direction::BOTH {
@@ -317,6 +351,15 @@ pub fn split_crossings(
                         });
                     }
                 }
+                for e in c.iter().zip(&c_used).filter(|(_, used)| !**used).map(|(e, _)| e) {
+                    extra.push(ExtraCount {
+                        source: source.into(),
+                        line: line.clone(),
+                        class: class.name().into(),
+                        direction: direction.name().into(),
+                        time_s: e.time_s,
+                    });
+                }
                 let visible_crossings = t.iter().filter(|&&i| visible.get(i).copied().unwrap_or(false)).count() as u64;
                 let true_crossings = t.len() as u64;
                 out.push(CrossingSplit {
@@ -336,7 +379,7 @@ pub fn split_crossings(
             }
         }
     }
-    (out, lost)
+    CrossingReport { split: out, lost, extra }
 }
 
 /// (source, line, class, direction): how results of several seeds are grouped.
@@ -674,13 +717,16 @@ mod tests {
         // Counts: one near 1 s, one near 9 s (a crossing the camera saw
         // badly), one at 30 s that matches nothing; 5 s and 20 s are lost.
         let counted = vec![tc("a", 1.3, Positive), tc("a", 8.0, Positive), tc("a", 30.0, Positive)];
-        let (split, lost) = split_crossings("camera:c", &["a".into()], &counted, &truth, &visible);
+        let CrossingReport { split, lost, extra } =
+            split_crossings("camera:c", &["a".into()], &counted, &truth, &visible);
         let pos = split.iter().find(|s| s.direction == "positive" && s.class == "person").expect("positive");
         assert_eq!((pos.true_crossings, pos.visible_crossings, pos.counted, pos.counted_visible), (4, 3, 3, 1));
         assert_eq!((pos.counted_not_visible, pos.extra, pos.not_visible, pos.pipeline_lost), (1, 1, 1, 2));
         // The two lost ones, by time: where to look in the footage.
         assert_eq!(lost.iter().map(|l| l.time_s).collect::<Vec<_>>(), [5.0, 20.0]);
         assert!(lost.iter().all(|l| l.source == "camera:c" && l.direction == "positive" && l.line == "a"));
+        // And the count that matched nothing.
+        assert_eq!(extra.iter().map(|e| (e.time_s, e.direction.as_str())).collect::<Vec<_>>(), [(30.0, "positive")]);
     }
 
     /// A pair crosses together, one hidden behind the other: the one count
@@ -690,8 +736,9 @@ mod tests {
         use Direction::*;
         let truth = vec![tc("a", 8.97, Negative), tc("a", 8.99, Negative)];
         let counted = vec![tc("a", 8.99, Negative)];
-        let (split, lost) = split_crossings("camera:c", &["a".into()], &counted, &truth, &[true, false]);
-        assert!(lost.is_empty(), "{lost:?}");
+        let CrossingReport { split, lost, extra } =
+            split_crossings("camera:c", &["a".into()], &counted, &truth, &[true, false]);
+        assert!(lost.is_empty() && extra.is_empty(), "{lost:?} {extra:?}");
         let neg = split.iter().find(|s| s.direction == "negative" && s.class == "person").expect("negative");
         assert_eq!((neg.counted_visible, neg.counted_not_visible, neg.pipeline_lost, neg.not_visible), (1, 0, 0, 1));
     }
