@@ -794,6 +794,7 @@ fn timed(scenario: &Scenario, crossings: &[Crossing]) -> Vec<TimedCount> {
                 time_s: f64::from(c.time_s),
                 class: c.class,
                 direction: c.direction,
+                agent: Some(c.agent),
             })
         })
         .collect()
@@ -1311,17 +1312,12 @@ fn run_camera(
                 time_s: e.time_s,
                 class: e.class,
                 direction: e.direction,
+                agent: None,
             })
         })
         .collect();
-    let truth_counts = timed(scenario, &crossings);
-    let scoring::CrossingReport { split, mut lost, extra } =
-        scoring::split_crossings(&source, &line_ids, &counted, &truth_counts, &visible);
-    if truth_counts.len() == crossings.len() {
-        for l in &mut lost {
-            l.agent = crossings.get(l.truth_index).map(|c| c.agent);
-        }
-    }
+    let scoring::CrossingReport { split, lost, extra } =
+        scoring::split_crossings(&source, &line_ids, &counted, &timed(scenario, &crossings), &visible);
     report::write_csv(&out.join(format!("frames-{}.csv", cam.id)), &summary.lifetimes, &FrameLife::HEADER)?;
     let zone_rows = zone_rows(&cam.id, &config_interval(scenario, privacy), scenario, &summary, &truth);
     let intrusion = intrusion_row(scenario, cam, privacy, &summary, &truth.observations);

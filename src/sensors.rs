@@ -56,6 +56,7 @@ pub fn sources(scenario: &Scenario, outputs: &[SensorOutput]) -> Vec<SourceCount
                     time_s: f64::from(c.time_s),
                     class: c.class,
                     direction: c.direction,
+                    agent: None,
                 })
                 .collect();
             let mut intervals = scoring::aggregate_timed(&counted, std::slice::from_ref(&line), interval_s, duration);

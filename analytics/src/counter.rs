@@ -455,9 +455,12 @@ impl LineCounter {
         ids.sort_unstable();
         let mut events = Vec::new();
         for id in ids {
-            let alive = self.state.get_mut(&(id, li));
-            let ended = self.ended.iter_mut().find(|(k, _)| *k == (id, li)).map(|(_, s)| s);
-            let Some(s) = alive.or(ended) else { continue };
+            let ended = &mut self.ended;
+            let found = self
+                .state
+                .get_mut(&(id, li))
+                .or_else(|| ended.iter_mut().find(|(k, _)| *k == (id, li)).map(|(_, s)| s));
+            let Some(s) = found else { continue };
             if s.side != old_side {
                 continue;
             }

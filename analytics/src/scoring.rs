@@ -27,6 +27,9 @@ pub struct TimedCount {
     pub class: ObjectClass,
     /// Which way.
     pub direction: Direction,
+    /// For a true crossing, the simulation's id of the agent who crossed
+    /// (stable within a run, says nothing about who); `None` for a count.
+    pub agent: Option<u32>,
 }
 
 /// What one source counted: its aggregates, as emitted.
@@ -231,12 +234,8 @@ pub struct LostCrossing {
     pub time_s: f64,
     /// The simulation's id of the agent who crossed (stable within a run,
     /// says nothing about who), to find its boxes in `truth-<camera>.csv`;
-    /// empty where the caller does not know it.
+    /// empty where the truth does not name it.
     pub agent: Option<u32>,
-    /// Index of the crossing in the `truth` given to [`split_crossings`],
-    /// for the caller to attach what it knows of it (not written).
-    #[serde(skip)]
-    pub truth_index: usize,
 }
 
 /// Column names of `lost-crossings.csv`, in [`LostCrossing`] field order.
@@ -346,8 +345,7 @@ pub fn split_crossings(
                             class: class.name().into(),
                             direction: direction.name().into(),
                             time_s: truth[ti].time_s,
-                            agent: None,
-                            truth_index: ti,
+                            agent: truth[ti].agent,
                         });
                     }
                 }
@@ -662,7 +660,7 @@ mod tests {
     use super::*;
 
     fn tc(line: &str, t: f64, d: Direction) -> TimedCount {
-        TimedCount { line: line.into(), time_s: t, class: ObjectClass::Person, direction: d }
+        TimedCount { line: line.into(), time_s: t, class: ObjectClass::Person, direction: d, agent: None }
     }
 
     fn cell(line: &str, start: u32, d: Direction, count: u64) -> IntervalCount {
