@@ -12,7 +12,9 @@
 //!
 //! Sensitivity is counted / true over the run (persons; vehicles for
 //! loops); absolute error is Σ|count − truth| / Σ truth over the
-//! aggregation intervals and both directions (the WAPE of `errors.csv`).
+//! aggregation intervals and both directions (the WAPE of `errors.csv`);
+//! the MAPE is the mean over intervals of |count − truth| / truth with both
+//! directions summed first, as footfall studies compare minute counts.
 //! For manual counts it also prints the share missed in each interval, summed
 //! over seeds; `--manual-session` makes every manual count one session over
 //! the whole run, to see how the error moves through a session, and
@@ -104,6 +106,9 @@ fn parse_args() -> Result<Args, String> {
 struct Figures {
     sensitivity: Vec<f64>,
     absolute_error: Vec<f64>,
+    /// Mean absolute percentage error of the per-interval counts, both
+    /// directions together (Wi-Fi footfall studies report this).
+    mape: Vec<f64>,
     detection: BTreeMap<&'static str, Vec<f64>>,
     agreement: Vec<f64>,
     /// Per aggregation interval: (counted, true), summed over seeds.
@@ -117,6 +122,9 @@ struct Figures {
 struct LineFigures {
     sensitivity: f64,
     absolute_error: f64,
+    /// Mean over intervals with a true crossing of |counted − true| / true,
+    /// both directions together.
+    mape: Option<f64>,
     /// Per aggregation interval: (counted, true), both directions.
     by_interval: BTreeMap<u32, (f64, f64)>,
 }
@@ -144,7 +152,9 @@ fn line_figures(s: &Scenario, o: &SensorOutput, crossings: &[Crossing]) -> Optio
     for (&(i, _), &v) in &cells {
         add_to(&mut by_interval, i, v);
     }
-    (truth > 0.0).then(|| LineFigures { sensitivity: count / truth, absolute_error: abs / truth, by_interval })
+    let shares: Vec<f64> = by_interval.values().filter(|v| v.1 > 0.0).map(|v| (v.0 - v.1).abs() / v.1).collect();
+    let mape = (!shares.is_empty()).then(|| shares.iter().sum::<f64>() / shares.len() as f64);
+    (truth > 0.0).then(|| LineFigures { sensitivity: count / truth, absolute_error: abs / truth, mape, by_interval })
 }
 
 /// Adds (counted, true) to interval `i` of `map`.
@@ -252,6 +262,7 @@ fn main() -> Result<(), String> {
             if let Some(lf) = line_figures(&s, o, &crossings) {
                 f.sensitivity.push(lf.sensitivity);
                 f.absolute_error.push(lf.absolute_error);
+                f.mape.extend(lf.mape);
                 if o.windows.is_some() {
                     for (i, v) in lf.by_interval {
                         add_to(&mut f.by_interval, i, v);
@@ -286,16 +297,17 @@ fn main() -> Result<(), String> {
         truth_people.iter().sum::<usize>() / truth_people.len().max(1)
     );
     println!(
-        "| source | sensitivity (count / truth), mean (min-max) | absolute error (WAPE), mean (min-max) | detected at least once | occupancy right |"
+        "| source | sensitivity (count / truth), mean (min-max) | absolute error (WAPE), mean (min-max) | MAPE per interval, both directions | detected at least once | occupancy right |"
     );
-    println!("|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|");
     for source in order {
         let f = &per_sensor[&source];
         let detection: Vec<String> = f.detection.iter().map(|(c, v)| format!("{c}: {}", mean_range(v))).collect();
         println!(
-            "| {source} | {} | {} | {} | {} |",
+            "| {source} | {} | {} | {} | {} | {} |",
             mean_range(&f.sensitivity),
             mean_range(&f.absolute_error),
+            mean_range(&f.mape),
             if detection.is_empty() { "n/a".into() } else { detection.join("; ") },
             mean_range(&f.agreement)
         );
