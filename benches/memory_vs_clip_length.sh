@@ -4,13 +4,18 @@
 # analysed), printing each run's peak resident memory. Target: the 10-minute
 # clip peaks no higher than the 1-minute clip, ± 10 %.
 #
-#   bash benches/memory_vs_clip_length.sh [MINUTES_LONG]
+#   bash benches/memory_vs_clip_length.sh [MINUTES_LONG [RUN OPTIONS...]]
+#
+# Run options go to both runs, e.g. `--frames-per-renderer 100000` to keep
+# one renderer for the whole clip, as before renderers were replaced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/camtwin/target}"
 bin="$CARGO_TARGET_DIR/debug/camtwin"
 [[ -x "$bin" ]] || cargo build --locked --bin camtwin
 long_min="${1:-10}"
+shift || true
+extra=("$@")
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 peak() {
@@ -19,7 +24,7 @@ peak() {
     sed -e "s/^duration_s = .*/duration_s = $seconds.0/" \
         -e "s/^count = 100 .*/count = $((100 * seconds / 60))/" \
         -e "s/^count = 8$/count = $((8 * seconds / 60))/" scenarios/demo.toml > "$work/$name.toml"
-    /usr/bin/time -f '%M' -o "$work/$name.rss" "$bin" run "$work/$name.toml" --out "$work/$name" --no-cache \
+    /usr/bin/time -f '%M' -o "$work/$name.rss" "$bin" run "$work/$name.toml" --out "$work/$name" --no-cache "${extra[@]}" \
         > /dev/null 2> "$work/$name.log"
     echo "$(cat "$work/$name.rss")"
 }

@@ -75,3 +75,47 @@ fn a_second_run_replays_the_cache_with_identical_results() {
         assert!(file(&first, f) == file(&third, f), "{f} differs between rendered and cached footage");
     }
 }
+
+/// Every file under `dir`, by its path relative to `dir`, with its bytes.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path.strip_prefix(dir).expect("under dir").display().to_string();
+                files.insert(name, std::fs::read(&path).expect("read file"));
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn a_renderer_replaced_mid_run_draws_the_same_footage() {
+    // A long run replaces its renderer every so many frames to bound the
+    // graphics device's memory; the footage must not change where it does.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = write(dir.path(), "small.toml", SMALL);
+    let (cache_a, cache_b) = (dir.path().join("cache-a"), dir.path().join("cache-b"));
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let log_a = run(&scenario, &a, &cache_a, &[]);
+    assert!(!log_a.contains("renderers in turn"), "one renderer draws 200 frames by default: {log_a}");
+    let log_b = run(&scenario, &b, &cache_b, &["--frames-per-renderer", "70"]);
+    assert!(log_b.contains("200 frames rendered (") && log_b.contains("by 3 renderers in turn"), "{log_b}");
+    let frames = |cache: &std::path::Path| {
+        tree(cache).into_iter().filter(|(name, _)| name.contains("frames")).collect::<Vec<_>>()
+    };
+    let (fa, fb) = (frames(&cache_a), frames(&cache_b));
+    assert_eq!(fa.len(), 200, "every frame cached: {:?}", fa.iter().map(|f| &f.0).take(3).collect::<Vec<_>>());
+    for ((name_a, bytes_a), (name_b, bytes_b)) in fa.iter().zip(&fb) {
+        assert_eq!(name_a, name_b);
+        assert!(bytes_a == bytes_b, "{name_a} differs where the renderer was replaced");
+    }
+    for f in ["counts.csv", "crossings.csv"] {
+        assert_eq!(file(&a, f), file(&b, f), "{f} differs");
+    }
+}
