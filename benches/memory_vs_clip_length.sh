@@ -6,8 +6,7 @@
 #
 #   bash benches/memory_vs_clip_length.sh [MINUTES_LONG [RUN OPTIONS...]]
 #
-# Run options go to both runs, e.g. `--frames-per-renderer 100000` to keep
-# one renderer for the whole clip, as before renderers were replaced.
+# Run options go to both runs (for instance `--detector-input 320x192`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/camtwin/target}"

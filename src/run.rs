@@ -105,11 +105,6 @@ pub struct RunArgs {
     /// after detection, like `--score-threshold`.
     #[arg(long, default_value_t = 0.45, value_parser = parse_iou)]
     pub nms_iou: f32,
-    /// Frames one renderer draws before a fresh one replaces it (bounds
-    /// the graphics device's memory on long clips). Hidden: for tests and
-    /// the memory bench.
-    #[arg(long, default_value_t = FRAMES_PER_RENDERER, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
-    pub frames_per_renderer: u64,
 }
 
 /// Parses a score threshold no lower than the cached candidates' floor.
@@ -341,26 +336,12 @@ pub fn prepare_out_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Frames one renderer draws before it is replaced by a fresh one (a minute
-/// at 10 frames a second). The graphics device's memory (on the CPU
-/// driver, a plain allocation that wgpu sub-allocates) stays resident at
-/// its high-water mark, which mesh turnover raised through a clip's second
-/// minute: a 10-minute clip peaked 14.6 % above a 1-minute one. A new
-/// renderer costs its warm-up (0.4-1 s); fresh renderers draw identical
-/// frames (`fresh_renderers_produce_identical_frames`), so footage does not
-/// change. docs/PERFORMANCE.md, "Memory against clip length".
-pub const FRAMES_PER_RENDERER: u64 = 600;
-
 /// Renders the simulation for one camera, frame by frame, in lock-step, and
 /// collects the ground truth of what it films.
 struct SimProducer {
     sim: Simulation,
     /// The renderer, made when a frame is not in the cache (or the cache is off).
     renderer: Option<Renderer>,
-    /// Frames a renderer draws before it is replaced.
-    frames_per_renderer: u64,
-    /// Renderers built so far (more than one when a long run replaced them).
-    renderers_built: u64,
     /// How to make the renderer: scenery, lighting, view.
     scene: (Vec<camtwin_sim::geometry::MeshData>, camtwin_sim::geometry::Lighting, camtwin_sim::geometry::CameraView),
     /// Footage read from the cache, when it holds this camera's.
@@ -484,26 +465,16 @@ impl FrameProducer for SimProducer {
                 if self.renderer.is_none() {
                     let (scenery, lighting, view) = &self.scene;
                     match Renderer::new(scenery, lighting, view) {
-                        Ok(r) => {
-                            self.renderer = Some(r);
-                            self.renderers_built += 1;
-                        }
+                        Ok(r) => self.renderer = Some(r),
                         Err(e) => return Some(Err(e.to_string())),
                     }
                 }
                 let renderer = self.renderer.as_mut()?;
                 let tags = TruthCamera::tags(&snapshot, &boxes);
-                let frame = match renderer.render_tagged(&snapshot.instances(), &tags, &self.library) {
+                match renderer.render_tagged(&snapshot.instances(), &tags, &self.library) {
                     Ok(r) => r,
                     Err(e) => return Some(Err(format!("rendering frame {}: {e}", self.next_index))),
-                };
-                if renderer.frames_rendered() >= self.frames_per_renderer {
-                    // Dropped here, built afresh for the next frame: frees the
-                    // device memory that mesh turnover left resident.
-                    self.renderer = None;
-                    tracing::debug!(frame = self.next_index, "renderer replaced");
                 }
-                frame
             }
         };
         self.render_s += started.elapsed().as_secs_f64();
@@ -613,9 +584,6 @@ struct CameraTruth {
     observations: Vec<PersonObservation>,
     writer: Option<crate::cache::EntryWriter>,
     frames_from_cache: u64,
-    /// Renderers the run built: a long run replaces its renderer every
-    /// `--frames-per-renderer` frames.
-    renderers_built: u64,
     unreadable: u64,
     zone_truth: camtwin_sim::zones::ZoneLedger,
     frame_times: Vec<f64>,
@@ -638,7 +606,6 @@ impl SimProducer {
             observations: self.observations,
             writer: self.writer,
             frames_from_cache: self.frames_from_cache,
-            renderers_built: self.renderers_built,
             unreadable: self.unreadable,
             zone_truth: self.zone_truth,
             frame_times: self.frame_times,
@@ -1255,7 +1222,6 @@ fn run_camera(
     };
     let sim_scenario = scenario.clone();
     let export_truth = args.export_truth;
-    let frames_per_renderer = args.frames_per_renderer;
     let make = move || -> std::result::Result<SimProducer, String> {
         let sim = Simulation::new(&sim_scenario);
         let layout = StreetLayout::new(&sim_scenario.street);
@@ -1270,9 +1236,7 @@ fn run_camera(
         let visibility = CrossingVisibility::new(sim_scenario.lines.iter().map(|l| (l.from, l.to)).collect());
         Ok(SimProducer {
             sim,
-            renderers_built: u64::from(renderer.is_some()),
             renderer,
-            frames_per_renderer,
             scene,
             cached,
             writer,
@@ -1658,12 +1622,6 @@ fn run_seed(
     Ok(SeedOutcome { errors, splits, summary, intrusion })
 }
 
-/// ", by N renderers" when a run replaced its renderer (see
-/// [`FRAMES_PER_RENDERER`]); nothing for one.
-fn renderers_text(built: u64) -> String {
-    if built > 1 { format!(", by {built} renderers in turn") } else { String::new() }
-}
-
 fn camera_note(
     cam: &CameraSpec,
     region: Option<[u32; 4]>,
@@ -1678,19 +1636,12 @@ fn camera_note(
     let rendered = s.frames_in.saturating_sub(from_cache);
     let frames = match (rendered, from_cache) {
         (_, 0) => format!(
-            "{} frames rendered ({:.1} frames/s rendering{})",
+            "{} frames rendered ({:.1} frames/s rendering)",
             s.frames_in,
-            if render_s > 0.0 { s.frames_in as f64 / render_s } else { 0.0 },
-            renderers_text(truth.renderers_built)
+            if render_s > 0.0 { s.frames_in as f64 / render_s } else { 0.0 }
         ),
         (0, _) => format!("{} frames read from the cache", s.frames_in),
-        (r, c) => {
-            format!(
-                "{} frames ({c} read from the cache, {r} rendered{})",
-                s.frames_in,
-                renderers_text(truth.renderers_built)
-            )
-        }
+        (r, c) => format!("{} frames ({c} read from the cache, {r} rendered)", s.frames_in),
     };
     let detector = if s.frames_analysed > 0 && s.frames_replayed >= s.frames_analysed {
         "detections replayed from the cache".to_string()

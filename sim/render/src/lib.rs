@@ -317,15 +317,6 @@ impl Renderer {
         Ok(self.to_frame(&rgba))
     }
 
-    /// Frames rendered since this renderer was built.
-    ///
-    /// Lets a long run replace its renderer after a bounded number of
-    /// frames (see `FRAMES_PER_RENDERER` in the `run` command): the graphics
-    /// device's memory keeps its high-water mark until the device is dropped.
-    pub fn frames_rendered(&self) -> u64 {
-        self.frames_rendered
-    }
-
     /// The camera this renderer was built for.
     ///
     /// Lets callers pair frames with the projection used for ground truth.
