@@ -42,6 +42,16 @@
 //! the hidden one was walking, from the side it was last seen on, the
 //! hidden one counts the same crossing and moves to the far side.
 //!
+//! Swaps at the line: two walkers crossing in opposite directions meet at
+//! the line, where their boxes overlap, and their tracks may trade walkers
+//! inside the dead band: each track then goes into the band and comes back
+//! out on the side it came from, and neither crossing counts. Two tracks
+//! that turn back in the band from opposite sides, at the same time
+//! ([`SWAP_SLACK_S`]) and place ([`SWAP_BANDS`]), count both crossings,
+//! provided each walked into the band and back out of it
+//! ([`SWAP_AWAY_BANDS`]): a track on someone standing near the line, in
+//! and out of the band, is no half of a swap.
+//!
 //! The crossing time is interpolated between the last measurement on the old
 //! side and the first on the new one, so a crossing belongs to the interval
 //! in which it happened, not to the frame in which the counter noticed it.
@@ -190,6 +200,15 @@ struct LineState {
     born_near: Option<(f64, f64)>,
     /// Its last measurement, in the band or not (time, signed distance).
     seen: Option<(f64, f64)>,
+    /// When it went into the dead band from its committed side, and its
+    /// foot there (in the line's space), until it leaves the band.
+    band_in: Option<(f64, [f64; 2])>,
+    /// When it was last measured at least [`SWAP_AWAY_BANDS`] from the line
+    /// on its committed side.
+    away_s: Option<f64>,
+    /// A turn-back waiting for the track to walk [`SWAP_AWAY_BANDS`] away
+    /// from the line before it may pair.
+    turn_back: Option<TurnBack>,
 }
 
 /// A track whose first detection lies within this many dead bands of a line
@@ -228,6 +247,40 @@ pub const HIDDEN_S: f64 = 1.0;
 /// Share of the hidden track's last box that must lie inside the box of the
 /// track that hides it.
 pub const HIDDEN_OVERLAP: f32 = 0.5;
+
+/// Seconds by which the band visits of two tracks that turned back at a
+/// line from opposite sides may miss each other and still be a swap.
+pub const SWAP_SLACK_S: f64 = 0.5;
+
+/// How far apart, in dead bands (2 m for the default band), the feet of two
+/// tracks entering the band from opposite sides may be for a swap: walkers
+/// passing each other on a sidewalk are a stride or two apart along the line.
+pub const SWAP_BANDS: f64 = 8.0;
+
+/// A turn-back is a walker's only when the track came into the band from at
+/// least this many dead bands away, and went back as far, each within
+/// [`SWAP_AWAY_S`]: someone standing at the edge of the band (a group
+/// stopped near the line) goes in and out of it without walking.
+pub const SWAP_AWAY_BANDS: f64 = 2.0;
+
+/// See [`SWAP_AWAY_BANDS`], seconds.
+pub const SWAP_AWAY_S: f64 = 1.5;
+
+/// A track that went into a line's dead band and came back out on the side
+/// it came from: half of a possible swap (see the module documentation).
+#[derive(Debug, Clone, Copy)]
+struct TurnBack {
+    track: u64,
+    line: usize,
+    /// The side it came from and went back to.
+    side: i8,
+    /// When it went into the band and when it came out, seconds.
+    entered_s: f64,
+    left_s: f64,
+    /// Its foot when it went into the band, in the line's space.
+    at: [f64; 2],
+    class: ObjectClass,
+}
 
 /// A track that stopped being measured behind another (see the module
 /// documentation, "Hidden companions").
@@ -268,6 +321,8 @@ pub struct LineCounter {
     first_s: Option<f64>,
     /// Tracks hidden behind another, by the hidden track's id.
     hidden: HashMap<u64, Hidden>,
+    /// Turn-backs of the last [`SWAP_SLACK_S`] with no partner yet.
+    turn_backs: Vec<TurnBack>,
 }
 
 impl LineCounter {
@@ -302,16 +357,24 @@ impl LineCounter {
             previous_s: None,
             first_s: None,
             hidden: HashMap::new(),
+            turn_backs: Vec::new(),
         })
+    }
+
+    /// A box's foot point in the space of line `li` (ground metres, or
+    /// native pixels with y up).
+    fn foot(&self, li: usize, bbox: [f32; 4], scale: f64) -> Option<[f64; 2]> {
+        let foot = [f64::from(bbox[0] + bbox[2]) / 2.0 * scale, f64::from(bbox[3]) * scale];
+        if self.lines[li].on_ground {
+            apply_homography(self.image_to_ground.as_ref()?, foot)
+        } else {
+            Some([foot[0], -foot[1]])
+        }
     }
 
     /// Signed distance of a box's foot point from line `li`.
     fn distance(&self, li: usize, bbox: [f32; 4], scale: f64) -> Option<f64> {
-        let line = &self.lines[li];
-        let foot = [f64::from(bbox[0] + bbox[2]) / 2.0 * scale, f64::from(bbox[3]) * scale];
-        let p =
-            if line.on_ground { apply_homography(self.image_to_ground.as_ref()?, foot)? } else { [foot[0], -foot[1]] };
-        signed_distance(&line.points, p)
+        signed_distance(&self.lines[li].points, self.foot(li, bbox, scale)?)
     }
 
     fn side(&self, li: usize, d: f64) -> i8 {
@@ -340,6 +403,7 @@ impl LineCounter {
             }
         }
         self.ended.retain(|(_, s)| s.seen.is_some_and(|(ts, _)| time_s - ts <= HANDOVER_S));
+        self.turn_backs.retain(|b| time_s - b.left_s <= SWAP_SLACK_S + SWAP_AWAY_S);
         let mut events = Vec::new();
         let measured: Vec<u64> = tracks.iter().filter(|t| t.state == TrackState::Tracked).map(|t| t.id).collect();
         self.note_hidden(time_s, &measured, scale);
@@ -358,7 +422,36 @@ impl LineCounter {
                     }
                 };
                 s.seen = Some((time_s, d));
+                let away = side != 0 && side == s.side && d.abs() >= SWAP_AWAY_BANDS * band;
+                if side == 0 {
+                    s.turn_back = None;
+                    if s.side != 0 && s.band_in.is_none() && s.away_s.is_some_and(|a| time_s - a <= SWAP_AWAY_S) {
+                        s.band_in = self.foot(li, t.bbox, scale).map(|p| (time_s, p));
+                    }
+                }
+                if let Some(turn) = s.turn_back {
+                    if away {
+                        s.turn_back = None;
+                        events.extend(self.swap(turn));
+                    } else if time_s - turn.left_s > SWAP_AWAY_S {
+                        s.turn_back = None;
+                    }
+                }
+                if away {
+                    s.away_s = Some(time_s);
+                }
                 if side != 0 {
+                    if let Some((entered_s, at)) = s.band_in.take()
+                        && side == s.side
+                    {
+                        let turn =
+                            TurnBack { track: t.id, line: li, side, entered_s, left_s: time_s, at, class: t.class };
+                        if d.abs() >= SWAP_AWAY_BANDS * band {
+                            events.extend(self.swap(turn));
+                        } else {
+                            s.turn_back = Some(turn);
+                        }
+                    }
                     let from = if s.side != 0 {
                         (s.side != side).then_some((s.side, s.last))
                     } else {
@@ -554,6 +647,41 @@ impl LineCounter {
         }
     }
 
+    /// A track turned back at a line: if another turned back there from the
+    /// other side at the same time and place, the two traded walkers in the
+    /// band and both crossings count; otherwise it waits for a partner.
+    fn swap(&mut self, turn: TurnBack) -> Vec<CountEvent> {
+        let reach = SWAP_BANDS * self.lines[turn.line].dead_band;
+        let partner = self
+            .turn_backs
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| {
+                b.line == turn.line
+                    && b.side == -turn.side
+                    && b.track != turn.track
+                    && b.entered_s <= turn.left_s + SWAP_SLACK_S
+                    && turn.entered_s <= b.left_s + SWAP_SLACK_S
+                    && (b.at[0] - turn.at[0]).hypot(b.at[1] - turn.at[1]) <= reach
+            })
+            .min_by(|a, b| (a.1.entered_s - turn.entered_s).abs().total_cmp(&(b.1.entered_s - turn.entered_s).abs()))
+            .map(|(i, _)| i);
+        let Some(i) = partner else {
+            self.turn_backs.push(turn);
+            return Vec::new();
+        };
+        let other = self.turn_backs.remove(i);
+        [turn, other]
+            .iter()
+            .map(|b| CountEvent {
+                line: b.line,
+                time_s: (b.entered_s + b.left_s) / 2.0,
+                class: b.class,
+                direction: direction_from(b.side),
+            })
+            .collect()
+    }
+
     /// Track-and-line states held (for tests of pruning).
     pub fn tracked_states(&self) -> usize {
         self.state.len()
@@ -596,6 +724,73 @@ mod tests {
             events.extend(c.update(i as f64, 640, &[obs(id, *x)]));
         }
         events
+    }
+
+    /// Two tracks measured together, frame by frame (0.1 s apart from
+    /// `t0`): feet at `a` and `b` px (x), the second `dy` px further along
+    /// the line; the second frames start `lag` frames later.
+    fn two(c: &mut LineCounter, a: &[f32], b: &[f32], dy: f32, lag: usize) -> Vec<CountEvent> {
+        let mut events = Vec::new();
+        for i in 0..a.len().max(b.len() + lag) {
+            let mut tracks = Vec::new();
+            if let Some(&x) = a.get(i) {
+                tracks.push(obs(1, x));
+            }
+            if let Some(&x) = i.checked_sub(lag).and_then(|j| b.get(j)) {
+                let mut o = obs(2, x);
+                o.bbox[1] += dy;
+                o.bbox[3] += dy;
+                o.origin = o.bbox;
+                tracks.push(o);
+            }
+            events.extend(c.update(i as f64 * 0.1, 640, &tracks));
+        }
+        events
+    }
+
+    #[test]
+    fn two_tracks_turning_back_at_the_line_from_both_sides_count_a_swap() {
+        // Track 1 comes from the left (west) into the band and goes back
+        // out west; track 2 comes from the east into the band and goes back
+        // east: they traded walkers in the band.
+        let west = [50.0, 70.0, 85.0, 92.0, 85.0, 70.0, 50.0];
+        let east = [150.0, 130.0, 115.0, 108.0, 115.0, 130.0, 150.0];
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        let mut events = two(&mut c, &west, &east, 30.0, 0);
+        events.sort_by_key(|e| e.direction == Direction::Negative);
+        let dirs: Vec<Direction> = events.iter().map(|e| e.direction).collect();
+        assert_eq!(dirs, vec![Direction::Positive, Direction::Negative], "{events:?}");
+        // Timed in the middle of the band visits (in at 0.2 s, out at 0.5 s).
+        assert!(events.iter().all(|e| (e.time_s - 0.35).abs() < 1e-9), "{events:?}");
+        // A partner a few frames late still pairs (within the slack).
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        assert_eq!(two(&mut c, &west, &east, 0.0, 5).len(), 2);
+
+        // One track turning back alone is someone who turned back.
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        assert!(walk(&mut c, 1, &west).is_empty());
+        // Someone standing at the band's edge on the other side, in and out
+        // of it, is not walking: no swap.
+        let stand = [125.0, 118.0, 112.0, 118.0, 125.0, 118.0, 112.0];
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        assert!(two(&mut c, &west, &stand, 30.0, 0).is_empty());
+        // Both from the same side: no swap.
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        assert!(two(&mut c, &west, &west, 30.0, 0).is_empty());
+        // Too far apart in time, or along the line (2.5 m > 8 bands of 0.2 m).
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        assert!(two(&mut c, &west, &east, 0.0, 12).is_empty());
+        let mut long = ground();
+        long.lines[0].shape = LineShape::Ground { from: [1.0, 0.0], to: [1.0, 5.0] };
+        let mut c = LineCounter::new(&long).expect("counter");
+        assert_eq!(two(&mut c, &west, &east, 50.0, 0).len(), 2, "0.5 m apart: a swap");
+        let mut c = LineCounter::new(&long).expect("counter");
+        assert!(two(&mut c, &west, &east, 250.0, 0).is_empty());
+        // Two walkers who really cross count once each, with no swap added.
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        let through: Vec<f32> = (0..8).map(|i| 50.0 + 15.0 * i as f32).collect();
+        let back: Vec<f32> = (0..8).map(|i| 160.0 - 15.0 * i as f32).collect();
+        assert_eq!(two(&mut c, &through, &back, 30.0, 0).len(), 2);
     }
 
     #[test]
