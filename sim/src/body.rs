@@ -317,10 +317,13 @@ pub fn shadow_mesh() -> MeshData {
     disc([0.0, 0.0], [0.38, 0.30], 0.015, 10, [0.05, 0.05, 0.05, 1.0])
 }
 
-/// Most meshes an [`AgentLibrary`] keeps: a few frames' worth of distinct
-/// people in every walk phase (about 28 KB each), far fewer than the 38,400
-/// possible looks and phases.
-pub const MAX_CACHED_MESHES: usize = 1024;
+/// Most meshes an [`AgentLibrary`] keeps (about 28 KB each), far fewer
+/// than the 38,400 possible looks and phases: a mesh missing is rebuilt in
+/// about 0.1 ms, while a long run fills whatever bound it is given with
+/// looks of people long gone. 1,024 let a 10-minute clip peak 13-14 % above
+/// a 1-minute one; 256, with the renderer keeping GPU meshes 30 frames
+/// instead of 100, 6 % (docs/PERFORMANCE.md, "Memory against clip length").
+pub const MAX_CACHED_MESHES: usize = 256;
 
 /// Two generations of meshes: those used since the last turnover, and those
 /// used in the generation before.

@@ -181,8 +181,11 @@ struct CachedMesh {
     aabb: Aabb,
 }
 
-/// A GPU mesh not used for this many frames is freed.
-const MESH_SWEEP_FRAMES: u64 = 100;
+/// A GPU mesh not used for this many frames is freed: 3 s at 10 frames a
+/// second, while a walker's eight walk phases come round in about one, so
+/// the people in view keep theirs (100 kept more device memory resident on
+/// long clips; see `MAX_CACHED_MESHES` in camtwin-sim).
+const MESH_SWEEP_FRAMES: u64 = 30;
 
 /// The headless renderer of one camera.
 ///
