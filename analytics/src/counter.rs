@@ -321,7 +321,8 @@ pub struct LineCounter {
     first_s: Option<f64>,
     /// Tracks hidden behind another, by the hidden track's id.
     hidden: HashMap<u64, Hidden>,
-    /// Turn-backs of the last [`SWAP_SLACK_S`] with no partner yet.
+    /// Turn-backs with no partner yet, kept [`SWAP_SLACK_S`] +
+    /// [`SWAP_AWAY_S`] after they left the band.
     turn_backs: Vec<TurnBack>,
 }
 
