@@ -423,36 +423,8 @@ impl LineCounter {
                     }
                 };
                 s.seen = Some((time_s, d));
-                let away = side != 0 && side == s.side && d.abs() >= SWAP_AWAY_BANDS * band;
-                if side == 0 {
-                    s.turn_back = None;
-                    if s.side != 0 && s.band_in.is_none() && s.away_s.is_some_and(|a| time_s - a <= SWAP_AWAY_S) {
-                        s.band_in = self.foot(li, t.bbox, scale).map(|p| (time_s, p));
-                    }
-                }
-                if let Some(turn) = s.turn_back {
-                    if away {
-                        s.turn_back = None;
-                        events.extend(self.swap(turn));
-                    } else if time_s - turn.left_s > SWAP_AWAY_S {
-                        s.turn_back = None;
-                    }
-                }
-                if away {
-                    s.away_s = Some(time_s);
-                }
+                events.extend(self.follow_turn_back(&mut s, t, li, (time_s, d), scale));
                 if side != 0 {
-                    if let Some((entered_s, at)) = s.band_in.take()
-                        && side == s.side
-                    {
-                        let turn =
-                            TurnBack { track: t.id, line: li, side, entered_s, left_s: time_s, at, class: t.class };
-                        if d.abs() >= SWAP_AWAY_BANDS * band {
-                            events.extend(self.swap(turn));
-                        } else {
-                            s.turn_back = Some(turn);
-                        }
-                    }
                     let from = if s.side != 0 {
                         (s.side != side).then_some((s.side, s.last))
                     } else {
@@ -645,6 +617,46 @@ impl LineCounter {
                 e.seen
             }
             _ => None,
+        }
+    }
+
+    /// Follows track `t`'s visits to the dead band of line `li` (state `s`,
+    /// measured at `(time_s, d)`): notes when it walks in from its side, and
+    /// when it comes back out there and walks away as far, offers the
+    /// turn-back to [`Self::swap`].
+    fn follow_turn_back(
+        &mut self,
+        s: &mut LineState,
+        t: &TrackObservation,
+        li: usize,
+        (time_s, d): (f64, f64),
+        scale: f64,
+    ) -> Vec<CountEvent> {
+        let side = self.side(li, d);
+        let away = side != 0 && side == s.side && d.abs() >= SWAP_AWAY_BANDS * self.lines[li].dead_band;
+        if side == 0 {
+            s.turn_back = None;
+            if s.side != 0 && s.band_in.is_none() && s.away_s.is_some_and(|a| time_s - a <= SWAP_AWAY_S) {
+                s.band_in = self.foot(li, t.bbox, scale).map(|p| (time_s, p));
+            }
+        } else if let Some((entered_s, at)) = s.band_in.take()
+            && side == s.side
+        {
+            s.turn_back = Some(TurnBack { track: t.id, line: li, side, entered_s, left_s: time_s, at, class: t.class });
+        }
+        if away {
+            s.away_s = Some(time_s);
+        }
+        match s.turn_back {
+            Some(turn) if away => {
+                s.turn_back = None;
+                self.swap(turn)
+            }
+            Some(turn) if time_s - turn.left_s > SWAP_AWAY_S => {
+                s.turn_back = None;
+                Vec::new()
+            }
+            _ => Vec::new(),
         }
     }
 
