@@ -70,7 +70,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The key of a camera's footage of a scenario (its seed included).
 pub fn footage_key(scenario: &Scenario, cam: &CameraSpec) -> Result<String> {
-    let what = serde_json::json!({
+    let mut what = serde_json::json!({
         "renderer": RENDERER_VERSION,
         "seed": scenario.scenario.seed,
         "duration_s": scenario.scenario.duration_s,
@@ -82,6 +82,12 @@ pub fn footage_key(scenario: &Scenario, cam: &CameraSpec) -> Result<String> {
         "parking": &scenario.parking,
         "camera": cam,
     });
+    // Zones where people wait move them; other zones change no pixel (and
+    // a scenario without waiting keeps the keys it had).
+    let waits: Vec<_> = scenario.zones.iter().filter(|z| z.wait.is_some()).collect();
+    if !waits.is_empty() {
+        what["waits"] = serde_json::to_value(waits)?;
+    }
     Ok(hex(serde_json::to_string(&what)?.as_bytes()))
 }
 
@@ -377,6 +383,30 @@ mod tests {
 
     fn frame(width: u32, height: u32, rgb: &[u8], ids: &[u8]) -> camtwin_render::RenderedFrame {
         camtwin_render::RenderedFrame { width, height, rgb: rgb.to_vec(), ids: ids.to_vec() }
+    }
+
+    #[test]
+    fn the_footage_key_changes_with_zones_where_people_wait_only() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo.toml"));
+        let text = std::fs::read_to_string(path).expect("demo scenario");
+        let scenario = Scenario::parse(&text, path).expect("parses");
+        let cam = scenario.cameras[0].clone();
+        let key = |s: &Scenario| footage_key(s, &cam).expect("key");
+        let mut zoned = scenario.clone();
+        zoned.zones.push(camtwin_sim::scenario::ZoneSpec {
+            id: "stop".into(),
+            polygon: vec![[-4.0, 3.5], [4.0, 3.5], [4.0, 6.0], [-4.0, 6.0]],
+            kind: Default::default(),
+            label: None,
+            wait: None,
+        });
+        assert_eq!(key(&scenario), key(&zoned), "a zone nobody waits in changes no pixel");
+        let mut waiting = zoned.clone();
+        waiting.zones[0].wait = Some(camtwin_sim::scenario::WaitSpec { share: 0.2, dwell_s: [10.0, 60.0] });
+        let mut longer = waiting.clone();
+        longer.zones[0].wait = Some(camtwin_sim::scenario::WaitSpec { share: 0.2, dwell_s: [10.0, 90.0] });
+        assert_ne!(key(&zoned), key(&waiting));
+        assert_ne!(key(&waiting), key(&longer));
     }
 
     #[test]

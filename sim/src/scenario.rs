@@ -274,6 +274,24 @@ pub struct ZoneSpec {
     /// What is there, for reports (`"church entrance"`).
     #[serde(default)]
     pub label: Option<String>,
+    /// People stop and wait here (a bus stop, a bench, a shop window): who
+    /// stands still is what presence detectors miss and radio scanners see
+    /// for minutes. None: everyone walks through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<WaitSpec>,
+}
+
+/// Who waits in a zone and for how long. Walkers (a group as one) whose
+/// sidewalk the zone lies on stop at a point drawn inside it, stand for a
+/// dwell drawn uniformly in `dwell_s`, then walk on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitSpec {
+    /// Share of the walkers passing on the zone's sidewalk who stop, 0-1.
+    pub share: f32,
+    /// Shortest and longest wait, seconds (uniform between them: people
+    /// arriving at random at a stop served every `max` seconds wait so).
+    pub dwell_s: [f32; 2],
 }
 
 impl ZoneSpec {
@@ -637,6 +655,31 @@ impl Scenario {
                     format!("zone `{}` encloses {area:.3} m², less than 100 cm²: are its corners in order?", z.id),
                 ));
             }
+            if let Some(w) = &z.wait {
+                if !(0.0..=1.0).contains(&w.share) {
+                    return Err(fail(
+                        &format!("zones[{i}].wait"),
+                        format!("zone `{}`: wait share {} is not between 0 and 1", z.id, w.share),
+                    ));
+                }
+                let [lo, hi] = w.dwell_s;
+                if !(lo > 0.0 && lo <= hi && hi <= 86_400.0) {
+                    return Err(fail(
+                        &format!("zones[{i}].wait"),
+                        format!(
+                            "zone `{}`: wait dwell_s {:?} must be [shortest, longest] seconds, 0 < shortest <= longest <= 86400",
+                            z.id, w.dwell_s
+                        ),
+                    ));
+                }
+                let layout = crate::street::StreetLayout::new(&self.street);
+                if crate::world::wait_point_candidates(z, &layout).next().is_none() {
+                    return Err(fail(
+                        &format!("zones[{i}].wait"),
+                        format!("zone `{}` has people wait in it but covers no sidewalk to stand on", z.id),
+                    ));
+                }
+            }
         }
         for (i, sensor) in self.sensors.iter().enumerate() {
             if let Err(f) = sensor.validate(self) {
@@ -867,6 +910,33 @@ fps = 10
         assert!(msg.contains("lines[1].id") && msg.contains("duplicate id `a`"), "{msg}");
         let line = text.lines().enumerate().filter(|(_, l)| l.starts_with("id = \"a\"")).nth(1).expect("line").0 + 1;
         assert!(msg.contains(&format!(":{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
+    fn a_bad_wait_is_located() {
+        let zone = |polygon: &str, wait: &str| {
+            format!("{MINIMAL}\n[[zones]]\nid = \"stop\"\npolygon = {polygon}\nwait = {wait}\n")
+        };
+        let sidewalk = "[[-2.0, 3.5], [2.0, 3.5], [2.0, 7.0], [-2.0, 7.0]]";
+        let good = zone(sidewalk, "{ share = 0.2, dwell_s = [10.0, 60.0] }");
+        let s = Scenario::parse(&good, p()).expect("parses");
+        s.validate(&good, p()).expect("valid");
+        assert_eq!(s.zones[0].wait, Some(WaitSpec { share: 0.2, dwell_s: [10.0, 60.0] }));
+        for (text, says) in [
+            (zone(sidewalk, "{ share = 1.5, dwell_s = [10.0, 60.0] }"), "share 1.5"),
+            (zone(sidewalk, "{ share = 0.2, dwell_s = [0.0, 60.0] }"), "dwell_s"),
+            (zone(sidewalk, "{ share = 0.2, dwell_s = [60.0, 10.0] }"), "dwell_s"),
+            (
+                zone("[[-2.0, -1.0], [2.0, -1.0], [2.0, 1.0], [-2.0, 1.0]]", "{ share = 0.2, dwell_s = [10.0, 60.0] }"),
+                "no sidewalk",
+            ),
+        ] {
+            let s = Scenario::parse(&text, p()).expect("parses");
+            let msg = s.validate(&text, p()).expect_err("invalid").to_string();
+            assert!(msg.contains("zones[0].wait") && msg.contains(says), "{msg}");
+            let line = text.lines().position(|l| l.starts_with("wait")).expect("line") + 1;
+            assert!(msg.contains(&format!(":{line}:")), "{msg} (expected line {line})");
+        }
     }
 
     #[test]

@@ -116,6 +116,59 @@ struct Pedestrian {
     /// Leader's id and lateral offset from it, for group members.
     follow: Option<(u32, f32)>,
     group: u32,
+    /// Where a group's leader will stop and wait, in the order it walks
+    /// past them (empty for most walkers and every follower).
+    stops: Vec<Stop>,
+    /// While its leader waits at a stop: until when, seconds.
+    wait_until: Option<f32>,
+    /// Standing still with its group at a stop: drawn standing, facing the
+    /// road.
+    halted: bool,
+}
+
+/// One stop of a walker in a zone where people wait.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Stop {
+    /// The point it stands on.
+    at: [f32; 2],
+    /// How long it stands, seconds.
+    dwell_s: f32,
+}
+
+/// Lateral acceleration of a walker stepping round someone standing in its
+/// way, m/s².
+const SIDESTEP_MPS2: f32 = 1.5;
+
+/// Walkers slow down for a stop from this far before it, metres.
+const STOP_APPROACH_M: f32 = 3.0;
+
+/// Salt of the stream that decides who waits where, apart from every other
+/// draw: a scenario without waiting zones keeps every walker unchanged.
+const WAIT_SALT: u64 = 0x5741_4954_5354_4f50;
+
+/// Points on a 0.25 m grid inside `zone` where a walker can stand: on a
+/// sidewalk, at least 0.45 m from its edges and 1 m from the street's ends.
+/// Each comes with its sidewalk.
+pub fn wait_point_candidates<'a>(
+    zone: &'a crate::scenario::ZoneSpec,
+    layout: &'a StreetLayout,
+) -> impl Iterator<Item = ([f32; 2], Side)> + 'a {
+    const GRID: f32 = 0.25;
+    const MARGIN: f32 = 0.45;
+    let fold = |f: fn(f32, f32) -> f32, init: f32, k: usize| zone.polygon.iter().map(|p| p[k]).fold(init, f);
+    let (x0, x1) = (fold(f32::min, f32::INFINITY, 0), fold(f32::max, f32::NEG_INFINITY, 0));
+    let (y0, y1) = (fold(f32::min, f32::INFINITY, 1), fold(f32::max, f32::NEG_INFINITY, 1));
+    let nx = if x1 >= x0 { ((x1 - x0) / GRID) as i64 + 1 } else { 0 };
+    let ny = if y1 >= y0 { ((y1 - y0) / GRID) as i64 + 1 } else { 0 };
+    (0..nx).flat_map(move |i| (0..ny).map(move |j| [x0 + i as f32 * GRID, y0 + j as f32 * GRID])).filter_map(move |p| {
+        if !zone.contains(p) || p[0].abs() > layout.half_length - 1.0 {
+            return None;
+        }
+        [Side::North, Side::South].into_iter().find_map(|side| {
+            let (lo, hi) = layout.sidewalk_band(side);
+            (p[1] >= lo + MARGIN && p[1] <= hi - MARGIN).then_some((p, side))
+        })
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +231,8 @@ pub struct Simulation {
     signals: Vec<SignalSpec>,
     /// Largest acceleration of a car, m/s² (`None`: speeds change at once).
     max_accel: Option<f32>,
+    /// Whether any zone has people wait in it.
+    waiting: bool,
 }
 
 /// Hardest braking, m/s², with which a car still stops for a signal turning
@@ -272,6 +327,32 @@ mod force {
 /// width of the neighbour search.
 const NEIGHBOUR_RANGE_M: f32 = 3.0;
 
+/// A zone where people wait: its index (the stream of its draws), its
+/// spec, and the points where one can stand, with their sidewalks.
+type WaitingZone<'a> = (u64, &'a crate::scenario::WaitSpec, Vec<([f32; 2], Side)>);
+
+/// The stops of the group led by `group`: in each waiting zone with
+/// standing points on its sidewalk still ahead of it, it stops with the
+/// zone's share, at a point and for a dwell drawn from a stream of its own.
+fn plan_stops(seed: u64, group: u32, side: Side, dir: f32, start_x: f32, waits: &[WaitingZone<'_>]) -> Vec<Stop> {
+    let mut stops = Vec::new();
+    for (zone, wait, points) in waits {
+        let mut rng = ChaCha8Rng::seed_from_u64(child_hash(seed ^ WAIT_SALT, group));
+        rng.set_stream(*zone);
+        let (u, pick, d) = (rng.random::<f32>(), rng.random::<f64>(), rng.random::<f32>());
+        let mine: Vec<[f32; 2]> = points.iter().filter(|(_, s)| *s == side).map(|(p, _)| *p).collect();
+        if u >= wait.share || mine.is_empty() {
+            continue;
+        }
+        let at = mine[((pick * mine.len() as f64) as usize).min(mine.len() - 1)];
+        if dir * (at[0] - start_x) > 0.5 {
+            stops.push(Stop { at, dwell_s: wait.dwell_s[0] + d * (wait.dwell_s[1] - wait.dwell_s[0]) });
+        }
+    }
+    stops.sort_by(|a, b| (dir * a.at[0]).total_cmp(&(dir * b.at[0])));
+    stops
+}
+
 fn normal(rng: &mut ChaCha8Rng, mean: f32, sd: f32) -> f32 {
     // Box-Muller transform.
     let u1: f32 = rng.random::<f32>().max(1e-7);
@@ -293,6 +374,14 @@ impl Simulation {
         let mut pending = Vec::new();
         let mut initial = Vec::new();
         let mut next_id = 0u32;
+        // Zones where people wait: their spec and standing points per side.
+        let waits: Vec<WaitingZone<'_>> = scenario
+            .zones
+            .iter()
+            .enumerate()
+            .filter_map(|(i, z)| z.wait.as_ref().map(|w| (i as u64, w, wait_point_candidates(z, &layout).collect())))
+            .collect();
+        let waiting = !waits.is_empty();
         let mut unit = 0u64;
         while next_id < demand.count {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -316,6 +405,7 @@ impl Simulation {
             let t0 = -cross_time + rng.random::<f32>() * (duration + cross_time);
             let start_x = -dir * layout.half_length + dir * speed * (-t0).max(0.0);
             let group = next_id;
+            let stops = plan_stops(seed, group, side, dir, start_x, &waits);
             for k in 0..size {
                 let offset = (k as f32 - (size - 1) as f32 / 2.0) * 0.65;
                 let look =
@@ -342,6 +432,9 @@ impl Simulation {
                     gait_m: rng.random::<f32>() * GAIT_CYCLE_M,
                     follow: (k > 0).then_some((group, offset)),
                     group,
+                    stops: if k == 0 { stops.clone() } else { Vec::new() },
+                    wait_until: None,
+                    halted: false,
                 };
                 next_id += 1;
                 if t0 <= 0.0 {
@@ -401,6 +494,7 @@ impl Simulation {
             parked,
             signals: scenario.vehicles.signals.clone(),
             max_accel: scenario.vehicles.max_accel_mps2,
+            waiting,
         }
     }
 
@@ -461,7 +555,39 @@ impl Simulation {
         self.cars.retain(|c| c.x * c.dir <= limit + 10.0);
     }
 
+    /// Starts and ends the waits of leaders at their stops, and says what
+    /// each group that waits or is about to wants: (speed along x, lane y).
+    /// Marks every member of a waiting group as halted.
+    fn follow_stops(&mut self) -> std::collections::HashMap<u32, (f32, f32)> {
+        let now = self.time_s();
+        let mut intent = std::collections::HashMap::new();
+        let mut standing = std::collections::HashSet::new();
+        for p in self.peds.iter_mut().filter(|p| !p.stops.is_empty()) {
+            if p.wait_until.is_some_and(|t| now >= t) {
+                p.stops.remove(0);
+                p.wait_until = None;
+            }
+            let Some(stop) = p.stops.first().copied() else { continue };
+            let ahead = p.dir * (stop.at[0] - p.pos[0]);
+            if p.wait_until.is_none() && ahead <= 0.1 {
+                p.wait_until = Some(now + stop.dwell_s);
+            }
+            if p.wait_until.is_some() {
+                // Hold the spot against the jostling of passers-by.
+                intent.insert(p.group, ((0.8 * (stop.at[0] - p.pos[0])).clamp(-0.5, 0.5), stop.at[1]));
+                standing.insert(p.group);
+            } else if ahead < STOP_APPROACH_M {
+                intent.insert(p.group, (p.dir * p.speed.min(0.2 + 0.6 * ahead), stop.at[1]));
+            }
+        }
+        for p in &mut self.peds {
+            p.halted = standing.contains(&p.group);
+        }
+        intent
+    }
+
     fn move_pedestrians(&mut self) {
+        let intent = if self.waiting { self.follow_stops() } else { Default::default() };
         let n = self.peds.len();
         let mut acc = Vec::with_capacity(n);
         // Neighbours within the interaction range, from a grid of cells as
@@ -478,6 +604,13 @@ impl Simulation {
         for (i, p) in self.peds.iter().enumerate() {
             let mut desired = [p.dir * p.speed, 0.0];
             let mut lane = p.lane_y;
+            let stop = intent.get(&p.group);
+            if let Some(&(vx, y)) = stop {
+                desired[0] = vx;
+                if p.follow.is_none() {
+                    lane = y;
+                }
+            }
             if let Some((leader, offset)) = p.follow
                 && let Some(l) = index_of.get(&leader).map(|&j| &self.peds[j])
             {
@@ -516,6 +649,13 @@ impl Simulation {
                 let w = force::LAMBDA + (1.0 - force::LAMBDA) * (1.0 + cos) / 2.0;
                 a[0] += strength * w * nrm[0];
                 a[1] += strength * w * nrm[1];
+                if q.halted && !p.halted && cos > 0.3 && dist < 1.5 && d[1].abs() < 0.6 {
+                    // Step round someone standing in the way, on the side
+                    // already leaned to (the sidewalk's middle when square).
+                    let (lo, hi) = self.layout.sidewalk_band(p.side);
+                    let away = if d[1].abs() > 0.02 { d[1].signum() } else { ((lo + hi) / 2.0 - q.pos[1]).signum() };
+                    a[1] += SIDESTEP_MPS2 * away;
+                }
             }
             let (lo, hi) = self.layout.sidewalk_band(p.side);
             a[1] += force::A_WALL * ((force::RADIUS - (p.pos[1] - lo)) / force::B_WALL).exp();
@@ -622,8 +762,13 @@ impl Simulation {
     fn snapshot_of(&self, order: Vec<usize>, keep: impl Fn(f32) -> bool) -> Snapshot {
         let mut agents: Vec<AgentPose> = Vec::with_capacity(order.len() + self.cars.len());
         agents.extend(order.into_iter().map(|i| &self.peds[i]).map(|p| {
-            let phase = ((p.gait_m / GAIT_CYCLE_M * WALK_PHASES as f32) as u64 % WALK_PHASES as u64) as u8;
-            let yaw = p.vel[1].atan2(p.vel[0]);
+            let (phase, yaw) = if p.halted {
+                // Standing, feet together (phase 0), facing the road.
+                (0, if p.side == Side::North { -std::f32::consts::FRAC_PI_2 } else { std::f32::consts::FRAC_PI_2 })
+            } else {
+                let phase = ((p.gait_m / GAIT_CYCLE_M * WALK_PHASES as f32) as u64 % WALK_PHASES as u64) as u8;
+                (phase, p.vel[1].atan2(p.vel[0]))
+            };
             AgentPose {
                 id: p.id,
                 class: ObjectClass::Person,
@@ -879,5 +1024,109 @@ mod tests {
                 assert_eq!(a.2, b.2, "an adult keeps its height");
             }
         }
+    }
+
+    /// The test street with a zone on the north sidewalk (x from -4 to 4)
+    /// where people wait with `share`, for 20-40 s.
+    fn street_with_stop(share: f32) -> Scenario {
+        let text = format!(
+            "[scenario]\nname = \"t\"\nseed = 3\nduration_s = 120.0\n\n[street]\nlength_m = 40.0\nroad_width_m = \
+             7.0\nsidewalk_width_m = 3.5\n\n[pedestrians]\ncount = 200\n\n[[zones]]\nid = \"stop\"\n\
+             polygon = [[-4.0, 3.5], [4.0, 3.5], [4.0, 6.0], [-4.0, 6.0]]\nwait = {{ share = {share}, dwell_s = [20.0, 40.0] }}\n"
+        );
+        crate::scenario::Scenario::parse(&text, std::path::Path::new("t.toml")).expect("parses")
+    }
+
+    #[test]
+    fn people_wait_at_a_stop_and_the_others_walk_past() {
+        // Per agent: (first step seen, last step seen, steps halted, x when first halted).
+        type Seen = std::collections::BTreeMap<u32, (u64, u64, u64, Option<f32>, Side, f32)>;
+        let run = |share: f32| -> (Seen, Vec<Crossing>) {
+            let mut sim = Simulation::new(&street_with_stop(share));
+            let mut seen = Seen::new();
+            for _ in 0..2400 {
+                sim.step();
+                for p in &sim.peds {
+                    let e = seen.entry(p.id).or_insert((sim.step, sim.step, 0, None, p.side, p.speed));
+                    e.1 = sim.step;
+                    if p.halted {
+                        e.2 += 1;
+                        e.3.get_or_insert(p.pos[0]);
+                    }
+                }
+            }
+            (seen, sim.crossings().to_vec())
+        };
+        let (none, none_crossings) = run(0.0);
+        let (some, some_crossings) = run(0.5);
+        assert!(none.values().all(|v| v.2 == 0), "nobody waits where nobody is asked to");
+        let waited: Vec<_> = some.iter().filter(|(_, v)| v.2 > 0).collect();
+        let north = some.values().filter(|v| v.4 == Side::North).count();
+        assert!(
+            waited.len() * 10 >= north && waited.iter().all(|(_, v)| v.4 == Side::North),
+            "{} of {north} on the north sidewalk waited",
+            waited.len()
+        );
+        for (id, v) in &waited {
+            let x = v.3.unwrap_or(f32::NAN);
+            // Companions stand beside their leader, up to a metre off.
+            assert!((-5.0..=5.0).contains(&x), "{id} waited at x = {x}, outside the zone");
+            // 20-40 s at 20 steps a second, unless the run ended first.
+            assert!(v.2 <= 40 * 20 + 1 && (v.2 >= 20 * 20 - 1 || v.1 == 2400), "{id} halted {} steps", v.2);
+        }
+        // Nobody who walks on is held up for long behind someone standing:
+        // the north sidewalk's walkers who lived their whole crossing in the
+        // run and did not wait take about as long as without the stop.
+        let times = |seen: &Seen| -> Vec<f32> {
+            let whole = seen.values().filter(|v| v.4 == Side::North && v.2 == 0 && v.0 > 1 && v.1 < 2400);
+            whole.map(|v| (v.1 - v.0) as f32 * v.5 / 40.0).collect()
+        };
+        let (free, past) = (times(&none), times(&some));
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        let max = |v: &[f32]| v.iter().copied().fold(0.0, f32::max);
+        assert!(past.len() > 20 && mean(&past) < 1.15 * mean(&free), "{} / {}", mean(&past), mean(&free));
+        assert!(max(&past) < 1.3 * max(&free), "{} / {}", max(&past), max(&free));
+        // The south sidewalk never meets anyone waiting: its walkers cross
+        // exactly as without the stop.
+        let south = |c: &Vec<Crossing>, seen: &Seen| -> Vec<(u32, u32)> {
+            c.iter()
+                .filter(|k| seen.get(&k.agent).is_some_and(|v| v.4 == Side::South))
+                .map(|k| (k.agent, k.time_s.to_bits()))
+                .collect()
+        };
+        assert_eq!(south(&none_crossings, &none), south(&some_crossings, &some));
+    }
+
+    #[test]
+    fn a_walker_steps_round_someone_standing_in_its_lane() {
+        let mut sim = Simulation::new(&street_with_stop(0.0));
+        sim.peds.clear();
+        sim.pending.clear();
+        let person = |id: u32, x: f32, speed: f32| Pedestrian {
+            id,
+            pos: [x, 5.0],
+            vel: [speed, 0.0],
+            speed: speed.max(1.2),
+            dir: 1.0,
+            side: Side::North,
+            lane_y: 5.0,
+            look: PersonLook::from_random([7; 5]),
+            gait_m: 0.0,
+            follow: None,
+            group: id,
+            stops: Vec::new(),
+            wait_until: None,
+            halted: false,
+        };
+        let mut standing = person(0, 0.0, 0.0);
+        standing.stops = vec![Stop { at: [0.0, 5.0], dwell_s: 1000.0 }];
+        sim.peds = vec![standing, person(1, -10.0, 1.2)];
+        for _ in 0..20 * 30 {
+            sim.step();
+        }
+        let x = |id: u32| sim.peds.iter().find(|p| p.id == id).map(|p| p.pos[0]);
+        assert!(x(0).is_some_and(|x| x.abs() < 0.3), "the one waiting holds its spot: {:?}", x(0));
+        // 10 m to the one standing and 5 m past it take about 13 s alone.
+        assert!(x(1).is_none_or(|x| x > 5.0), "the walker is still behind at x = {:?}", x(1));
     }
 }

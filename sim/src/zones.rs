@@ -145,6 +145,7 @@ mod tests {
             polygon: vec![[0.0, 3.0], [2.0, 3.0], [2.0, 7.0], [0.0, 7.0]],
             kind: ZoneKind::Count,
             label: None,
+            wait: None,
         };
         let mut ledger = ZoneLedger::new(vec![zone]);
         // Agent 1 walks through x = -1, 0.5, 1.5, 3; agent 2 stands inside throughout.

@@ -7,7 +7,7 @@
 //! cargo run -p camtwin-sim --bin sensor_validation -- scenarios/sensors-sidewalk.toml \
 //!     [--seeds 10] [--group-share 0.33] [--vehicle-speed 25 --street-length 400] [--device-share 0.35] [--interval 10]
 //!     [--pedestrians 4000] [--manual-session] [--manual-watch-all] [--loop-sample 0.25] [--loop-width 1.5]
-//!     [--vehicles 600]
+//!     [--vehicles 600] [--wait 0.1]
 //! ```
 //!
 //! Sensitivity is counted / true over the run (persons; vehicles for
@@ -22,12 +22,15 @@
 //! (an intersection's crosswalks at once).
 //! For inductive loops it prints the speed error (mean absolute percentage
 //! deviation, per vehicle and per interval mean); `--loop-sample` and
-//! `--loop-width` set every loop's sampling period and width.
+//! `--loop-width` set every loop's sampling period and width. `--wait S`
+//! makes a share S of the walkers passing every counting zone on their
+//! sidewalk stop there for 15 s to 8 minutes ([`WAIT_DWELL_S`]), as at a bus
+//! stop.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use camtwin_sim::scenario::Scenario;
+use camtwin_sim::scenario::{Scenario, WaitSpec, ZoneKind};
 use camtwin_sim::sensors::wifi::{Radio, RadioParams};
 use camtwin_sim::sensors::{SensorOutput, SensorSpec, simulate};
 use camtwin_sim::world::{Crossing, Direction, ObjectClass};
@@ -46,7 +49,12 @@ struct Args {
     loop_sample_s: Option<f32>,
     loop_width_m: Option<f32>,
     vehicles: Option<u32>,
+    wait_share: Option<f32>,
 }
+
+/// How long people wait with `--wait`, seconds: uniform, as for people
+/// arriving at random at a stop served every 8 minutes (assumption).
+const WAIT_DWELL_S: [f32; 2] = [15.0, 480.0];
 
 /// Takes the value of option `name` from the arguments and parses it.
 fn parsed<T: std::str::FromStr>(name: &str, it: &mut impl Iterator<Item = String>) -> Result<T, String>
@@ -73,6 +81,7 @@ fn parse_args() -> Result<Args, String> {
         loop_sample_s: None,
         loop_width_m: None,
         vehicles: None,
+        wait_share: None,
     };
     while let Some(a) = it.next() {
         let it = &mut it;
@@ -89,13 +98,14 @@ fn parse_args() -> Result<Args, String> {
             "--loop-sample" => args.loop_sample_s = Some(parsed("--loop-sample", it)?),
             "--loop-width" => args.loop_width_m = Some(parsed("--loop-width", it)?),
             "--vehicles" => args.vehicles = Some(parsed("--vehicles", it)?),
+            "--wait" => args.wait_share = Some(parsed("--wait", it)?),
             path => args.scenario = PathBuf::from(path),
         }
     }
     if args.scenario.as_os_str().is_empty() {
         return Err("usage: sensor_validation SCENARIO [--seeds N] [--group-share S] [--vehicle-speed MPS] \
                     [--street-length M] [--device-share S] [--interval S] [--pedestrians N] [--manual-session] [--manual-watch-all] \
-                    [--loop-sample S] [--loop-width M] [--vehicles N]"
+                    [--loop-sample S] [--loop-width M] [--vehicles N] [--wait S]"
             .into());
     }
     Ok(args)
@@ -111,6 +121,10 @@ struct Figures {
     mape: Vec<f64>,
     detection: BTreeMap<&'static str, Vec<f64>>,
     agreement: Vec<f64>,
+    /// Occupancy: share of truly occupied intervals reported occupied, and
+    /// of empty ones reported empty.
+    occupied_seen: Vec<f64>,
+    empty_seen: Vec<f64>,
     /// Per aggregation interval: (counted, true), summed over seeds.
     by_interval: BTreeMap<u32, (f64, f64)>,
     /// Loops: speed error per vehicle and of interval mean speeds, per seed.
@@ -215,6 +229,12 @@ fn main() -> Result<(), String> {
     if let Some(n) = args.vehicles {
         scenario.vehicles.count = n;
     }
+    if let Some(share) = args.wait_share {
+        for zone in scenario.zones.iter_mut().filter(|z| z.kind == ZoneKind::Count) {
+            zone.wait = Some(WaitSpec { share, dwell_s: WAIT_DWELL_S });
+        }
+        scenario.validate(&text, &args.scenario).map_err(|e| e.to_string())?;
+    }
     for sensor in &mut scenario.sensors {
         if let SensorSpec::InductiveLoop(l) = sensor {
             l.sample_period_s = args.loop_sample_s.unwrap_or(l.sample_period_s);
@@ -281,6 +301,12 @@ fn main() -> Result<(), String> {
             if !o.occupancy.is_empty() {
                 let agree = o.occupancy.iter().filter(|r| r.occupied == r.truth_occupied).count();
                 f.agreement.push(agree as f64 / o.occupancy.len() as f64);
+                let share = |truth: bool| {
+                    let of: Vec<_> = o.occupancy.iter().filter(|r| r.truth_occupied == truth).collect();
+                    (!of.is_empty()).then(|| of.iter().filter(|r| r.occupied == truth).count() as f64 / of.len() as f64)
+                };
+                f.occupied_seen.extend(share(true));
+                f.empty_seen.extend(share(false));
             }
         }
     }
@@ -318,6 +344,15 @@ fn main() -> Result<(), String> {
         println!("|---|---|---|");
         for (source, f) in loops {
             println!("| {source} | {} | {} |", mean_range(&f.speed_per_vehicle), mean_range(&f.speed_per_interval));
+        }
+    }
+    let occupancy: Vec<_> = per_sensor.iter().filter(|(_, f)| !f.agreement.is_empty()).collect();
+    if !occupancy.is_empty() {
+        println!("\n| occupancy | right | occupied intervals reported occupied | empty intervals reported empty |");
+        println!("|---|---|---|---|");
+        for (source, f) in occupancy {
+            let (a, o, e) = (mean_range(&f.agreement), mean_range(&f.occupied_seen), mean_range(&f.empty_seen));
+            println!("| {source} | {a} | {o} | {e} |");
         }
     }
     for (source, f) in per_sensor.iter().filter(|(_, f)| !f.by_interval.is_empty()) {
