@@ -23,7 +23,7 @@ use camtwin_analytics::tracker::TrackerConfig;
 use camtwin_render::Renderer;
 use camtwin_sim::body::AgentLibrary;
 use camtwin_sim::privacy::{FaceBlur, PrivacyConfig};
-use camtwin_sim::scenario::{CameraSpec, Scenario, ZoneKind};
+use camtwin_sim::scenario::{CameraSpec, Scenario, ZoneKind, ZoneSpec};
 use camtwin_sim::street::StreetLayout;
 use camtwin_sim::truth::{CrossingVisibility, TruthCamera};
 use camtwin_sim::world::{Crossing, Simulation};
@@ -146,24 +146,50 @@ pub const REGION_MARGIN_M: f32 = 2.5;
 pub const REGION_HEIGHT_M: f32 = 2.2;
 
 /// The region a camera analyses in this run.
-fn camera_region(args: &RunArgs, cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4]> {
-    if args.whole_image { None } else { analysis_region(cam, lines) }
+fn camera_region(args: &RunArgs, scenario: &Scenario, cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4]> {
+    if args.whole_image { None } else { analysis_region(cam, lines, &scenario.zones) }
 }
 
-/// The part of a camera's image where the people its counting lines need can
-/// appear: everything within [`REGION_MARGIN_M`] of a line, from the ground
-/// to [`REGION_HEIGHT_M`], as `[x0, y0, x1, y1]` native pixels; `None` when
+/// The part of a camera's image where the people its counting lines and
+/// counting zones need can appear: everything within [`REGION_MARGIN_M`] of
+/// a line and the part of each counting zone in view, from the ground to
+/// [`REGION_HEIGHT_M`], as `[x0, y0, x1, y1]` native pixels; `None` when
 /// that is most of the image anyway. Analysing only this region is the
 /// regulator's frugality (fewer pixels looked at) and lets the detector see
 /// the people that matter larger for the same cost.
-pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4]> {
+pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView], zones: &[ZoneSpec]) -> Option<[u32; 4]> {
     let mut segments = Vec::new();
     for l in lines {
         let LineShape::Ground { from, to } = l.spec.shape else { return None };
         segments.push((from.map(|v| v as f32), to.map(|v| v as f32)));
     }
-    cam.view().region_around(&segments, REGION_MARGIN_M, REGION_HEIGHT_M)
+    // A counting zone's ground in view, as points on a half-metre grid
+    // (each a segment of no length, so the margin does not widen it).
+    let view = cam.view();
+    let (w, h) = (cam.width as f32, cam.height as f32);
+    for zone in zones.iter().filter(|z| z.kind == ZoneKind::Count) {
+        let (lo, hi) = zone.polygon.iter().fold(([f32::MAX; 2], [f32::MIN; 2]), |(lo, hi), p| {
+            ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])])
+        });
+        let steps = |a: f32, b: f32| ((b - a) / ZONE_GRID_M).ceil() as u32;
+        for i in 0..=steps(lo[0], hi[0]) {
+            for j in 0..=steps(lo[1], hi[1]) {
+                let p = [(lo[0] + i as f32 * ZONE_GRID_M).min(hi[0]), (lo[1] + j as f32 * ZONE_GRID_M).min(hi[1])];
+                let seen = view
+                    .project([p[0], p[1], 0.0])
+                    .is_some_and(|px| (0.0..=w).contains(&px[0]) && (0.0..=h).contains(&px[1]));
+                if seen && zone.contains(p) {
+                    segments.push((p, p));
+                }
+            }
+        }
+    }
+    view.region_around(&segments, REGION_MARGIN_M, REGION_HEIGHT_M)
 }
+
+/// Spacing of the ground points that stand for a counting zone in
+/// [`analysis_region`], metres.
+const ZONE_GRID_M: f32 = 0.5;
 
 /// The detectors a run needs: one per network input size, loaded (and
 /// checked) before any output is written.
@@ -191,7 +217,7 @@ impl Detectors {
         let mut objects: Vec<((usize, usize), Detector)> = Vec::new();
         let mut faces = HashMap::new();
         for cam in &scenario.cameras {
-            let region = camera_region(args, cam, &lines_in_view(scenario, cam));
+            let region = camera_region(args, scenario, cam, &lines_in_view(scenario, cam));
             for config in configs {
                 let input = detector_input(args.detector_input, cam, region, config);
                 if objects.iter().any(|(i, _)| *i == input) {
@@ -700,7 +726,7 @@ pub fn pipeline_config(
             image_to_ground: Some(cam.view().image_to_ground_homography()),
             native_width: cam.width,
         },
-        region: analysis_region(cam, lines),
+        region: analysis_region(cam, lines, &scenario.zones),
         tracker: TrackerConfig::default(),
         interval_s: privacy.interval_s.unwrap_or(scenario.aggregation.interval_s),
         disclosure: Disclosure { k: privacy.k, epsilon: privacy.epsilon, seed },
@@ -1149,7 +1175,7 @@ fn run_camera(
     if lines.is_empty() {
         return Ok(None);
     }
-    let region = camera_region(args, cam, &lines);
+    let region = camera_region(args, scenario, cam, &lines);
     let detector = detectors.for_camera(args, cam, region, privacy)?;
     let mut config = pipeline_config(scenario, cam, &lines, out, privacy);
     config.region = region;
@@ -1742,4 +1768,33 @@ fn summary_markdown(
          saw of people), `frames-<camera>.csv` (each analysed frame's creation and destruction). Wall time {seconds:.1} s.\n"
     ));
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_analysis_region_takes_in_the_counting_zones_in_view() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo.toml"));
+        let text = std::fs::read_to_string(path).expect("demo scenario");
+        let scenario = Scenario::parse(&text, path).expect("parses");
+        let cam = &scenario.cameras[0];
+        let lines = lines_in_view(&scenario, cam);
+        let zone = |kind: ZoneKind, x0: f32| ZoneSpec {
+            id: "z".into(),
+            polygon: vec![[x0, 3.5], [x0 + 4.0, 3.5], [x0 + 4.0, 6.0], [x0, 6.0]],
+            kind,
+            label: None,
+            wait: None,
+        };
+        let bare = analysis_region(cam, &lines, &[]).expect("the demo line's region");
+        let with = |z: ZoneSpec| analysis_region(cam, &lines, &[z]);
+        // A bus stop left of the line widens the region leftwards only.
+        let stop = with(zone(ZoneKind::Count, -7.0)).expect("a region");
+        assert!(stop[0] + 20 < bare[0] && stop[2] == bare[2], "{stop:?} against {bare:?}");
+        // A sensitive place is not analysed for counts; a zone out of view adds nothing.
+        assert_eq!(with(zone(ZoneKind::Sensitive, -7.0)), Some(bare));
+        assert_eq!(with(zone(ZoneKind::Count, 100.0)), Some(bare));
+    }
 }

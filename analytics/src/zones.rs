@@ -5,8 +5,10 @@
 //! in the image (real footage without calibration); a track is inside when
 //! its foot point (the bottom centre of its box) is. Occupancy is sampled on
 //! every analysed frame and averaged per interval; a visit runs from the
-//! first to the last analysed frame a track is seen inside, and belongs to
-//! the interval in which it began. Only counts and durations come out, never
+//! first to the last analysed frame a track is seen inside, through gaps of
+//! up to [`VISIT_GAP_S`] (a frame where the track is lost or its foot point
+//! jitters over the edge does not end it), and belongs to the interval in
+//! which it began. Only counts and durations come out, never
 //! a track's path.
 
 use std::collections::BTreeMap;
@@ -73,6 +75,12 @@ pub struct ZoneInterval {
 pub const ZONE_HEADER: [&str; 8] =
     ["start_s", "end_s", "zone", "class", "mean_occupancy", "max_occupancy", "visits", "mean_dwell_s"];
 
+/// Longest absence, seconds, that does not end a track's visit: a track
+/// missed for a frame or two, or whose foot point steps over the zone's edge
+/// and back, is still the same stay. One second is ten frames at 10 fps and
+/// still one at 1 fps.
+pub const VISIT_GAP_S: f64 = 1.0;
+
 fn inside(polygon: &[[f64; 2]], p: [f64; 2]) -> bool {
     let mut yes = false;
     let n = polygon.len();
@@ -135,7 +143,12 @@ impl ZoneCounter {
                 self.samples.push((time_s, z, class, n));
             }
         }
-        let ended: Vec<(usize, u64)> = self.open.keys().filter(|k| !seen.contains(k)).copied().collect();
+        let ended: Vec<(usize, u64)> = self
+            .open
+            .iter()
+            .filter(|(k, v)| !seen.contains(k) && time_s - v.exit_s > VISIT_GAP_S)
+            .map(|(k, _)| *k)
+            .collect();
         for k in ended {
             if let Some(v) = self.open.remove(&k) {
                 self.visits.push(v);
@@ -242,6 +255,32 @@ mod tests {
         assert_eq!(person.mean_dwell_s, Some(3.0));
         let car = out.iter().find(|r| r.class == "car").expect("car row");
         assert_eq!((car.mean_occupancy, car.visits), (0.0, 0));
+    }
+
+    #[test]
+    fn a_stay_goes_on_through_a_short_gap_and_ends_at_a_long_one() {
+        let zone = ZoneSpec {
+            id: "z".into(),
+            shape: ZoneShape::Image(vec![[100.0, 0.0], [200.0, 0.0], [200.0, 100.0], [100.0, 100.0]]),
+        };
+        let mut c = ZoneCounter::new(vec![zone], None, 320);
+        // At 10 fps for 20 s, someone stands at x = 150: lost for two frames
+        // at 3 s, its foot over the edge for three at 6 s, then gone from 10
+        // to 12 s.
+        for i in 0..200 {
+            let t = f64::from(i) / 10.0;
+            let mut tr = track(1, if (6.0..6.25).contains(&t) { 210.0 } else { 150.0 });
+            if (3.0..3.15).contains(&t) {
+                tr.state = TrackState::Lost;
+            }
+            let tracks = if (10.0..12.0).contains(&t) { vec![] } else { vec![tr] };
+            c.update(t, 320, &tracks);
+        }
+        let out = c.finish(60, 20.0);
+        let person = out.iter().find(|r| r.class == "person").expect("person row");
+        assert_eq!(person.visits, 2, "{person:?}");
+        // 0 to 9.9 s and 12 to 19.9 s: 9.9 and 7.9 s.
+        assert!((person.mean_dwell_s.unwrap_or(0.0) - 8.9).abs() < 1e-6, "{person:?}");
     }
 
     #[test]
