@@ -299,7 +299,7 @@ pub fn parse_size(text: &str) -> std::result::Result<(usize, usize), String> {
 pub fn check(path: &Path) -> Result<()> {
     let s = Scenario::load(path)?;
     println!(
-        "{}: `{}`, seed {}, {} s at {} Hz; {} pedestrians, {} cars; {} camera(s), {} line(s), {} zone(s), {} \
+        "{}: `{}`, seed {}, {} s at {} Hz; {} pedestrians, {} cars; {} camera(s), {} line(s), {} zone(s){}, {} \
          sensor(s); privacy configuration(s): {}",
         path.display(),
         s.scenario.name,
@@ -311,6 +311,10 @@ pub fn check(path: &Path) -> Result<()> {
         s.cameras.len(),
         s.lines.len(),
         s.zones.len(),
+        match s.zones.iter().filter(|z| z.wait.is_some()).count() {
+            0 => String::new(),
+            n => format!(" ({n} where people wait)"),
+        },
         s.sensors.len(),
         s.privacy_configs().iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
     );

@@ -28,6 +28,8 @@ fn every_shipped_scenario_and_experiment_checks() {
     for s in &scenarios {
         let (ok, text) = camtwin(&["check", &s.to_string_lossy()]);
         assert!(ok, "{}: {text}", s.display());
+        let waits = std::fs::read_to_string(s).expect("reads").lines().any(|l| l.starts_with("wait ="));
+        assert_eq!(text.contains("where people wait"), waits, "{}: {text}", s.display());
     }
     let experiments = files("experiments");
     assert!(experiments.len() >= 4, "{experiments:?}");
