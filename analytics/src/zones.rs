@@ -9,8 +9,10 @@
 //! first to the last analysed frame a track is seen inside, through gaps of
 //! up to [`VISIT_GAP_S`] (a frame where the track is lost or its foot point
 //! jitters over the edge does not end it), and belongs to the interval in
-//! which it began. Only counts and durations come out, never
-//! a track's path.
+//! which it began. A track born inside a zone near where another was just
+//! lost goes on with its visit ([`RESUME_S`], [`RESUME_M`]): someone
+//! standing still in a crowd is found again under a new id, by place and
+//! time only. Only counts and durations come out, never a track's path.
 
 use std::collections::BTreeMap;
 
@@ -82,6 +84,22 @@ pub const ZONE_HEADER: [&str; 8] =
 /// still one at 1 fps.
 pub const VISIT_GAP_S: f64 = 1.0;
 
+/// A track born at most this long ago, seconds, may go on with a visit
+/// whose own track was lost: someone standing still in a crowd is found
+/// again under a new track id when the tracker lost them for a while.
+pub const NEW_TRACK_S: f64 = 1.0;
+
+/// How long after its track was last measured inside a visit may still be
+/// taken over by a new track, seconds.
+pub const RESUME_S: f64 = 3.0;
+
+/// How far from where a visit's track was last measured a new track may be
+/// to take it over: metres on the ground ...
+pub const RESUME_M: f64 = 0.7;
+
+/// ... or, for image zones, box heights in pixels.
+pub const RESUME_BOX_HEIGHTS: f64 = 0.4;
+
 fn inside(polygon: &[[f64; 2]], p: [f64; 2]) -> bool {
     let mut yes = false;
     let n = polygon.len();
@@ -103,20 +121,40 @@ pub struct ZoneCounter {
     /// (time, zone, class, count) for every analysed frame, zeros included.
     samples: Vec<(f64, usize, ObjectClass, u32)>,
     open: BTreeMap<(usize, u64), Visit>,
+    /// Where each open visit's track was last measured inside (in the
+    /// zone's coordinates), and how far a new track may be from it to go
+    /// on with the visit.
+    last_at: BTreeMap<(usize, u64), ([f64; 2], f64)>,
+    /// Visits closed less than [`RESUME_S`] ago, with their last place and
+    /// reach: a new track may still go on with one.
+    ended: Vec<(Visit, [f64; 2], f64)>,
     visits: Vec<Visit>,
 }
 
 impl ZoneCounter {
     /// A counter for `zones`; ground zones need `image_to_ground`.
     pub fn new(zones: Vec<ZoneSpec>, image_to_ground: Option<[[f64; 3]; 3]>, native_width: u32) -> Self {
-        Self { zones, image_to_ground, native_width, samples: Vec::new(), open: BTreeMap::new(), visits: Vec::new() }
+        Self {
+            zones,
+            image_to_ground,
+            native_width,
+            samples: Vec::new(),
+            open: BTreeMap::new(),
+            last_at: BTreeMap::new(),
+            ended: Vec::new(),
+            visits: Vec::new(),
+        }
     }
 
     /// Consumes one analysed frame's tracks (`frame_width` undoes downscaling).
     pub fn update(&mut self, time_s: f64, frame_width: u32, tracks: &[TrackObservation]) {
         let scale = f64::from(self.native_width) / f64::from(frame_width.max(1));
         let mut seen = std::collections::BTreeSet::new();
-        for (z, zone) in self.zones.iter().enumerate() {
+        let tracked_now: std::collections::BTreeSet<u64> =
+            tracks.iter().filter(|t| t.state == TrackState::Tracked).map(|t| t.id).collect();
+        // Taken out while the frame is read, as `resume` changes the visits.
+        let zones = std::mem::take(&mut self.zones);
+        for (z, zone) in zones.iter().enumerate() {
             let mut counts: BTreeMap<ObjectClass, u32> = ObjectClass::ALL.iter().map(|c| (*c, 0)).collect();
             for t in tracks {
                 if t.state == TrackState::Lost {
@@ -128,30 +166,38 @@ impl ZoneCounter {
                     continue;
                 }
                 let foot = [f64::from(t.bbox[0] + t.bbox[2]) / 2.0 * scale, f64::from(t.bbox[3]) * scale];
-                let is_in = match &zone.shape {
-                    ZoneShape::Image(p) => inside(p, foot),
+                // The foot in the zone's coordinates, and how far a track
+                // that takes over from this one may be from it.
+                let at = match &zone.shape {
+                    ZoneShape::Image(p) => {
+                        inside(p, foot).then_some((foot, RESUME_BOX_HEIGHTS * f64::from(t.bbox[3] - t.bbox[1]) * scale))
+                    }
                     ZoneShape::Ground(p) => self
                         .image_to_ground
                         .as_ref()
                         .and_then(|h| apply_homography(h, foot))
-                        .is_some_and(|g| inside(p, g)),
+                        .filter(|g| inside(p, *g))
+                        .map(|g| (g, RESUME_M)),
                 };
-                if !is_in {
-                    continue;
-                }
+                let Some((point, reach)) = at else { continue };
                 *counts.entry(t.class).or_default() += 1;
                 seen.insert((z, t.id));
-                self.open.entry((z, t.id)).and_modify(|v| v.exit_s = time_s).or_insert(Visit {
-                    zone: z,
-                    class: t.class,
-                    enter_s: time_s,
-                    exit_s: time_s,
-                });
+                if let Some(v) = self.open.get_mut(&(z, t.id)) {
+                    v.exit_s = time_s;
+                } else {
+                    let resumed = (time_s - t.origin_time_s <= NEW_TRACK_S)
+                        .then(|| self.resume(z, t.class, point, time_s, &tracked_now))
+                        .flatten();
+                    let visit = resumed.unwrap_or(Visit { zone: z, class: t.class, enter_s: time_s, exit_s: time_s });
+                    self.open.insert((z, t.id), Visit { exit_s: time_s, ..visit });
+                }
+                self.last_at.insert((z, t.id), (point, reach));
             }
             for (class, n) in counts {
                 self.samples.push((time_s, z, class, n));
             }
         }
+        self.zones = zones;
         let ended: Vec<(usize, u64)> = self
             .open
             .iter()
@@ -159,9 +205,51 @@ impl ZoneCounter {
             .map(|(k, _)| *k)
             .collect();
         for k in ended {
-            if let Some(v) = self.open.remove(&k) {
-                self.visits.push(v);
+            if let (Some(v), Some((at, reach))) = (self.open.remove(&k), self.last_at.remove(&k)) {
+                self.ended.push((v, at, reach));
             }
+        }
+        let (old, recent): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.ended).into_iter().partition(|(v, _, _)| time_s - v.exit_s > RESUME_S);
+        self.visits.extend(old.into_iter().map(|e| e.0));
+        self.ended = recent;
+    }
+
+    /// The visit a track just born at `point` in zone `z` goes on with: the
+    /// nearest, within its reach, of the visits of that zone and class whose
+    /// track was last measured inside less than [`RESUME_S`] ago and is not
+    /// measured now (lost, or ended). Taken out of where it was.
+    fn resume(
+        &mut self,
+        z: usize,
+        class: ObjectClass,
+        point: [f64; 2],
+        time_s: f64,
+        tracked_now: &std::collections::BTreeSet<u64>,
+    ) -> Option<Visit> {
+        let dist = |a: [f64; 2]| (a[0] - point[0]).hypot(a[1] - point[1]);
+        let fits = |v: &Visit, at: [f64; 2], reach: f64| {
+            v.zone == z && v.class == class && time_s - v.exit_s <= RESUME_S && dist(at) <= reach
+        };
+        let open = self
+            .open
+            .iter()
+            .filter(|(k, v)| !tracked_now.contains(&k.1) && self.last_at.get(k).is_some_and(|&(at, r)| fits(v, at, r)))
+            .filter_map(|(k, _)| self.last_at.get(k).map(|&(at, _)| (dist(at), Some(*k), None)));
+        let ended = self
+            .ended
+            .iter()
+            .enumerate()
+            .filter(|(_, (v, at, reach))| fits(v, *at, *reach))
+            .map(|(i, (_, at, _))| (dist(*at), None, Some(i)));
+        let best = open.chain(ended).min_by(|a, b| a.0.total_cmp(&b.0))?;
+        match best {
+            (_, Some(k), _) => {
+                self.last_at.remove(&k);
+                self.open.remove(&k)
+            }
+            (_, _, Some(i)) => Some(self.ended.remove(i).0),
+            _ => None,
         }
     }
 
@@ -170,6 +258,8 @@ impl ZoneCounter {
     pub fn finish(&mut self, interval_s: u32, duration_s: f64) -> Vec<ZoneInterval> {
         let open: Vec<Visit> = std::mem::take(&mut self.open).into_values().collect();
         self.visits.extend(open);
+        self.visits.extend(std::mem::take(&mut self.ended).into_iter().map(|e| e.0));
+        self.last_at.clear();
         let ids: Vec<String> = self.zones.iter().map(|z| z.id.clone()).collect();
         let samples: Vec<(f64, usize, ObjectClass, f64)> =
             self.samples.iter().map(|&(t, z, c, n)| (t, z, c, f64::from(n))).collect();
@@ -293,6 +383,44 @@ mod tests {
         assert!((person.mean_occupancy - 0.885).abs() < 1e-9, "{person:?}");
         // 0 to 9.9 s and 12 to 19.9 s: 9.9 and 7.9 s.
         assert!((person.mean_dwell_s.unwrap_or(0.0) - 8.9).abs() < 1e-6, "{person:?}");
+    }
+
+    #[test]
+    fn a_new_track_where_a_stay_was_lost_goes_on_with_it() {
+        let zone = ZoneSpec {
+            id: "z".into(),
+            shape: ZoneShape::Image(vec![[100.0, 0.0], [300.0, 0.0], [300.0, 100.0], [100.0, 100.0]]),
+        };
+        // 10 fps for 10 s: track 1 stands at x = 150 until 4 s; a track born
+        // at `x` (boxes 50 px tall) takes its place from `from` s, born then
+        // or, when `walked_in`, 5 s earlier outside the zone.
+        let run = |x: f32, from: f64, walked_in: bool| {
+            let mut c = ZoneCounter::new(vec![zone.clone()], None, 320);
+            for i in 0..100 {
+                let t = f64::from(i) / 10.0;
+                let mut tracks = Vec::new();
+                if t < 4.0 {
+                    tracks.push(track(1, 150.0));
+                }
+                if t >= from {
+                    let origin_time_s = if walked_in { from - 5.0 } else { from };
+                    tracks.push(TrackObservation { origin_time_s, ..track(2, x) });
+                }
+                c.update(t, 320, &tracks);
+            }
+            let out = c.finish(60, 10.0);
+            out.into_iter().find(|r| r.class == "person").map(|r| (r.visits, r.mean_dwell_s))
+        };
+        // Found again 1.5 s later, 10 px (0.2 box heights) off: one stay of 9.9 s.
+        let (visits, dwell) = run(160.0, 5.5, false).expect("row");
+        assert_eq!(visits, 1);
+        assert!((dwell.unwrap_or(0.0) - 9.9).abs() < 1e-6, "{dwell:?}");
+        // Found again while the old track's visit is still open.
+        assert_eq!(run(160.0, 4.3, false).map(|r| r.0), Some(1), "0.4 s later");
+        // Too far off, too late, or someone who walked in: two stays.
+        assert_eq!(run(180.0, 5.5, false).map(|r| r.0), Some(2), "30 px off");
+        assert_eq!(run(160.0, 7.5, false).map(|r| r.0), Some(2), "3.6 s later");
+        assert_eq!(run(160.0, 5.5, true).map(|r| r.0), Some(2), "walked in");
     }
 
     #[test]
