@@ -63,6 +63,8 @@ struct ZoneCell {
     start_s: u32,
     max_occupancy: u32,
     truth_max_occupancy: u32,
+    mean_occupancy: f64,
+    truth_mean_occupancy: f64,
 }
 
 /// One row of a job's `occupancy.csv` (presence sensors).
@@ -519,7 +521,51 @@ fn utility(
                 per.into_iter().filter_map(|(s, v)| Some((s, mean_interval(&v)?))).collect();
             (mean_interval(&whole), by, None)
         }
+        Measure::Headcount => {
+            let zone = p.zone.clone().unwrap_or_default();
+            if !m.camera {
+                let watches = seeds.iter().any(|d| d.occupancy.iter().any(|o| o.source == m.source && o.place == zone));
+                let why = if watches {
+                    format!("it tells whether zone `{zone}` is occupied, not how many are in it")
+                } else {
+                    format!("it does not watch zone `{zone}`")
+                };
+                return (None, Vec::new(), Some(why));
+            }
+            let mut whole = Vec::new();
+            let mut per: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+            for d in seeds {
+                let cells: Vec<(u32, f64, f64)> = d
+                    .zones
+                    .iter()
+                    .filter(|z| z.source == m.source && z.zone == zone && z.class == "person")
+                    .map(|z| (z.start_s, z.mean_occupancy, z.truth_mean_occupancy))
+                    .collect();
+                if let Some(e) = headcount_error(&cells) {
+                    whole.push(e);
+                }
+                for (s, a, b) in cells {
+                    if let Some(e) = headcount_error(&[(s, a, b)]) {
+                        per.entry(s).or_default().push(e);
+                    }
+                }
+            }
+            if whole.is_empty() {
+                return (None, Vec::new(), Some(format!("it does not watch zone `{zone}`, or nobody was ever in it")));
+            }
+            let by: Vec<(u32, MeanInterval)> =
+                per.into_iter().filter_map(|(s, v)| Some((s, mean_interval(&v)?))).collect();
+            (mean_interval(&whole), by, None)
+        }
     }
+}
+
+/// Headcount error over intervals `(start, counted mean, true mean)`:
+/// `Σ|counted − true| / Σ true`, the WAPE of the mean number inside; `None`
+/// when the zone was always truly empty.
+fn headcount_error(cells: &[(u32, f64, f64)]) -> Option<f64> {
+    let truth: f64 = cells.iter().map(|c| c.2).sum();
+    (truth > 0.0).then(|| cells.iter().map(|c| (c.1 - c.2).abs()).sum::<f64>() / truth)
 }
 
 /// WAPE over the cells: `Σ|count − truth| / Σ truth`; `None` when nothing
@@ -663,6 +709,14 @@ mod tests {
             count,
             ground_truth: truth,
         }
+    }
+
+    #[test]
+    fn headcount_error_is_wape_of_the_mean_inside() {
+        // 1.0 against 2.0, then 3.5 against 3.0: (1.0 + 0.5) / 5.0.
+        let e = headcount_error(&[(0, 1.0, 2.0), (15, 3.5, 3.0)]).expect("someone inside");
+        assert!((e - 0.3).abs() < 1e-12, "{e}");
+        assert_eq!(headcount_error(&[(0, 0.5, 0.0)]), None, "never truly occupied");
     }
 
     #[test]

@@ -62,6 +62,10 @@ pub enum Measure {
     ClassSplit,
     /// Whether a zone is occupied in each interval.
     Occupancy,
+    /// How many are in a zone on average in each interval (how crowded a
+    /// stop or a square is): only a means that counts people in the zone
+    /// can serve, not one that says occupied or not.
+    Headcount,
 }
 
 impl Measure {
@@ -71,6 +75,7 @@ impl Measure {
             Self::Count => "count",
             Self::ClassSplit => "class_split",
             Self::Occupancy => "occupancy",
+            Self::Headcount => "headcount",
         }
     }
 
@@ -80,6 +85,7 @@ impl Measure {
             Self::Count => "count error (WAPE)",
             Self::ClassSplit => "class-split error (share points)",
             Self::Occupancy => "occupancy error (share of intervals wrong)",
+            Self::Headcount => "headcount error (WAPE of the mean number inside)",
         }
     }
 }
@@ -307,6 +313,7 @@ pub fn load(path: &Path) -> Result<Experiment> {
                 bail!("{here}: {key}.classes: a class split needs at least two classes")
             }
             Measure::Occupancy if p.zone.is_none() => bail!("{here}: {key}: an occupancy purpose needs `zone`"),
+            Measure::Headcount if p.zone.is_none() => bail!("{here}: {key}: a headcount purpose needs `zone`"),
             _ => {}
         }
     }

@@ -453,6 +453,9 @@ fn purpose_text(p: &Purpose) -> String {
         super::file::Measure::Occupancy => {
             format!("tell whether zone `{}` is occupied", p.zone.clone().unwrap_or_default())
         }
+        super::file::Measure::Headcount => {
+            format!("tell how many are in zone `{}` on average", p.zone.clone().unwrap_or_default())
+        }
     };
     let place = p.line.as_ref().map_or(String::new(), |l| format!(" on line `{l}`"));
     format!("{what}{place}, for {}, with a {} of at most {}", p.use_.label(), p.measure.error_name(), pct(p.max_error))
