@@ -334,12 +334,17 @@ mod tests {
         }
     }
 
+    /// An image zone from x = 100 to `right`, y = 0 to 100.
+    fn image_zone(right: f64) -> ZoneSpec {
+        ZoneSpec {
+            id: "z".into(),
+            shape: ZoneShape::Image(vec![[100.0, 0.0], [right, 0.0], [right, 100.0], [100.0, 100.0]]),
+        }
+    }
+
     #[test]
     fn occupancy_and_dwell_follow_tracks_through_an_image_zone() {
-        let zone = ZoneSpec {
-            id: "z".into(),
-            shape: ZoneShape::Image(vec![[100.0, 0.0], [200.0, 0.0], [200.0, 100.0], [100.0, 100.0]]),
-        };
+        let zone = image_zone(200.0);
         let mut c = ZoneCounter::new(vec![zone], None, 320);
         // Track 1 walks through from x = 50 to 250 in 1 s steps; track 2 stands inside.
         for (i, x) in [50.0, 150.0, 160.0, 170.0, 250.0].into_iter().enumerate() {
@@ -358,10 +363,7 @@ mod tests {
 
     #[test]
     fn a_stay_goes_on_through_a_short_gap_and_ends_at_a_long_one() {
-        let zone = ZoneSpec {
-            id: "z".into(),
-            shape: ZoneShape::Image(vec![[100.0, 0.0], [200.0, 0.0], [200.0, 100.0], [100.0, 100.0]]),
-        };
+        let zone = image_zone(200.0);
         let mut c = ZoneCounter::new(vec![zone], None, 320);
         // At 10 fps for 20 s, someone stands at x = 150: lost for two frames
         // at 3 s, its foot over the edge for three at 6 s, then gone from 10
@@ -387,10 +389,7 @@ mod tests {
 
     #[test]
     fn a_new_track_where_a_stay_was_lost_goes_on_with_it() {
-        let zone = ZoneSpec {
-            id: "z".into(),
-            shape: ZoneShape::Image(vec![[100.0, 0.0], [300.0, 0.0], [300.0, 100.0], [100.0, 100.0]]),
-        };
+        let zone = image_zone(300.0);
         // 10 fps for 10 s: track 1 stands at x = 150 until 4 s; a track born
         // at `x` (boxes 50 px tall) takes its place from `from` s, born then
         // or, when `walked_in`, 5 s earlier outside the zone.
