@@ -328,8 +328,9 @@ mod force {
 const NEIGHBOUR_RANGE_M: f32 = 3.0;
 
 /// A zone where people wait: its index (the stream of its draws), its
-/// spec, and the points where one can stand, with their sidewalks.
-type WaitingZone<'a> = (u64, &'a crate::scenario::WaitSpec, Vec<([f32; 2], Side)>);
+/// spec, and the points where one can stand on the north and on the south
+/// sidewalk.
+type WaitingZone<'a> = (u64, &'a crate::scenario::WaitSpec, [Vec<[f32; 2]>; 2]);
 
 /// The stops of the group led by `group`: in each waiting zone with
 /// standing points on its sidewalk still ahead of it, it stops with the
@@ -340,7 +341,7 @@ fn plan_stops(seed: u64, group: u32, side: Side, dir: f32, start_x: f32, waits: 
         let mut rng = ChaCha8Rng::seed_from_u64(child_hash(seed ^ WAIT_SALT, group));
         rng.set_stream(*zone);
         let (u, pick, d) = (rng.random::<f32>(), rng.random::<f64>(), rng.random::<f32>());
-        let mine: Vec<[f32; 2]> = points.iter().filter(|(_, s)| *s == side).map(|(p, _)| *p).collect();
+        let mine = &points[usize::from(side == Side::South)];
         if u >= wait.share || mine.is_empty() {
             continue;
         }
@@ -379,7 +380,14 @@ impl Simulation {
             .zones
             .iter()
             .enumerate()
-            .filter_map(|(i, z)| z.wait.as_ref().map(|w| (i as u64, w, wait_point_candidates(z, &layout).collect())))
+            .filter_map(|(i, z)| {
+                let w = z.wait.as_ref()?;
+                let mut points = [Vec::new(), Vec::new()];
+                for (p, side) in wait_point_candidates(z, &layout) {
+                    points[usize::from(side == Side::South)].push(p);
+                }
+                Some((i as u64, w, points))
+            })
             .collect();
         let waiting = !waits.is_empty();
         let mut unit = 0u64;
