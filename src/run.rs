@@ -76,7 +76,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_size)]
     pub detector_input: Option<(usize, usize)>,
     /// Analyse each camera's whole image instead of the region around its
-    /// counting lines.
+    /// counting lines and counting zones.
     #[arg(long)]
     pub whole_image: bool,
     /// Run only the privacy configuration NAME (repeat for several); every
