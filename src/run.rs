@@ -168,21 +168,10 @@ pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView], zones: &[ZoneSpec
     let view = cam.view();
     let (w, h) = (cam.width as f32, cam.height as f32);
     for zone in zones.iter().filter(|z| z.kind == ZoneKind::Count) {
-        let (lo, hi) = zone.polygon.iter().fold(([f32::MAX; 2], [f32::MIN; 2]), |(lo, hi), p| {
-            ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])])
-        });
-        let steps = |a: f32, b: f32| ((b - a) / ZONE_GRID_M).ceil() as u32;
-        for i in 0..=steps(lo[0], hi[0]) {
-            for j in 0..=steps(lo[1], hi[1]) {
-                let p = [(lo[0] + i as f32 * ZONE_GRID_M).min(hi[0]), (lo[1] + j as f32 * ZONE_GRID_M).min(hi[1])];
-                let seen = view
-                    .project([p[0], p[1], 0.0])
-                    .is_some_and(|px| (0.0..=w).contains(&px[0]) && (0.0..=h).contains(&px[1]));
-                if seen && zone.contains(p) {
-                    segments.push((p, p));
-                }
-            }
-        }
+        let seen = |p: &[f32; 2]| {
+            view.project([p[0], p[1], 0.0]).is_some_and(|px| (0.0..=w).contains(&px[0]) && (0.0..=h).contains(&px[1]))
+        };
+        segments.extend(zone.grid(ZONE_GRID_M).filter(seen).map(|p| (p, p)));
     }
     view.region_around(&segments, REGION_MARGIN_M, REGION_HEIGHT_M)
 }

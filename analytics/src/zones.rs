@@ -120,15 +120,27 @@ pub struct ZoneCounter {
     native_width: u32,
     /// (time, zone, class, count) for every analysed frame, zeros included.
     samples: Vec<(f64, usize, ObjectClass, u32)>,
-    open: BTreeMap<(usize, u64), Visit>,
-    /// Where each open visit's track was last measured inside (in the
-    /// zone's coordinates), and how far a new track may be from it to go
-    /// on with the visit.
-    last_at: BTreeMap<(usize, u64), ([f64; 2], f64)>,
-    /// Visits closed less than [`RESUME_S`] ago, with their last place and
-    /// reach: a new track may still go on with one.
-    ended: Vec<(Visit, [f64; 2], f64)>,
+    /// Open visits by (zone, track).
+    open: BTreeMap<(usize, u64), Stay>,
+    /// Visits closed less than [`RESUME_S`] ago: a new track may still go
+    /// on with one.
+    ended: Vec<Stay>,
     visits: Vec<Visit>,
+}
+
+/// A visit with where its track was last measured inside (in the zone's
+/// coordinates) and how far from there a new track may be to go on with it.
+#[derive(Debug, Clone, Copy)]
+struct Stay {
+    visit: Visit,
+    at: [f64; 2],
+    reach: f64,
+}
+
+/// Where a visit that a new track goes on with is kept.
+enum Taken {
+    Open((usize, u64)),
+    Ended(usize),
 }
 
 impl ZoneCounter {
@@ -140,7 +152,6 @@ impl ZoneCounter {
             native_width,
             samples: Vec::new(),
             open: BTreeMap::new(),
-            last_at: BTreeMap::new(),
             ended: Vec::new(),
             visits: Vec::new(),
         }
@@ -160,7 +171,7 @@ impl ZoneCounter {
                 if t.state == TrackState::Lost {
                     // A track missed for a moment in the middle of a stay is
                     // still there (its visit goes on): it still counts.
-                    if self.open.get(&(z, t.id)).is_some_and(|v| time_s - v.exit_s <= VISIT_GAP_S) {
+                    if self.open.get(&(z, t.id)).is_some_and(|s| time_s - s.visit.exit_s <= VISIT_GAP_S) {
                         *counts.entry(t.class).or_default() += 1;
                     }
                     continue;
@@ -182,36 +193,28 @@ impl ZoneCounter {
                 let Some((point, reach)) = at else { continue };
                 *counts.entry(t.class).or_default() += 1;
                 seen.insert((z, t.id));
-                if let Some(v) = self.open.get_mut(&(z, t.id)) {
-                    v.exit_s = time_s;
-                } else {
-                    let resumed = (time_s - t.origin_time_s <= NEW_TRACK_S)
+                let visit = match self.open.get(&(z, t.id)) {
+                    Some(s) => s.visit,
+                    None => (time_s - t.origin_time_s <= NEW_TRACK_S)
                         .then(|| self.resume(z, t.class, point, time_s, &tracked_now))
-                        .flatten();
-                    let visit = resumed.unwrap_or(Visit { zone: z, class: t.class, enter_s: time_s, exit_s: time_s });
-                    self.open.insert((z, t.id), Visit { exit_s: time_s, ..visit });
-                }
-                self.last_at.insert((z, t.id), (point, reach));
+                        .flatten()
+                        .unwrap_or(Visit { zone: z, class: t.class, enter_s: time_s, exit_s: time_s }),
+                };
+                self.open.insert((z, t.id), Stay { visit: Visit { exit_s: time_s, ..visit }, at: point, reach });
             }
             for (class, n) in counts {
                 self.samples.push((time_s, z, class, n));
             }
         }
         self.zones = zones;
-        let ended: Vec<(usize, u64)> = self
-            .open
-            .iter()
-            .filter(|(k, v)| !seen.contains(k) && time_s - v.exit_s > VISIT_GAP_S)
-            .map(|(k, _)| *k)
-            .collect();
-        for k in ended {
-            if let (Some(v), Some((at, reach))) = (self.open.remove(&k), self.last_at.remove(&k)) {
-                self.ended.push((v, at, reach));
-            }
-        }
+        let (gone, open): (BTreeMap<_, _>, BTreeMap<_, _>) = std::mem::take(&mut self.open)
+            .into_iter()
+            .partition(|(k, s)| !seen.contains(k) && time_s - s.visit.exit_s > VISIT_GAP_S);
+        self.open = open;
+        self.ended.extend(gone.into_values());
         let (old, recent): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.ended).into_iter().partition(|(v, _, _)| time_s - v.exit_s > RESUME_S);
-        self.visits.extend(old.into_iter().map(|e| e.0));
+            std::mem::take(&mut self.ended).into_iter().partition(|s| time_s - s.visit.exit_s > RESUME_S);
+        self.visits.extend(old.into_iter().map(|s| s.visit));
         self.ended = recent;
     }
 
@@ -228,38 +231,28 @@ impl ZoneCounter {
         tracked_now: &std::collections::BTreeSet<u64>,
     ) -> Option<Visit> {
         let dist = |a: [f64; 2]| (a[0] - point[0]).hypot(a[1] - point[1]);
-        let fits = |v: &Visit, at: [f64; 2], reach: f64| {
-            v.zone == z && v.class == class && time_s - v.exit_s <= RESUME_S && dist(at) <= reach
+        let fits = |s: &Stay| {
+            s.visit.zone == z && s.visit.class == class && time_s - s.visit.exit_s <= RESUME_S && dist(s.at) <= s.reach
         };
         let open = self
             .open
             .iter()
-            .filter(|(k, v)| !tracked_now.contains(&k.1) && self.last_at.get(k).is_some_and(|&(at, r)| fits(v, at, r)))
-            .filter_map(|(k, _)| self.last_at.get(k).map(|&(at, _)| (dist(at), Some(*k), None)));
-        let ended = self
-            .ended
-            .iter()
-            .enumerate()
-            .filter(|(_, (v, at, reach))| fits(v, *at, *reach))
-            .map(|(i, (_, at, _))| (dist(*at), None, Some(i)));
-        let best = open.chain(ended).min_by(|a, b| a.0.total_cmp(&b.0))?;
+            .filter(|(k, s)| !tracked_now.contains(&k.1) && fits(s))
+            .map(|(k, s)| (dist(s.at), Taken::Open(*k)));
+        let ended = self.ended.iter().enumerate().filter(|(_, s)| fits(s)).map(|(i, s)| (dist(s.at), Taken::Ended(i)));
+        let (_, best) = open.chain(ended).min_by(|a, b| a.0.total_cmp(&b.0))?;
         match best {
-            (_, Some(k), _) => {
-                self.last_at.remove(&k);
-                self.open.remove(&k)
-            }
-            (_, _, Some(i)) => Some(self.ended.remove(i).0),
-            _ => None,
+            Taken::Open(k) => self.open.remove(&k).map(|s| s.visit),
+            Taken::Ended(i) => Some(self.ended.remove(i).visit),
         }
     }
 
     /// Per-interval figures for a run of `duration_s`, every zone and class;
     /// visits still open at the end are cut there.
     pub fn finish(&mut self, interval_s: u32, duration_s: f64) -> Vec<ZoneInterval> {
-        let open: Vec<Visit> = std::mem::take(&mut self.open).into_values().collect();
-        self.visits.extend(open);
-        self.visits.extend(std::mem::take(&mut self.ended).into_iter().map(|e| e.0));
-        self.last_at.clear();
+        let open = std::mem::take(&mut self.open).into_values();
+        let ended = std::mem::take(&mut self.ended);
+        self.visits.extend(open.chain(ended).map(|s| s.visit));
         let ids: Vec<String> = self.zones.iter().map(|z| z.id.clone()).collect();
         let samples: Vec<(f64, usize, ObjectClass, f64)> =
             self.samples.iter().map(|&(t, z, c, n)| (t, z, c, f64::from(n))).collect();

@@ -299,6 +299,29 @@ impl ZoneSpec {
     pub fn contains(&self, p: [f32; 2]) -> bool {
         crate::geometry::point_in_polygon(p, &self.polygon)
     }
+
+    /// The corners of the zone's bounding box, `([x_min, y_min], [x_max,
+    /// y_max])`: the stretch of street a sensor over it senses, the ground a
+    /// grid of points over it covers.
+    pub fn bounds(&self) -> ([f32; 2], [f32; 2]) {
+        self.polygon.iter().fold(([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]), |(lo, hi), p| {
+            ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])])
+        })
+    }
+
+    /// Points on a grid of `step` metres over the bounding box, from its
+    /// lower corner and with its far sides always included, that lie inside
+    /// the zone: where people can stand in it, the ground a camera must see
+    /// of it.
+    pub fn grid(&self, step: f32) -> impl Iterator<Item = [f32; 2]> + '_ {
+        let (lo, hi) = self.bounds();
+        // One axis: lo, lo + step, ... below hi, then hi.
+        let axis = move |k: usize| {
+            let inner = (0u32..).map(move |i| lo[k] + i as f32 * step).take_while(move |v| *v < hi[k] - 1e-4);
+            inner.chain((hi[k] >= lo[k]).then_some(hi[k]))
+        };
+        axis(0).flat_map(move |x| axis(1).map(move |y| [x, y])).filter(|p| self.contains(*p))
+    }
 }
 
 /// Parking bays along one curb: cars arrive, stay and leave, each bay with

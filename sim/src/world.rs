@@ -155,15 +155,7 @@ pub fn wait_point_candidates<'a>(
 ) -> impl Iterator<Item = ([f32; 2], Side)> + 'a {
     const GRID: f32 = 0.25;
     const MARGIN: f32 = 0.45;
-    let fold = |f: fn(f32, f32) -> f32, init: f32, k: usize| zone.polygon.iter().map(|p| p[k]).fold(init, f);
-    let (x0, x1) = (fold(f32::min, f32::INFINITY, 0), fold(f32::max, f32::NEG_INFINITY, 0));
-    let (y0, y1) = (fold(f32::min, f32::INFINITY, 1), fold(f32::max, f32::NEG_INFINITY, 1));
-    let nx = if x1 >= x0 { ((x1 - x0) / GRID) as i64 + 1 } else { 0 };
-    let ny = if y1 >= y0 { ((y1 - y0) / GRID) as i64 + 1 } else { 0 };
-    (0..nx).flat_map(move |i| (0..ny).map(move |j| [x0 + i as f32 * GRID, y0 + j as f32 * GRID])).filter_map(move |p| {
-        if !zone.contains(p) || p[0].abs() > layout.half_length - 1.0 {
-            return None;
-        }
+    zone.grid(GRID).filter(|p| p[0].abs() <= layout.half_length - 1.0).filter_map(|p| {
         [Side::North, Side::South].into_iter().find_map(|side| {
             let (lo, hi) = layout.sidewalk_band(side);
             (p[1] >= lo + MARGIN && p[1] <= hi - MARGIN).then_some((p, side))
@@ -1047,7 +1039,8 @@ mod tests {
 
     #[test]
     fn people_wait_at_a_stop_and_the_others_walk_past() {
-        // Per agent: (first step seen, last step seen, steps halted, x when first halted).
+        // Per agent: (first step seen, last step seen, steps halted, x when
+        // first halted, sidewalk, walking speed).
         type Seen = std::collections::BTreeMap<u32, (u64, u64, u64, Option<f32>, Side, f32)>;
         let run = |share: f32| -> (Seen, Vec<Crossing>) {
             let mut sim = Simulation::new(&street_with_stop(share));

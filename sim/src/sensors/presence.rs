@@ -127,8 +127,8 @@ impl PresenceDetector {
     /// The stretch of street `[x_min, x_max]` the sensor can sense: agents
     /// elsewhere need not be offered to it.
     pub fn x_range(&self) -> [f32; 2] {
-        let xs = self.zone.polygon.iter().map(|p| p[0]);
-        [xs.clone().fold(f32::INFINITY, f32::min), xs.fold(f32::NEG_INFINITY, f32::max)]
+        let (lo, hi) = self.zone.bounds();
+        [lo[0], hi[0]]
     }
 
     /// Looks at one step, `agents` being those within [`Self::x_range`]:
