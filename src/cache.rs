@@ -28,8 +28,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Changes whenever the renderer draws differently, so old footage is not
-/// reused.
-pub const RENDERER_VERSION: &str = "camtwin-render/2026-12-06";
+/// reused. 2026-12-06b: vehicles with sloped windscreens, lamps, hubs and a
+/// contact shadow (a COCO detector found none of the box-shaped ones).
+pub const RENDERER_VERSION: &str = "camtwin-render/2026-12-06b";
 
 /// Default size limit, bytes.
 pub const DEFAULT_LIMIT_BYTES: u64 = 20 * 1024 * 1024 * 1024;

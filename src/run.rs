@@ -144,24 +144,40 @@ pub fn detector_input(
 pub const REGION_MARGIN_M: f32 = 2.5;
 /// Height the region covers above the ground, metres (taller than people).
 pub const REGION_HEIGHT_M: f32 = 2.2;
+/// How far either side of a counting line across the road the region
+/// reaches, metres: half a 12 m bus, and 4 m more (half a second at 30 km/h)
+/// for its track to be confirmed before its centre reaches the line.
+pub const VEHICLE_REGION_MARGIN_M: f32 = 10.0;
+/// Height the region covers above a road line, metres (taller than a lorry).
+pub const VEHICLE_REGION_HEIGHT_M: f32 = 3.6;
 
 /// The region a camera analyses in this run.
 fn camera_region(args: &RunArgs, scenario: &Scenario, cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4]> {
-    if args.whole_image { None } else { analysis_region(cam, lines, &scenario.zones) }
+    if args.whole_image {
+        None
+    } else {
+        analysis_region(cam, lines, &scenario.zones, scenario.street.road_width_m / 2.0)
+    }
 }
 
 /// The part of a camera's image where the people its counting lines and
 /// counting zones need can appear: everything within [`REGION_MARGIN_M`] of
 /// a line and the part of each counting zone in view, from the ground to
-/// [`REGION_HEIGHT_M`], as `[x0, y0, x1, y1]` native pixels; `None` when
+/// [`REGION_HEIGHT_M`] (for a line across the road, whose half-width is
+/// `half_road`: within [`VEHICLE_REGION_MARGIN_M`], up to
+/// [`VEHICLE_REGION_HEIGHT_M`]), as `[x0, y0, x1, y1]` native pixels; `None` when
 /// that is most of the image anyway. Analysing only this region is the
 /// regulator's frugality (fewer pixels looked at) and lets the detector see
 /// the people that matter larger for the same cost.
-pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView], zones: &[ZoneSpec]) -> Option<[u32; 4]> {
+pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView], zones: &[ZoneSpec], half_road: f32) -> Option<[u32; 4]> {
     let mut segments = Vec::new();
+    let mut road = Vec::new();
     for l in lines {
         let LineShape::Ground { from, to } = l.spec.shape else { return None };
-        segments.push((from.map(|v| v as f32), to.map(|v| v as f32)));
+        let (from, to) = (from.map(|v| v as f32), to.map(|v| v as f32));
+        // A line along the curb only touches the road; one across it crosses.
+        let across = from[1].min(to[1]) < half_road - 0.01 && from[1].max(to[1]) > -half_road + 0.01;
+        if across { road.push((from, to)) } else { segments.push((from, to)) }
     }
     // A counting zone's ground in view, as points on a half-metre grid
     // (each a segment of no length, so the margin does not widen it).
@@ -173,7 +189,10 @@ pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView], zones: &[ZoneSpec
         };
         segments.extend(zone.grid(ZONE_GRID_M).filter(seen).map(|p| (p, p)));
     }
-    view.region_around(&segments, REGION_MARGIN_M, REGION_HEIGHT_M)
+    view.region_around_groups(&[
+        (&segments, REGION_MARGIN_M, REGION_HEIGHT_M),
+        (&road, VEHICLE_REGION_MARGIN_M, VEHICLE_REGION_HEIGHT_M),
+    ])
 }
 
 /// Spacing of the ground points that stand for a counting zone in
@@ -288,7 +307,7 @@ pub fn parse_size(text: &str) -> std::result::Result<(usize, usize), String> {
 pub fn check(path: &Path) -> Result<()> {
     let s = Scenario::load(path)?;
     println!(
-        "{}: `{}`, seed {}, {} s at {} Hz; {} pedestrians, {} cars; {} camera(s), {} line(s), {} zone(s){}, {} \
+        "{}: `{}`, seed {}, {} s at {} Hz; {} pedestrians, {}; {} camera(s), {} line(s), {} zone(s){}, {} \
          sensor(s); privacy configuration(s): {}",
         path.display(),
         s.scenario.name,
@@ -296,7 +315,7 @@ pub fn check(path: &Path) -> Result<()> {
         s.scenario.duration_s,
         s.scenario.step_hz,
         s.pedestrians.count,
-        s.vehicles.count,
+        s.vehicles.describe(),
         s.cameras.len(),
         s.lines.len(),
         s.zones.len(),
@@ -719,7 +738,7 @@ pub fn pipeline_config(
             image_to_ground: Some(cam.view().image_to_ground_homography()),
             native_width: cam.width,
         },
-        region: analysis_region(cam, lines, &scenario.zones),
+        region: analysis_region(cam, lines, &scenario.zones, scenario.street.road_width_m / 2.0),
         tracker: TrackerConfig::default(),
         interval_s: privacy.interval_s.unwrap_or(scenario.aggregation.interval_s),
         disclosure: Disclosure { k: privacy.k, epsilon: privacy.epsilon, seed },
@@ -1085,8 +1104,8 @@ fn run_config(
         config.name,
         seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
     );
-    md.push_str(&scoring::seed_error_table(&over));
-    md.push_str(&scoring::split_table(&splits, "all seeds together"));
+    md.push_str(&scoring::seed_error_tables(&over));
+    md.push_str(&scoring::split_tables(&splits, "all seeds together"));
     md.push_str(&format!(
         "\nFiles: `errors-over-seeds.csv` (mean and 95 % interval of every whole-run error), `crossings.csv` \
          (crossings of all seeds, split by what each camera could see), `intrusiveness.csv` (each seed's \
@@ -1730,23 +1749,23 @@ fn summary_markdown(
     seconds: f64,
 ) -> String {
     let mut md = format!(
-        "# camtwin run: {}\n\nScenario `{}`, seed {}, {} s simulated, {} pedestrians and {} cars; privacy configuration \
+        "# camtwin run: {}\n\nScenario `{}`, seed {}, {} s simulated, {} pedestrians and {}; privacy configuration \
          `{}`; counts aggregated every {} s{}{}.\n\n",
         s.scenario.name,
         path.display(),
         s.scenario.seed,
         s.scenario.duration_s,
         s.pedestrians.count,
-        s.vehicles.count,
+        s.vehicles.describe(),
         privacy.name,
         privacy.interval_s.unwrap_or(s.aggregation.interval_s),
         if privacy.k > 1 { format!(", counts below {} withheld", privacy.k) } else { String::new() },
         privacy.epsilon.map_or(String::new(), |e| format!(", Laplace noise with ε = {e} per count"))
     );
-    md.push_str(&scoring::error_table(errors, "person"));
+    md.push_str(&scoring::error_tables(errors));
     // A scenario with sensors only has no camera to describe.
     if !notes.is_empty() {
-        md.push_str(&scoring::split_table(splits, "this seed"));
+        md.push_str(&scoring::split_tables(splits, "this seed"));
         md.push_str("\n## Cameras\n\n");
     }
     for n in notes {
@@ -1768,6 +1787,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_line_across_the_road_gets_a_region_a_bus_fits_in() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mixed-traffic.toml"));
+        let text = std::fs::read_to_string(path).expect("mixed-traffic scenario");
+        let scenario = Scenario::parse(&text, path).expect("parses");
+        let cam = &scenario.cameras[0];
+        let lines = lines_in_view(&scenario, cam);
+        let road = analysis_region(cam, &lines, &[], 3.5).expect("the road line's region");
+        // The same line on a street without a road (no width): a walker's
+        // margin and height only.
+        let walk = analysis_region(cam, &lines, &[], -100.0).expect("a region");
+        let view = cam.view();
+        let [x0, y0, x1, y1] = road.map(|v| v as f32);
+        // The top of a bus 10 m before the line in each lane, and its wheels
+        // there, are inside the road region and outside the walker's.
+        for p in [[-10.0, -1.75, 3.1], [10.0, 1.75, 3.1], [-10.0, -1.75, 0.0], [10.0, 1.75, 0.0]] {
+            let px = view.project(p).expect("in front of the camera");
+            assert!((x0..=x1).contains(&px[0]) && (y0..=y1).contains(&px[1]), "{p:?} at {px:?} outside {road:?}");
+        }
+        // The far bus's roof is above the walker's region.
+        let far_roof = view.project([10.0, 1.75, 3.1]).expect("in view");
+        assert!(far_roof[1] < walk[1] as f32, "the walker's region {walk:?} holds the far bus's roof {far_roof:?}");
+    }
+
+    #[test]
     fn the_analysis_region_takes_in_the_counting_zones_in_view() {
         let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo.toml"));
         let text = std::fs::read_to_string(path).expect("demo scenario");
@@ -1781,8 +1824,8 @@ mod tests {
             label: None,
             wait: None,
         };
-        let bare = analysis_region(cam, &lines, &[]).expect("the demo line's region");
-        let with = |z: ZoneSpec| analysis_region(cam, &lines, &[z]);
+        let bare = analysis_region(cam, &lines, &[], 3.5).expect("the demo line's region");
+        let with = |z: ZoneSpec| analysis_region(cam, &lines, &[z], 3.5);
         // A bus stop left of the line widens the region leftwards only.
         let stop = with(zone(ZoneKind::Count, -7.0)).expect("a region");
         assert!(stop[0] + 20 < bare[0] && stop[2] == bare[2], "{stop:?} against {bare:?}");

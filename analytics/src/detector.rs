@@ -473,19 +473,31 @@ pub const CANDIDATE_NMS_IOU: f32 = 0.7;
 /// `config.nms_iou`.
 pub fn select_detections(candidates: Vec<Detection>, config: &DetectorConfig) -> Vec<Detection> {
     let kept = candidates.into_iter().filter(|d| d.score >= config.score_threshold).collect();
-    non_max_suppression(kept, config.nms_iou)
+    suppress(kept, config.nms_iou, ObjectClass::same_kind)
 }
 
 /// Greedy non-maximum suppression per class: boxes in descending score, each
 /// kept unless it overlaps a kept box of its class by more than
 /// `iou_threshold`.
-pub fn non_max_suppression(mut candidates: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
+pub fn non_max_suppression(candidates: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
+    suppress(candidates, iou_threshold, |a, b| a == b)
+}
+
+/// Greedy non-maximum suppression where a box is suppressed by a kept box
+/// of a class `rivals` says may name the same object. The final selection
+/// uses [`ObjectClass::same_kind`]: a car box and a truck box over one
+/// vehicle leave one box, not two tracks and two counts.
+fn suppress(
+    mut candidates: Vec<Detection>,
+    iou_threshold: f32,
+    rivals: impl Fn(ObjectClass, ObjectClass) -> bool,
+) -> Vec<Detection> {
     candidates.sort_by(|a, b| {
         b.score.total_cmp(&a.score).then(a.bbox[0].total_cmp(&b.bbox[0])).then(a.bbox[1].total_cmp(&b.bbox[1]))
     });
     let mut kept: Vec<Detection> = Vec::new();
     for c in candidates {
-        if kept.iter().all(|k| k.class != c.class || iou(&k.bbox, &c.bbox) <= iou_threshold) {
+        if kept.iter().all(|k| !rivals(k.class, c.class) || iou(&k.bbox, &c.bbox) <= iou_threshold) {
             kept.push(c);
         }
     }
@@ -554,6 +566,22 @@ mod tests {
         );
         assert_eq!(kept.len(), 3);
         assert_eq!(kept[0].score, 0.9);
+    }
+
+    #[test]
+    fn one_vehicle_called_car_and_truck_keeps_one_box_and_a_rider_stays() {
+        let d = |class, score, x: f32| Detection { class, score, bbox: [x, 0.0, x + 100.0, 50.0] };
+        let kept = select_detections(
+            vec![
+                d(ObjectClass::Car, 0.5, 0.0),
+                d(ObjectClass::Truck, 0.6, 3.0),
+                d(ObjectClass::Person, 0.7, 2.0),
+                d(ObjectClass::Bus, 0.4, 200.0),
+            ],
+            &DetectorConfig::default(),
+        );
+        let classes: Vec<ObjectClass> = kept.iter().map(|k| k.class).collect();
+        assert_eq!(classes, [ObjectClass::Person, ObjectClass::Truck, ObjectClass::Bus]);
     }
 
     #[test]

@@ -419,6 +419,12 @@ fn ratio(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
 }
 
+/// The whole-run errors as Markdown tables, one per class in use.
+pub fn error_tables(errors: &[ErrorRow]) -> String {
+    let classes = classes_in_use(errors.iter().map(|e| (e.class.as_str(), e.count + e.ground_truth > 0)));
+    classes.iter().map(|class| error_table(errors, class)).collect()
+}
+
 /// The whole-run errors of one class as a Markdown table.
 pub fn error_table(errors: &[ErrorRow], class: &str) -> String {
     let mut md = format!(
@@ -444,15 +450,38 @@ pub fn error_table(errors: &[ErrorRow], class: &str) -> String {
     md
 }
 
-/// The cameras' person crossings split by visibility, as a Markdown table.
-pub fn split_table(splits: &[CrossingSplit], scope: &str) -> String {
+/// The classes a summary has tables for: persons always (a run with no
+/// crossing still says so), and every other class that was counted or
+/// truly crossed, in output order.
+pub fn classes_in_use<'a>(seen: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<&'static str> {
+    let used: BTreeSet<&str> = seen.into_iter().filter(|(_, any)| *any).map(|(class, _)| class).collect();
+    ObjectClass::ALL.iter().map(|c| c.name()).filter(|c| *c == "person" || used.contains(c)).collect()
+}
+
+/// Every split table of a summary: the cameras' crossings split by
+/// visibility, one table per class in use (persons first, with the title
+/// they always had).
+pub fn split_tables(splits: &[CrossingSplit], scope: &str) -> String {
+    let classes = classes_in_use(splits.iter().map(|s| (s.class.as_str(), s.true_crossings + s.counted > 0)));
+    classes.iter().map(|class| split_table(splits, scope, class)).collect()
+}
+
+/// The cameras' crossings of one class split by visibility, as a Markdown
+/// table.
+pub fn split_table(splits: &[CrossingSplit], scope: &str, class: &str) -> String {
+    let title = if class == "person" { scope.to_string() } else { format!("{scope}, {class}") };
+    let rule = if class == "person" {
+        String::new()
+    } else {
+        format!(" (the same rule for a {class}, whose centre may be half its length further from the line)")
+    };
     let mut md = format!(
-        "## What the cameras could see ({scope})\n\nA true crossing is visible when {VISIBILITY_RULE}. Counts are \
-         paired with true crossings of the same line and direction at most {MATCH_TOLERANCE_S} s apart.\n\n\
+        "## What the cameras could see ({title})\n\nA true crossing is visible when {VISIBILITY_RULE}{rule}. Counts \
+         are paired with true crossings of the same line and direction at most {MATCH_TOLERANCE_S} s apart.\n\n\
          | camera | line | direction | true | visible | counted | of visible counted | extra counts | error: not visible | \
          error: pipeline lost |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
     );
-    for s in splits.iter().filter(|s| s.class == "person") {
+    for s in splits.iter().filter(|s| s.class == class) {
         md.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} ({}) | {} ({}) |\n",
             s.source,
@@ -474,13 +503,19 @@ pub fn split_table(splits: &[CrossingSplit], scope: &str) -> String {
     md
 }
 
-/// The errors over seeds as a Markdown table (persons).
-pub fn seed_error_table(rows: &[SeedErrorRow]) -> String {
-    let mut md = String::from(
-        "## Count error over seeds (person): mean [95 % interval]\n\n| source | line | direction | seeds | WAPE | bias |\n\
-         |---|---|---|---:|---|---|\n",
+/// The errors over seeds as Markdown tables, one per class in use.
+pub fn seed_error_tables(rows: &[SeedErrorRow]) -> String {
+    let classes = classes_in_use(rows.iter().map(|r| (r.class.as_str(), r.seeds > 0 && r.wape_mean.is_finite())));
+    classes.iter().map(|class| seed_error_table(rows, class)).collect()
+}
+
+/// The errors of one class over seeds as a Markdown table.
+pub fn seed_error_table(rows: &[SeedErrorRow], class: &str) -> String {
+    let mut md = format!(
+        "## Count error over seeds ({class}): mean [95 % interval]\n\n| source | line | direction | seeds | WAPE | bias \
+         |\n|---|---|---|---:|---|---|\n",
     );
-    for r in rows.iter().filter(|r| r.class == "person") {
+    for r in rows.iter().filter(|r| r.class == class) {
         md.push_str(&format!(
             "| {} | {} | {} | {} | {:.1} % [{:.1}, {:.1}] | {:+.1} % [{:+.1}, {:+.1}] |\n",
             r.source,
@@ -673,6 +708,35 @@ mod tests {
             count,
             withheld: false,
         }
+    }
+
+    #[test]
+    fn a_summary_has_a_table_for_each_class_counted_or_crossing() {
+        let row = |class: &str, count: u64, ground_truth: u64| ErrorRow {
+            source: "camera:c".into(),
+            line: "road".into(),
+            class: class.into(),
+            direction: "positive".into(),
+            interval: "all".into(),
+            count,
+            ground_truth,
+            wape: None,
+            bias: None,
+        };
+        // Cars counted, a bus only in the truth, trucks neither: persons
+        // (always), cars and buses get tables, trucks none.
+        let errors = vec![row("person", 0, 0), row("car", 3, 0), row("bus", 0, 1), row("truck", 0, 0)];
+        let md = error_tables(&errors);
+        let titles: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
+        assert_eq!(
+            titles,
+            [
+                "## Count error per source (person)",
+                "## Count error per source (car)",
+                "## Count error per source (bus)"
+            ]
+        );
+        assert!(md.contains("| camera:c | road | positive | 0 | 1 |"), "{md}");
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!   a decimated stream (fewer frames a second) predicts further between
 //!   frames instead of behaving as if people slowed down.
 //! - Association is optimal (Hungarian, `pathfinding::kuhn_munkres`) on IoU
-//!   between predicted and detected boxes of the same class, in ByteTrack's
+//!   between predicted and detected boxes of the same kind (a class; motor
+//!   vehicles of any class together, see [`ObjectClass::same_kind`]), in ByteTrack's
 //!   stages: confident detections against every track (tracked or lost), then
 //!   weak detections against tracks still tracked (a weak box is usually a
 //!   partly hidden person), then the remaining confident detections against
@@ -225,10 +226,36 @@ fn measure(b: [f32; 4]) -> [f64; 4] {
     [(x0 + x1) / 2.0, (y0 + y1) / 2.0, x1 - x0, y1 - y0]
 }
 
+/// Detection scores summed per class over a track's matched boxes: the
+/// track's class is the one with the most.
+#[derive(Debug, Clone, Default)]
+struct ClassVotes([f32; ObjectClass::ALL.len()]);
+
+impl ClassVotes {
+    fn add(&mut self, class: ObjectClass, score: f32) {
+        if let Some(i) = ObjectClass::ALL.iter().position(|c| *c == class) {
+            self.0[i] += score;
+        }
+    }
+
+    /// The class with the most votes (the earlier in [`ObjectClass::ALL`] on
+    /// a tie), or `current` when there are none.
+    fn winner(&self, current: ObjectClass) -> ObjectClass {
+        let mut best = (current, 0.0f32);
+        for (c, v) in ObjectClass::ALL.iter().zip(self.0) {
+            if v > best.1 {
+                best = (*c, v);
+            }
+        }
+        best.0
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Track {
     id: Option<u64>,
     class: ObjectClass,
+    votes: ClassVotes,
     filter: BoxFilter,
     origin: [f32; 4],
     origin_time_s: f64,
@@ -319,9 +346,12 @@ impl Tracker {
         // Births from confident boxes nobody took.
         for (d, used) in high.iter().zip(&high_used) {
             if !used {
+                let mut votes = ClassVotes::default();
+                votes.add(d.class, d.score);
                 self.tracks.push(Track {
                     id: None,
                     class: d.class,
+                    votes,
                     filter: BoxFilter::new(d.bbox),
                     origin: d.bbox,
                     origin_time_s: time_s,
@@ -369,7 +399,7 @@ impl Tracker {
         let free: Vec<usize> = (0..dets.len()).filter(|&d| !used[d]).collect();
         let sim = |r: usize, c: usize| {
             let (t, d) = (&self.tracks[tracks[r]], dets[free[c]]);
-            if t.class != d.class {
+            if !t.class.same_kind(d.class) {
                 return 0.0;
             }
             let p = &predicted[tracks[r]];
@@ -388,6 +418,8 @@ impl Tracker {
             used[d] = true;
             let t = &mut self.tracks[tracks[r]];
             t.filter.update(dets[d].bbox);
+            t.votes.add(dets[d].class, dets[d].score);
+            t.class = t.votes.winner(t.class);
             t.hits += 1;
             t.last_seen_s = time_s;
             t.matched_now = true;
@@ -398,6 +430,35 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_vehicle_whose_label_flickers_keeps_one_track_of_its_majority_class() {
+        let mut t = Tracker::new(TrackerConfig::default());
+        let mut ids = std::collections::BTreeSet::new();
+        let mut last_class = None;
+        for f in 0..30 {
+            let x = 10.0 + 8.0 * f as f32;
+            // Called a truck three frames running after every six as a car.
+            let class = if (f / 3) % 3 == 2 { ObjectClass::Truck } else { ObjectClass::Car };
+            let d = Detection { class, score: 0.6, bbox: [x, 200.0, x + 120.0, 260.0] };
+            for o in t.update(f as f64 * 0.1, &[d]) {
+                ids.insert(o.id);
+                last_class = Some(o.class);
+            }
+        }
+        assert_eq!(ids.len(), 1, "tracks {ids:?}");
+        // The track takes the class most of its boxes gave it.
+        assert_eq!(last_class, Some(ObjectClass::Car));
+        // A person never continues a vehicle's track, nor a vehicle a person's.
+        let mut t = Tracker::new(TrackerConfig::default());
+        let mut ids = std::collections::BTreeSet::new();
+        for f in 0..30 {
+            let class = if f < 15 { ObjectClass::Person } else { ObjectClass::Car };
+            let d = Detection { class, score: 0.9, bbox: [100.0, 100.0, 140.0, 200.0] };
+            ids.extend(t.update(f as f64 * 0.1, &[d]).iter().map(|o| o.id));
+        }
+        assert_eq!(ids.len(), 2, "tracks {ids:?}");
+    }
 
     fn det(x: f32, score: f32) -> Detection {
         Detection { class: ObjectClass::Person, score, bbox: [x, 100.0, x + 30.0, 180.0] }

@@ -12,7 +12,8 @@ use std::f32::consts::TAU;
 use std::sync::{Arc, Mutex};
 
 use crate::geometry::{MeshData, MeshKey, MeshLibrary};
-use crate::mesh::{cuboid, disc, ellipsoid, limb};
+use crate::mesh::{cuboid, disc, ellipsoid, limb, prism};
+use camtwin_vocab::ObjectClass;
 
 /// Walk-cycle phases a person's pose is quantised to.
 pub const WALK_PHASES: u8 = 8;
@@ -121,10 +122,10 @@ pub fn person_key(look: PersonLook, phase: u8) -> MeshKey {
     )
 }
 
-/// Mesh key of a car of model `model` (an index into [`CAR_MODELS`])
-/// painted with palette colour `paint`.
+/// Mesh key of a vehicle of model `model` (an index into the fleet: see
+/// [`vehicle_model`]) painted with palette colour `paint`.
 pub fn car_key(paint: u8, model: u8) -> MeshKey {
-    MeshKey(KIND_CAR | (paint as u64 % PAINT.len() as u64) | (model as u64 % CAR_MODELS.len() as u64) << 8)
+    MeshKey(KIND_CAR | (paint as u64 % PAINT.len() as u64) | (model as u64 % FLEET_MODELS as u64) << 8)
 }
 
 /// The body size of the vehicle whose mesh is `key`, or `None` when the key
@@ -134,11 +135,93 @@ pub fn vehicle_size(key: MeshKey) -> Option<[f32; 3]> {
     (key.0 & (0xF << 60) == KIND_CAR).then(|| car_size((key.0 >> 8 & 0xFF) as u8))
 }
 
-/// The body (length, width, height) of car model `model`, metres; the one
-/// place a model index becomes a size.
+/// The body (length, width, height) of vehicle model `model`, metres; the
+/// one place a model index becomes a size.
 pub fn car_size(model: u8) -> [f32; 3] {
-    CAR_MODELS[model as usize % CAR_MODELS.len()].size_m
+    vehicle_model(model).size_m
 }
+
+/// Vehicle model `model` of the fleet: the passenger cars of [`CAR_MODELS`]
+/// first, then [`OTHER_VEHICLES`] (indices wrap).
+pub fn vehicle_model(model: u8) -> VehicleModel {
+    let i = model as usize % FLEET_MODELS;
+    match CAR_MODELS.get(i) {
+        Some(car) => VehicleModel { name: car.name, size_m: car.size_m, kind: VehicleKind::Car },
+        None => OTHER_VEHICLES[i - CAR_MODELS.len()],
+    }
+}
+
+/// How many vehicle models the fleet has: [`CAR_MODELS`] then
+/// [`OTHER_VEHICLES`].
+pub const FLEET_MODELS: usize = CAR_MODELS.len() + OTHER_VEHICLES.len();
+
+/// The kinds of road vehicle a scenario's traffic mixes. A single inductive
+/// loop cannot tell them apart but is misled by their lengths, and a camera
+/// counts them under different COCO classes: real traffic is not all cars
+/// (docs/SCENARIO.md, `vehicles.mix`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VehicleKind {
+    /// A passenger car, one of [`CAR_MODELS`].
+    Car,
+    /// A light commercial van.
+    Van,
+    /// A city bus.
+    Bus,
+    /// A rigid delivery lorry.
+    Truck,
+    /// A motorcycle with its rider.
+    Motorcycle,
+}
+
+impl VehicleKind {
+    /// The COCO class a detector should give it, and the class of its
+    /// ground truth. A van is a truck: COCO's "truck" covers vans and
+    /// pickups, its "car" passenger cars.
+    pub fn class(self) -> ObjectClass {
+        match self {
+            Self::Car => ObjectClass::Car,
+            Self::Van | Self::Truck => ObjectClass::Truck,
+            Self::Bus => ObjectClass::Bus,
+            Self::Motorcycle => ObjectClass::Motorcycle,
+        }
+    }
+
+    /// The model index of this kind for a uniform random number `u` in
+    /// [0, 1): a car drawn from [`CAR_MODELS`]' shares, any other kind its
+    /// one model.
+    pub fn model_for(self, u: f32) -> u8 {
+        match self {
+            Self::Car => car_model_for(u),
+            other => {
+                let i = OTHER_VEHICLES.iter().position(|v| v.kind == other).unwrap_or(0);
+                (CAR_MODELS.len() + i) as u8
+            }
+        }
+    }
+}
+
+/// One model of road vehicle: its body and its kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VehicleModel {
+    /// Name used in documentation.
+    pub name: &'static str,
+    /// Body (length, width, height), metres; a motorcycle's height is its
+    /// seated rider's.
+    pub size_m: [f32; 3],
+    /// What kind of vehicle it is.
+    pub kind: VehicleKind,
+}
+
+/// The road vehicles other than passenger cars, one model each, at sizes
+/// typical of urban traffic (a long-wheelbase high-roof van such as a
+/// Renault Master, a 12 m city bus, a two-axle 12-19 t rigid lorry, a
+/// mid-size motorcycle with a seated rider); an assumption, not fitted.
+pub const OTHER_VEHICLES: [VehicleModel; 4] = [
+    VehicleModel { name: "van", size_m: [5.5, 2.05, 2.45], kind: VehicleKind::Van },
+    VehicleModel { name: "bus", size_m: [12.0, 2.55, 3.1], kind: VehicleKind::Bus },
+    VehicleModel { name: "truck", size_m: [8.5, 2.5, 3.4], kind: VehicleKind::Truck },
+    VehicleModel { name: "motorcycle", size_m: [2.1, 0.75, 1.45], kind: VehicleKind::Motorcycle },
+];
 
 /// Mesh key of the soft contact shadow drawn under each person.
 pub fn shadow_key() -> MeshKey {
@@ -182,15 +265,17 @@ pub fn car_model_for(u: f32) -> u8 {
     (CAR_MODELS.len() - 1) as u8
 }
 
-/// The largest car body of [`CAR_MODELS`], metres: the reach of a vehicle
+/// The largest vehicle body of the fleet, metres: the reach of a vehicle
 /// for queries that must not miss any.
 pub const MAX_CAR_SIZE: [f32; 3] = {
     let mut max = [0.0f32; 3];
     let mut i = 0;
-    while i < CAR_MODELS.len() {
+    while i < FLEET_MODELS {
+        let size =
+            if i < CAR_MODELS.len() { CAR_MODELS[i].size_m } else { OTHER_VEHICLES[i - CAR_MODELS.len()].size_m };
         let mut d = 0;
         while d < 3 {
-            max[d] = max[d].max(CAR_MODELS[i].size_m[d]);
+            max[d] = max[d].max(size[d]);
             d += 1;
         }
         i += 1;
@@ -295,19 +380,180 @@ pub fn person_mesh(look: PersonLook, phase: u8) -> MeshData {
     m
 }
 
-/// A car of model `model`, centred on the origin on the ground, facing +x.
+/// A vehicle of model `model`, centred on the origin on the ground, facing
+/// +x.
 pub fn car_mesh(paint: u8, model: u8) -> MeshData {
-    let [l, w, h] = car_size(model);
+    let v = vehicle_model(model);
+    let [l, w, h] = v.size_m;
     let paint = rgba(PAINT[paint as usize % PAINT.len()]);
     let glass = rgba([0.04, 0.06, 0.08]);
     let tyre = rgba([0.02, 0.02, 0.02]);
-    let mut m = cuboid([-l / 2.0, -w / 2.0, 0.30], [l / 2.0, w / 2.0, 0.85], paint);
-    m.append(&cuboid([-l * 0.28, -w * 0.44, 0.85], [l * 0.22, w * 0.44, h], glass));
-    m.append(&cuboid([-l * 0.26, -w * 0.42, h - 0.02], [l * 0.20, w * 0.42, h + 0.03], paint));
-    for (x, y) in [(l * 0.32, w / 2.0), (l * 0.32, -w / 2.0), (-l * 0.32, w / 2.0), (-l * 0.32, -w / 2.0)] {
-        let dy = if y > 0.0 { -0.22 } else { 0.22 };
-        m.append(&limb([x, y, 0.32], [x, y + dy, 0.32], [0.32, 0.32], [1.0, 0.0, 0.0], 8, tyre));
+    match v.kind {
+        VehicleKind::Car => {}
+        VehicleKind::Van => return van_mesh([l, w, h], paint, glass, tyre),
+        VehicleKind::Bus => return bus_mesh([l, w, h], paint, glass, tyre),
+        VehicleKind::Truck => return truck_mesh([l, w, h], paint, glass, tyre),
+        VehicleKind::Motorcycle => return motorcycle_mesh([l, w, h], paint, tyre),
     }
+    // Side profile: bumpers, bonnet, windscreen, roof, rear window, boot.
+    let mut m = ground_shadow(l, w);
+    m.append(&prism(
+        &[
+            [-l / 2.0, 0.3],
+            [l / 2.0, 0.3],
+            [l / 2.0, 0.68],
+            [l / 2.0 - 0.3, 0.86],
+            [-l / 2.0 + 0.15, 0.9],
+            [-l / 2.0, 0.75],
+        ],
+        -w / 2.0,
+        w / 2.0,
+        paint,
+    ));
+    let (front, back) = (l * 0.2, -l * 0.33);
+    m.append(&prism(
+        &[[back, 0.86], [front, 0.86], [front - 0.75, h - 0.05], [back + 0.45, h - 0.05]],
+        -w * 0.45,
+        w * 0.45,
+        glass,
+    ));
+    m.append(&prism(
+        &[[back + 0.42, h - 0.06], [front - 0.72, h - 0.06], [front - 0.74, h], [back + 0.45, h]],
+        -w * 0.46,
+        w * 0.46,
+        paint,
+    ));
+    // Door pillar between the side windows.
+    let pillar = 0.5 * (back + front) - 0.1;
+    m.append(&cuboid([pillar - 0.05, -w * 0.455, 0.86], [pillar + 0.05, w * 0.455, h - 0.05], paint));
+    lights(&mut m, l, w, 0.55, 0.68);
+    wheels(&mut m, &[l * 0.32, -l * 0.32], w, 0.32, tyre);
+    m
+}
+
+/// A dark rectangle on the road under a vehicle: the contact shadow that
+/// anchors it to the ground.
+fn ground_shadow(l: f32, w: f32) -> MeshData {
+    cuboid([-l / 2.0, -w / 2.0, 0.0], [l / 2.0, w / 2.0, 0.01], rgba([0.02, 0.02, 0.02]))
+}
+
+/// Headlights at the front (+x) and red lamps at the back, from `z0` to `z1`.
+/// Below them, dark bumpers across both ends with a blank, light number
+/// plate in the middle of each (no characters: nothing to read).
+fn lights(m: &mut MeshData, l: f32, w: f32, z0: f32, z1: f32) {
+    for y in [w / 2.0 - 0.35, -w / 2.0 + 0.1] {
+        m.append(&cuboid([l / 2.0 - 0.02, y, z0], [l / 2.0 + 0.005, y + 0.25, z1], rgba([0.95, 0.92, 0.8])));
+        m.append(&cuboid([-l / 2.0 - 0.005, y, z0], [-l / 2.0 + 0.02, y + 0.25, z1], rgba([0.6, 0.02, 0.02])));
+    }
+    let (b0, b1) = (z0 - 0.3, z0 - 0.1);
+    let bumper = rgba([0.06, 0.06, 0.07]);
+    let plate = rgba([0.85, 0.85, 0.82]);
+    for end in [1.0f32, -1.0] {
+        let x = end * l / 2.0;
+        m.append(&cuboid([x.min(x + end * 0.008), -w / 2.0, b0], [x.max(x + end * 0.008), w / 2.0, b1], bumper));
+        let face = x + end * 0.008;
+        m.append(&cuboid(
+            [face.min(face + end * 0.004), -0.26, b0 + 0.04],
+            [face.max(face + end * 0.004), 0.26, b1 - 0.04],
+            plate,
+        ));
+    }
+}
+
+/// The wheels of a vehicle: at each `x`, a pair at the body's sides, of
+/// radius `r`, each a dark tyre with a light hub on its outer face.
+fn wheels(m: &mut MeshData, xs: &[f32], w: f32, r: f32, tyre: [f32; 4]) {
+    let hub = rgba([0.55, 0.55, 0.57]);
+    for &x in xs {
+        for side in [1.0f32, -1.0] {
+            let outer = side * w / 2.0;
+            m.append(&limb([x, outer, r], [x, outer - side * 0.25, r], [r, r], [1.0, 0.0, 0.0], 10, tyre));
+            let face = outer + side * 0.002;
+            m.append(&limb([x, face, r], [x, face - side * 0.01, r], [r * 0.55, r * 0.55], [1.0, 0.0, 0.0], 8, hub));
+        }
+    }
+}
+
+/// A high-roof van: one tall box, a sloping windscreen band in front, side
+/// windows in the cab only.
+fn van_mesh([l, w, h]: [f32; 3], paint: [f32; 4], glass: [f32; 4], tyre: [f32; 4]) -> MeshData {
+    let mut m = ground_shadow(l, w);
+    m.append(&cuboid([-l / 2.0, -w / 2.0, 0.35], [l / 2.0 - 0.6, w / 2.0, h], paint));
+    lights(&mut m, l, w, 0.7, 0.85);
+    // Bonnet, then the windscreen above it.
+    m.append(&cuboid([l / 2.0 - 0.6, -w / 2.0, 0.35], [l / 2.0, w / 2.0, 1.05], paint));
+    m.append(&cuboid([l / 2.0 - 0.62, -w * 0.46, 1.05], [l / 2.0 - 0.3, w * 0.46, h - 0.45], glass));
+    m.append(&cuboid([l / 2.0 - 1.6, -w / 2.0 - 0.01, 1.1], [l / 2.0 - 0.62, w / 2.0 + 0.01, h - 0.5], glass));
+    wheels(&mut m, &[l * 0.33, -l * 0.33], w, 0.34, tyre);
+    m
+}
+
+/// A city bus: a long box, a band of windows along both sides and across
+/// the front, a dark skirt.
+fn bus_mesh([l, w, h]: [f32; 3], paint: [f32; 4], glass: [f32; 4], tyre: [f32; 4]) -> MeshData {
+    let mut m = ground_shadow(l, w);
+    m.append(&cuboid([-l / 2.0, -w / 2.0, 0.3], [l / 2.0, w / 2.0, h], paint));
+    lights(&mut m, l, w, 0.6, 0.75);
+    m.append(&cuboid([-l / 2.0 + 0.4, -w / 2.0 - 0.01, 1.15], [l / 2.0 + 0.01, w / 2.0 + 0.01, h - 0.35], glass));
+    m.append(&cuboid([-l / 2.0, -w / 2.0 - 0.02, 0.3], [l / 2.0, w / 2.0 + 0.02, 0.55], rgba([0.1, 0.1, 0.1])));
+    // Pillars between the side windows, about every 1.6 m.
+    let panes = (l / 1.6).round().max(1.0) as usize;
+    for i in 1..panes {
+        let x = -l / 2.0 + 0.4 + (l - 0.4) * i as f32 / panes as f32;
+        m.append(&cuboid([x - 0.06, -w / 2.0 - 0.015, 1.15], [x + 0.06, w / 2.0 + 0.015, h - 0.35], paint));
+    }
+    wheels(&mut m, &[l * 0.3, -l * 0.22], w, 0.5, tyre);
+    m
+}
+
+/// A rigid lorry: a cab in front, a taller cargo box behind, a gap
+/// between them.
+fn truck_mesh([l, w, h]: [f32; 3], paint: [f32; 4], glass: [f32; 4], tyre: [f32; 4]) -> MeshData {
+    let cab = 2.0;
+    let mut m = ground_shadow(l, w);
+    lights(&mut m, l, w, 0.75, 0.9);
+    m.append(&cuboid([l / 2.0 - cab, -w / 2.0, 0.5], [l / 2.0, w / 2.0, 2.9], paint));
+    m.append(&cuboid([l / 2.0 - 0.05, -w * 0.45, 1.6], [l / 2.0 + 0.01, w * 0.45, 2.6], glass));
+    m.append(&cuboid([l / 2.0 - cab + 0.3, -w / 2.0 - 0.01, 1.7], [l / 2.0 - 0.2, w / 2.0 + 0.01, 2.6], glass));
+    m.append(&cuboid([-l / 2.0, -w / 2.0, 0.9], [l / 2.0 - cab - 0.2, w / 2.0, h], rgba([0.82, 0.82, 0.8])));
+    m.append(&cuboid([-l / 2.0, -0.5, 0.5], [l / 2.0 - cab, 0.5, 0.9], rgba([0.1, 0.1, 0.1])));
+    wheels(&mut m, &[l / 2.0 - 1.2, -l * 0.3], w, 0.5, tyre);
+    m
+}
+
+/// A motorcycle with its rider seated on it: two wheels, a tank and seat,
+/// a rider in a dark jacket and helmet with arms to the handlebar.
+fn motorcycle_mesh([l, w, h]: [f32; 3], paint: [f32; 4], tyre: [f32; 4]) -> MeshData {
+    let r = 0.32;
+    let (front, back) = (l / 2.0 - r, -l / 2.0 + r);
+    let mut m = limb([front, -0.07, r], [front, 0.07, r], [r, r], [1.0, 0.0, 0.0], 10, tyre);
+    m.append(&limb([back, -0.08, r], [back, 0.08, r], [r, r], [1.0, 0.0, 0.0], 10, tyre));
+    let metal = rgba([0.5, 0.5, 0.52]);
+    // Fork, frame with tank and seat.
+    m.append(&limb([front, 0.0, r], [front - 0.25, 0.0, 0.95], [0.04, 0.04], [0.0, 1.0, 0.0], 6, metal));
+    let bar = front - 0.27;
+    m.append(&limb(
+        [bar, 0.025 - w / 2.0, 0.98],
+        [bar, w / 2.0 - 0.025, 0.98],
+        [0.025, 0.025],
+        [1.0, 0.0, 0.0],
+        6,
+        metal,
+    ));
+    m.append(&cuboid([back + 0.1, -0.15, 0.45], [front - 0.2, 0.15, 0.75], paint));
+    m.append(&cuboid([-0.45, -0.14, 0.75], [0.2, 0.14, 0.85], rgba([0.05, 0.05, 0.05])));
+    // The rider: legs bent, torso leaning forward, arms to the handlebar.
+    let jacket = rgba([0.08, 0.08, 0.1]);
+    let trousers = rgba([0.12, 0.14, 0.25]);
+    for y in [0.17, -0.17] {
+        m.append(&limb([-0.2, y, 0.88], [0.15, y, 0.6], [0.08, 0.08], [0.0, 1.0, 0.0], 6, trousers));
+        m.append(&limb([0.15, y, 0.6], [0.0, y, 0.3], [0.06, 0.06], [0.0, 1.0, 0.0], 6, trousers));
+    }
+    m.append(&limb([-0.25, 0.0, 0.88], [-0.05, 0.0, 1.25], [0.19, 0.13], [0.0, 1.0, 0.0], 8, jacket));
+    for y in [0.2, -0.2] {
+        m.append(&limb([-0.08, y, 1.2], [front - 0.3, y * 1.4, 0.98], [0.05, 0.05], [0.0, 1.0, 0.0], 6, jacket));
+    }
+    m.append(&ellipsoid([0.0, 0.0, h - 0.14], [0.14, 0.13, 0.14], 10, 6, paint));
     m
 }
 
@@ -415,6 +661,29 @@ mod tests {
                 assert!(m.triangle_count() < 700, "{} triangles", m.triangle_count());
             }
         }
+    }
+
+    #[test]
+    fn every_vehicle_mesh_fills_the_body_its_sensors_measure() {
+        // Ground-truth boxes, loops and car following use the size; the
+        // renderer draws the mesh: they must agree.
+        for model in 0..FLEET_MODELS as u8 {
+            let v = vehicle_model(model);
+            let m = car_mesh(1, model);
+            for (d, want) in v.size_m.iter().enumerate() {
+                let lo = m.positions.iter().map(|p| p[d]).fold(f32::MAX, f32::min);
+                let hi = m.positions.iter().map(|p| p[d]).fold(f32::MIN, f32::max);
+                let (lo_want, hi_want) = if d == 2 { (0.0, *want) } else { (-want / 2.0, want / 2.0) };
+                assert!(
+                    (lo - lo_want).abs() < 0.06 && (hi - hi_want).abs() < 0.06,
+                    "{} axis {d}: {lo}..{hi} for {want}",
+                    v.name
+                );
+            }
+            assert!(m.triangle_count() < 1500, "{}: {} triangles", v.name, m.triangle_count());
+            assert_eq!(vehicle_size(car_key(0, model)), Some(v.size_m));
+        }
+        assert_eq!(MAX_CAR_SIZE, [12.0, 2.55, 3.4]);
     }
 
     #[test]

@@ -107,6 +107,11 @@ pub struct CameraView {
     pub height: u32,
 }
 
+/// Ground segments `(from, to)` with the margin either side and the
+/// height above them that [`CameraView::region_around_groups`] covers,
+/// metres.
+pub type RegionGroup<'a> = (&'a [([f32; 2], [f32; 2])], f32, f32);
+
 impl CameraView {
     /// Unit forward (optical axis), right and up vectors of the camera, world axes.
     pub fn basis(&self) -> ([f32; 3], [f32; 3], [f32; 3]) {
@@ -203,8 +208,17 @@ impl CameraView {
     /// over 80 % of the image or under 32 px a side. It is how a camera
     /// limits analysis to where its counting lines need it.
     pub fn region_around(&self, segments: &[([f32; 2], [f32; 2])], margin_m: f32, height_m: f32) -> Option<[u32; 4]> {
+        self.region_around_groups(&[(segments, margin_m, height_m)])
+    }
+
+    /// [`Self::region_around`] for groups of segments, each with its own
+    /// margin and height (a sidewalk line needs a walker's, a road line a
+    /// bus's): one rectangle holding all of them.
+    pub fn region_around_groups(&self, groups: &[RegionGroup<'_>]) -> Option<[u32; 4]> {
         let mut bbox = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
-        for (from, to) in segments {
+        for (from, to, margin_m, height_m) in
+            groups.iter().flat_map(|(segments, margin, height)| segments.iter().map(|(f, t)| (f, t, *margin, *height)))
+        {
             let d = [to[0] - from[0], to[1] - from[1]];
             let len = d[0].hypot(d[1]).max(1e-6);
             let n = [-d[1] / len, d[0] / len];

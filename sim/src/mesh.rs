@@ -57,6 +57,54 @@ fn quad_into(m: &mut MeshData, corners: [[f32; 3]; 4], normal: [f32; 3], color: 
     m.indices.extend_from_slice(&[base, base + 1, base + 2, base, base + 2, base + 3]);
 }
 
+/// A solid whose side profile (a convex polygon in the x-z plane, either
+/// winding) is extruded across y from `y0` to `y1`, one colour: a car's
+/// sloped bonnet, windscreen and boot, which boxes cannot draw.
+pub fn prism(profile: &[[f32; 2]], y0: f32, y1: f32, color: [f32; 4]) -> MeshData {
+    let mut m = MeshData::default();
+    let n = profile.len();
+    if n < 3 {
+        return m;
+    }
+    let centre = profile.iter().fold([0.0, 0.0], |a, p| [a[0] + p[0] / n as f32, a[1] + p[1] / n as f32]);
+    // The two caps: a fan from the first point, each triangle wound to face
+    // its cap's side.
+    for (y, ny) in [(y0, -1.0f32), (y1, 1.0)] {
+        for i in 1..n - 1 {
+            let (a, b, c) = (profile[0], profile[i], profile[i + 1]);
+            let mut tri = [[a[0], y, a[1]], [b[0], y, b[1]], [c[0], y, c[1]]];
+            let facing = cross(sub(tri[1], tri[0]), sub(tri[2], tri[0]))[1];
+            if facing * ny < 0.0 {
+                tri.swap(1, 2);
+            }
+            let base = m.positions.len() as u32;
+            for v in tri {
+                m.positions.push(v);
+                m.normals.push([0.0, ny, 0.0]);
+                m.colors.push(color);
+            }
+            m.indices.extend_from_slice(&[base, base + 1, base + 2]);
+        }
+    }
+    // The band around it, one quad per edge, facing away from the centre.
+    for i in 0..n {
+        let (a, b) = (profile[i], profile[(i + 1) % n]);
+        let mut normal = [b[1] - a[1], 0.0, a[0] - b[0]];
+        let mid = [(a[0] + b[0]) / 2.0 - centre[0], (a[1] + b[1]) / 2.0 - centre[1]];
+        if normal[0] * mid[0] + normal[2] * mid[1] < 0.0 {
+            normal = [-normal[0], 0.0, -normal[2]];
+        }
+        let normal = normalize(normal);
+        let mut corners = [[a[0], y0, a[1]], [b[0], y0, b[1]], [b[0], y1, b[1]], [a[0], y1, a[1]]];
+        let facing = cross(sub(corners[1], corners[0]), sub(corners[2], corners[0]));
+        if facing[0] * normal[0] + facing[2] * normal[2] < 0.0 {
+            corners.reverse();
+        }
+        quad_into(&mut m, corners, normal, color);
+    }
+    m
+}
+
 /// A horizontal disc at height `z`, facing up.
 pub fn disc(center: [f32; 2], radius: [f32; 2], z: f32, segments: u32, color: [f32; 4]) -> MeshData {
     let mut m = MeshData::default();

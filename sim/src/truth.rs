@@ -343,7 +343,8 @@ impl TruthCamera {
 
 /// Which true crossings a camera could see: a crossing is visible when, in
 /// at least [`VISIBLE_MIN_FRAMES`] rendered frames while the person is within
-/// [`VISIBLE_NEAR_M`] of the line, the person is at least
+/// [`VISIBLE_NEAR_M`] of the line (a vehicle: within that and half its
+/// length), the person is at least
 /// [`VISIBLE_MIN_FRACTION`] visible and [`VISIBLE_MIN_HEIGHT_PX`] tall. It
 /// separates the error no camera at that spot could avoid (a walker hidden
 /// behind another for the whole passage) from the pipeline's own.
@@ -387,9 +388,17 @@ impl CrossingVisibility {
                 continue;
             }
             let Ok(i) = snapshot.agents.binary_search_by_key(&b.agent, |a| a.id) else { continue };
-            let t = snapshot.agents[i].instance.translation;
+            let agent = &snapshot.agents[i];
+            let t = agent.instance.translation;
+            // A vehicle is at the line while its body is over it: its centre
+            // within half its length more (a car at 30 km/h is within 1 m
+            // of the line in only two frames at 10 fps).
+            let near = match agent.class {
+                ObjectClass::Person => VISIBLE_NEAR_M,
+                _ => VISIBLE_NEAR_M + agent.vehicle_size_m()[0] / 2.0,
+            };
             for (li, (from, to)) in self.lines.iter().enumerate() {
-                if distance_to_segment([t[0], t[1]], *from, *to) <= VISIBLE_NEAR_M {
+                if distance_to_segment([t[0], t[1]], *from, *to) <= near {
                     self.seen.entry((b.agent, li)).or_default().push(snapshot.time_s);
                 }
             }
@@ -464,6 +473,46 @@ mod tests {
             normal_speed: 1.0,
         };
         assert_eq!(v.visible(&[crossing(1, 0.5), crossing(2, 0.5), crossing(1, 30.0)]), [true, false, false]);
+    }
+
+    #[test]
+    fn a_car_at_city_speed_is_visible_while_its_body_is_over_the_line() {
+        use crate::world::{Crossing, Direction};
+        // A car at 8.3 m/s, seen every 0.1 s: its centre is within 1 m of
+        // the line in two or three frames, its body over it in seven.
+        let mut v = CrossingVisibility::new(vec![([0.0, -3.5], [0.0, 3.5])]);
+        for i in 0..20 {
+            let t = i as f32 * 0.1;
+            let car = AgentPose {
+                id: 9,
+                class: ObjectClass::Car,
+                instance: Instance {
+                    mesh: crate::body::car_key(0, 1),
+                    translation: [-8.3 + 8.3 * t, -1.75, 0.0],
+                    yaw_rad: 0.0,
+                },
+                height_m: 1.45,
+            };
+            let b = TruthBox {
+                face: None,
+                agent: 9,
+                class: ObjectClass::Car,
+                bbox: [0.0, 0.0, 120.0, 50.0],
+                visible_fraction: 0.9,
+                pixels_per_metre: 35.0,
+                pixels: None,
+            };
+            v.observe(&Snapshot { step: i, time_s: t, agents: vec![car] }, &[b]);
+        }
+        let crossing = Crossing {
+            line: 0,
+            agent: 9,
+            class: ObjectClass::Car,
+            time_s: 1.0,
+            direction: Direction::Positive,
+            normal_speed: 8.3,
+        };
+        assert_eq!(v.visible(&[crossing]), [true]);
     }
 
     /// A camera at eye level, 1.6 m up at the south curb, looking north

@@ -181,6 +181,11 @@ impl Car {
     fn length_m(&self) -> f32 {
         body::car_size(self.model)[0]
     }
+
+    /// Its class (car, truck, bus or motorcycle).
+    fn class(&self) -> ObjectClass {
+        body::vehicle_model(self.model).kind.class()
+    }
 }
 
 /// Lets `car` into the street behind the last car of its lane: when that
@@ -460,7 +465,7 @@ impl Simulation {
                 speed: desired,
                 desired,
                 paint: rng.random_range(0..6),
-                model: body::car_model_for(rng.random()),
+                model: scenario.vehicles.model_for(rng.random()),
             };
             if t0 <= 0.0 {
                 on_street.push(car);
@@ -539,16 +544,7 @@ impl Simulation {
         let car_before: Vec<[f32; 2]> = self.cars.iter().map(|c| [c.x, c.lane_y]).collect();
         self.move_cars();
         for (c, from) in self.cars.iter().zip(car_before) {
-            record_crossings(
-                &self.lines,
-                &mut self.crossings,
-                c.id,
-                ObjectClass::Car,
-                from,
-                [c.x, c.lane_y],
-                t0,
-                self.dt,
-            );
+            record_crossings(&self.lines, &mut self.crossings, c.id, c.class(), from, [c.x, c.lane_y], t0, self.dt);
         }
         let limit = self.layout.half_length + 0.5;
         self.peds.retain(|p| p.pos[0] * p.dir <= limit);
@@ -783,7 +779,7 @@ impl Simulation {
         let first_vehicle = agents.len();
         agents.extend(self.cars.iter().filter(|c| keep(c.x)).map(|c| AgentPose {
             id: c.id,
-            class: ObjectClass::Car,
+            class: c.class(),
             instance: Instance {
                 mesh: body::car_key(c.paint, c.model),
                 translation: [c.x, c.lane_y, 0.0],
@@ -1000,6 +996,63 @@ mod tests {
             let share = n as f32 / models.len() as f32;
             assert!((share - m.share).abs() < 0.06, "{}: {n} of {} cars", m.name, models.len());
         }
+    }
+
+    /// Vehicles crossing a line across the road of a street with 500
+    /// vehicles over 10 minutes, with the mix given as TOML (none: all
+    /// cars): (class, agent, time) per crossing, and the closest
+    /// bumper-to-bumper gap seen.
+    fn mixed_traffic(mix: &str) -> (Vec<(ObjectClass, u32, u32)>, f32) {
+        let text = format!(
+            "[scenario]\nname = \"t\"\nseed = 5\nduration_s = 600.0\n\n[street]\nlength_m = 200.0\n\
+             road_width_m = 7.0\nsidewalk_width_m = 3.5\n\n[pedestrians]\ncount = 0\n\n[vehicles]\n\
+             count = 500\nspeed_mean_mps = 9.0\n{mix}\n[[lines]]\nid = \"road\"\nfrom = [0.0, -3.5]\nto = [0.0, 3.5]\n"
+        );
+        let scenario = crate::scenario::Scenario::parse(&text, std::path::Path::new("t.toml")).expect("parses");
+        scenario.validate(&text, std::path::Path::new("t.toml")).expect("valid");
+        let mut sim = Simulation::new(&scenario);
+        let mut closest = f32::INFINITY;
+        for _ in 0..scenario.step_count() {
+            sim.step();
+            let snap = sim.snapshot();
+            let mut lane: Vec<_> = snap.agents.iter().filter(|a| a.class != ObjectClass::Person).collect();
+            lane.sort_by(|a, b| {
+                (a.instance.translation[1], a.instance.translation[0])
+                    .partial_cmp(&(b.instance.translation[1], b.instance.translation[0]))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            for w in lane.windows(2).filter(|w| w[0].instance.translation[1] == w[1].instance.translation[1]) {
+                let centres = w[1].instance.translation[0] - w[0].instance.translation[0];
+                closest = closest.min(centres - 0.5 * (w[0].vehicle_size_m()[0] + w[1].vehicle_size_m()[0]));
+            }
+        }
+        let crossings = sim.crossings().iter().map(|c| (c.class, c.agent, c.time_s.to_bits())).collect();
+        (crossings, closest)
+    }
+
+    #[test]
+    fn a_mixed_fleet_comes_at_its_shares_each_under_its_class() {
+        let mix = "mix = { car = 0.5, van = 0.15, bus = 0.1, truck = 0.1, motorcycle = 0.15 }\n";
+        let (mixed, closest) = mixed_traffic(mix);
+        assert!(mixed.len() > 400, "{} crossings", mixed.len());
+        let share = |class: ObjectClass| mixed.iter().filter(|c| c.0 == class).count() as f32 / mixed.len() as f32;
+        // Vans and lorries are both COCO trucks.
+        for (class, want) in [
+            (ObjectClass::Car, 0.5),
+            (ObjectClass::Truck, 0.25),
+            (ObjectClass::Bus, 0.1),
+            (ObjectClass::Motorcycle, 0.15),
+        ] {
+            assert!((share(class) - want).abs() < 0.06, "{class:?}: {} of {}", share(class), mixed.len());
+        }
+        // A bus's driver keeps 2 m behind by the bus's own length too.
+        assert!((1.8..3.0).contains(&closest), "closest bumper-to-bumper gap {closest} m");
+        // Without a mix every vehicle is a car, and a mix of cars only
+        // draws the very same cars.
+        let (plain, _) = mixed_traffic("");
+        let (cars_only, _) = mixed_traffic("mix = { car = 1.0 }\n");
+        assert!(plain.iter().all(|c| c.0 == ObjectClass::Car));
+        assert_eq!(plain, cars_only);
     }
 
     #[test]

@@ -67,6 +67,20 @@ impl ObjectClass {
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.name() == name)
     }
+
+    /// A motor vehicle: car, motorcycle, bus or truck.
+    pub fn is_motor_vehicle(self) -> bool {
+        matches!(self, Self::Car | Self::Motorcycle | Self::Bus | Self::Truck)
+    }
+
+    /// Whether two classes may name the same object. A detector often calls
+    /// one vehicle a car in one frame and a truck or a bus in the next (a
+    /// van, a lorry seen head-on), or both in one frame: motor vehicles are
+    /// one kind for suppression and tracking, and the track takes the class
+    /// most of its boxes gave it. Persons and bicycles are kinds of their own.
+    pub fn same_kind(self, other: Self) -> bool {
+        self == other || (self.is_motor_vehicle() && other.is_motor_vehicle())
+    }
 }
 
 /// Which way a line was crossed: `Positive` goes from the left of the line

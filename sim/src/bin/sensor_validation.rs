@@ -7,7 +7,7 @@
 //! cargo run -p camtwin-sim --bin sensor_validation -- scenarios/sensors-sidewalk.toml \
 //!     [--seeds 10] [--group-share 0.33] [--vehicle-speed 25 --street-length 400] [--device-share 0.35] [--interval 10]
 //!     [--pedestrians 4000] [--manual-session] [--manual-watch-all] [--loop-sample 0.25] [--loop-width 1.5]
-//!     [--vehicles 600] [--wait 0.1]
+//!     [--vehicles 600] [--wait 0.1] [--mix car=0.76,van=0.17,truck=0.05,bus=0.01,motorcycle=0.01]
 //! ```
 //!
 //! Sensitivity is counted / true over the run (persons; vehicles for
@@ -25,12 +25,13 @@
 //! `--loop-width` set every loop's sampling period and width. `--wait S`
 //! makes a share S of the walkers passing every counting zone on their
 //! sidewalk stop there for 15 s to 8 minutes ([`WAIT_DWELL_S`]), as at a bus
-//! stop.
+//! stop. `--mix` sets the traffic's composition (`vehicles.mix`; a loop's
+//! truth is every vehicle, whatever its kind).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use camtwin_sim::scenario::{Scenario, WaitSpec, ZoneKind};
+use camtwin_sim::scenario::{Scenario, VehicleMix, WaitSpec, ZoneKind};
 use camtwin_sim::sensors::wifi::{Radio, RadioParams};
 use camtwin_sim::sensors::{SensorOutput, SensorSpec, simulate};
 use camtwin_sim::world::{Crossing, Direction, ObjectClass};
@@ -50,6 +51,7 @@ struct Args {
     loop_width_m: Option<f32>,
     vehicles: Option<u32>,
     wait_share: Option<f32>,
+    mix: Option<VehicleMix>,
 }
 
 /// How long people wait with `--wait`, seconds: uniform, as for people
@@ -82,6 +84,7 @@ fn parse_args() -> Result<Args, String> {
         loop_width_m: None,
         vehicles: None,
         wait_share: None,
+        mix: None,
     };
     while let Some(a) = it.next() {
         let it = &mut it;
@@ -99,16 +102,37 @@ fn parse_args() -> Result<Args, String> {
             "--loop-width" => args.loop_width_m = Some(parsed("--loop-width", it)?),
             "--vehicles" => args.vehicles = Some(parsed("--vehicles", it)?),
             "--wait" => args.wait_share = Some(parsed("--wait", it)?),
+            "--mix" => args.mix = Some(parse_mix(&it.next().ok_or("--mix needs a value")?)?),
             path => args.scenario = PathBuf::from(path),
         }
     }
     if args.scenario.as_os_str().is_empty() {
         return Err("usage: sensor_validation SCENARIO [--seeds N] [--group-share S] [--vehicle-speed MPS] \
                     [--street-length M] [--device-share S] [--interval S] [--pedestrians N] [--manual-session] [--manual-watch-all] \
-                    [--loop-sample S] [--loop-width M] [--vehicles N] [--wait S]"
+                    [--loop-sample S] [--loop-width M] [--vehicles N] [--wait S] [--mix car=S,van=S,bus=S,truck=S,motorcycle=S]"
             .into());
     }
     Ok(args)
+}
+
+/// A traffic mix from `car=0.76,van=0.17,...` (kinds left out have no
+/// share).
+fn parse_mix(text: &str) -> Result<VehicleMix, String> {
+    let mut mix = VehicleMix { car: 0.0, van: 0.0, bus: 0.0, truck: 0.0, motorcycle: 0.0 };
+    for part in text.split(',') {
+        let (kind, share) = part.split_once('=').ok_or_else(|| format!("--mix: `{part}` is not kind=share"))?;
+        let share: f32 = share.trim().parse().map_err(|e| format!("--mix: {kind}: {e}"))?;
+        let slot = match kind.trim() {
+            "car" => &mut mix.car,
+            "van" => &mut mix.van,
+            "bus" => &mut mix.bus,
+            "truck" => &mut mix.truck,
+            "motorcycle" => &mut mix.motorcycle,
+            other => return Err(format!("--mix: unknown kind `{other}` (car, van, bus, truck, motorcycle)")),
+        };
+        *slot = share;
+    }
+    Ok(mix)
 }
 
 /// Per sensor and seed: the figures a field study would report.
@@ -145,19 +169,22 @@ struct LineFigures {
 
 fn line_figures(s: &Scenario, o: &SensorOutput, crossings: &[Crossing]) -> Option<LineFigures> {
     let line = s.lines.iter().position(|l| Some(&l.id) == o.line.as_ref())?;
-    let class = if o.kind == "inductive_loop" { ObjectClass::Car } else { ObjectClass::Person };
+    // A loop counts every vehicle, whatever its kind (it reports them all as
+    // cars); the other line sensors count people.
+    let loop_sensor = o.kind == "inductive_loop";
+    let counted = |c: ObjectClass| (c == ObjectClass::Person) != loop_sensor;
     let interval = s.aggregation.interval_s as f32;
     let covered = |t: f32| o.windows.as_ref().is_none_or(|w| w.iter().any(|w| w[0] <= t && t < w[1]));
     let cell = |t: f32, d: Direction| ((t / interval) as u32, d == Direction::Positive);
     let mut cells: BTreeMap<(u32, bool), (f64, f64)> = BTreeMap::new();
-    for c in crossings.iter().filter(|c| c.line == line && c.class == class && covered(c.time_s)) {
+    for c in crossings.iter().filter(|c| c.line == line && counted(c.class) && covered(c.time_s)) {
         // A loop sees one lane: its truth is that lane's direction.
-        if o.kind == "inductive_loop" && o.counts.first().is_some_and(|k| k.direction != c.direction) {
+        if loop_sensor && o.counts.first().is_some_and(|k| k.direction != c.direction) {
             continue;
         }
         cells.entry(cell(c.time_s, c.direction)).or_default().1 += 1.0;
     }
-    for c in o.counts.iter().filter(|c| c.class == class && covered(c.time_s)) {
+    for c in o.counts.iter().filter(|c| counted(c.class) && covered(c.time_s)) {
         cells.entry(cell(c.time_s, c.direction)).or_default().0 += 1.0;
     }
     let (count, truth) = cells.values().fold((0.0, 0.0), |a, v| (a.0 + v.0, a.1 + v.1));
@@ -228,6 +255,10 @@ fn main() -> Result<(), String> {
     }
     if let Some(n) = args.vehicles {
         scenario.vehicles.count = n;
+    }
+    if args.mix.is_some() {
+        scenario.vehicles.mix = args.mix;
+        scenario.validate(&text, &args.scenario).map_err(|e| e.to_string())?;
     }
     if let Some(share) = args.wait_share {
         for zone in scenario.zones.iter_mut().filter(|z| z.kind == ZoneKind::Count) {

@@ -575,6 +575,24 @@ mod tests {
     }
 
     #[test]
+    fn a_bus_reads_slow_and_a_motorcycle_fast_each_counted_once() {
+        // Models 5 (a 12 m bus) and 7 (a 2.1 m motorcycle) at the same true
+        // speed: one detection each, however long, and speeds off by the
+        // ratio of the effective lengths (assumed 4.2 m against the real).
+        let passes = vec![(ObjectClass::Bus, 5.0, 5), (ObjectClass::Motorcycle, 5.0, 7)];
+        let (counts, traffic) = run_with(spec(), passes);
+        assert_eq!(counts.len(), 2, "{counts:?}");
+        // A single loop cannot tell a bus from a car: it counts vehicles.
+        assert!(counts.iter().all(|c| c.class == ObjectClass::Car));
+        let speeds: Vec<f32> = traffic.iter().filter_map(|t| t.mean_speed_mps).collect();
+        assert_eq!(speeds.len(), 2);
+        let expected = |length: f32| 5.0 * (4.2 + 2.0 - 2.0 * MIN_OVERLAP_M) / (length + 2.0 - 2.0 * MIN_OVERLAP_M);
+        assert!((speeds[0] - expected(12.0)).abs() < 0.2, "bus read at {} m/s", speeds[0]);
+        // Its 0.7 s on-time is 14 steps of 0.05 s, give or take one.
+        assert!((speeds[1] - expected(2.1)).abs() < 0.7, "motorcycle read at {} m/s", speeds[1]);
+    }
+
+    #[test]
     fn a_car_still_over_the_loop_at_the_end_is_counted_without_a_speed() {
         // At 1 m/s the car reaches the loop after 17 s and is on it at 20 s.
         let (counts, traffic) = run_with(spec(), vec![(ObjectClass::Car, 1.0, 1)]);
