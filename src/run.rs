@@ -184,15 +184,31 @@ pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView], zones: &[ZoneSpec
     let view = cam.view();
     let (w, h) = (cam.width as f32, cam.height as f32);
     for zone in zones.iter().filter(|z| z.kind == ZoneKind::Count) {
-        let seen = |p: &[f32; 2]| {
-            view.project([p[0], p[1], 0.0]).is_some_and(|px| (0.0..=w).contains(&px[0]) && (0.0..=h).contains(&px[1]))
-        };
-        segments.extend(zone.grid(ZONE_GRID_M).filter(seen).map(|p| (p, p)));
+        segments.extend(zone.grid(ZONE_GRID_M).filter(|p| ground_in_image(&view, (w, h), *p)).map(|p| (p, p)));
     }
     view.region_around_groups(&[
         (&segments, REGION_MARGIN_M, REGION_HEIGHT_M),
         (&road, VEHICLE_REGION_MARGIN_M, VEHICLE_REGION_HEIGHT_M),
     ])
+}
+
+/// Whether ground point `p` projects inside an image of `size` pixels.
+fn ground_in_image(view: &camtwin_sim::geometry::CameraView, (w, h): (f32, f32), p: [f32; 2]) -> bool {
+    view.project([p[0], p[1], 0.0]).is_some_and(|px| (0.0..=w).contains(&px[0]) && (0.0..=h).contains(&px[1]))
+}
+
+/// Whether a camera has anything to count: a counting line or part of a
+/// counting zone in its image. A camera watching a bus stop with no line
+/// beside it counts the stop's occupancy.
+fn counts_anything(scenario: &Scenario, cam: &CameraSpec) -> bool {
+    let view = cam.view();
+    let size = (cam.width as f32, cam.height as f32);
+    !lines_in_view(scenario, cam).is_empty()
+        || scenario
+            .zones
+            .iter()
+            .filter(|z| z.kind == ZoneKind::Count)
+            .any(|z| z.grid(ZONE_GRID_M).any(|p| ground_in_image(&view, size, p)))
 }
 
 /// Spacing of the ground points that stand for a counting zone in
@@ -996,15 +1012,16 @@ pub fn run(args: &RunArgs) -> Result<()> {
         bail!("{}: the scenario has no [[cameras]] and no [[sensors]]: nothing to measure", args.scenario.display());
     }
     let blind: Vec<&str> =
-        scenario.cameras.iter().filter(|c| lines_in_view(&scenario, c).is_empty()).map(|c| c.id.as_str()).collect();
+        scenario.cameras.iter().filter(|c| !counts_anything(&scenario, c)).map(|c| c.id.as_str()).collect();
     if !blind.is_empty() && blind.len() == scenario.cameras.len() && scenario.sensors.is_empty() {
         bail!(
-            "{}: no camera sees any counting line: add a [[lines]] entry inside a camera's image",
+            "{}: no camera sees any counting line or counting zone: add a [[lines]] entry (or a counting zone) \
+             inside a camera's image",
             args.scenario.display()
         );
     }
     for id in blind {
-        tracing::warn!(camera = %id, "no counting line is in this camera's view; it is skipped");
+        tracing::warn!(camera = %id, "no counting line or counting zone is in this camera's view; it is skipped");
     }
     let configs = select_configs(&scenario, &args.configs, &args.scenario)?;
     let detectors = Detectors::load(args, &scenario, &configs)?;
@@ -1183,10 +1200,10 @@ fn run_camera(
     out: &Path,
     detectors: &Detectors,
 ) -> Result<Option<CameraOutcome>> {
-    let lines = lines_in_view(scenario, cam);
-    if lines.is_empty() {
+    if !counts_anything(scenario, cam) {
         return Ok(None);
     }
+    let lines = lines_in_view(scenario, cam);
     let region = camera_region(args, scenario, cam, &lines);
     let detector = detectors.for_camera(args, cam, region, privacy)?;
     let mut config = pipeline_config(scenario, cam, &lines, out, privacy);
@@ -1706,7 +1723,7 @@ fn camera_note(
         format!("{saved} frames were saved to disk (previews or export) and are retained until deleted: footage")
     };
     format!(
-        "- camera `{}` ({}x{} at {} fps) counting line(s) {}: {frames}; {} \
+        "- camera `{}` ({}x{} at {} fps) counting {}: {frames}; {} \
          analysed, {} dropped by design (decimation), {} lost to detector faults{}; analysed in {}, detector at {}x{} \
          ({detector}), {} detections, {} confirmed tracks, {} crossings counted; frames alive \
          at most {} (bound {}), {} created and {} destroyed in the pipeline: {retained}.",
@@ -1714,13 +1731,17 @@ fn camera_note(
         cam.width,
         cam.height,
         cam.fps,
-        lines_text.join(", "),
+        if lines_text.is_empty() {
+            "no line (its counting zones only)".to_string()
+        } else {
+            format!("line(s) {}", lines_text.join(", "))
+        },
         s.frames_analysed - s.frames_lost,
         s.frames_in - s.frames_analysed,
         s.frames_lost,
         s.first_fault.as_ref().map_or(String::new(), |f| format!(" (first: {f})")),
         region.map_or("the whole image".to_string(), |r| format!(
-            "the region [{}, {}]-[{}, {}] px around the lines ({:.0} % of the image)",
+            "the region [{}, {}]-[{}, {}] px around its counting lines and zones ({:.0} % of the image)",
             r[0],
             r[1],
             r[2],
