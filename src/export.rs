@@ -4,7 +4,8 @@
 //! - MOTChallenge (MOT17/MOT20 layout): `img1/000001.png ...`,
 //!   `gt/gt.txt` with one line per agent in view per frame, `frame, id,
 //!   left, top, width, height, conf, class, visibility` (frames and ids from
-//!   1; persons are class 1 with conf 1, other road users class 3, car, with
+//!   1; persons are class 1 with conf 1, other road users MOT's class of
+//!   them (3 car, also for buses and lorries; 4 bicycle; 5 motorbike) with
 //!   conf 0, which the MOTChallenge evaluation ignores), and `seqinfo.ini`.
 //! - COCO detection JSON (`coco.json`): `images`, `annotations` (boxes
 //!   `[x, y, width, height]`, `area`, `iscrowd` 0, plus `track_id` and
@@ -37,6 +38,18 @@ use camtwin_analytics::evaluation::{
 use camtwin_analytics::pipeline::TrackedFrame;
 use camtwin_analytics::report;
 use camtwin_sim::truth::TruthBox;
+
+/// MOTChallenge's class of a counted class (MOT17/MOT20 labels: 1
+/// pedestrian, 3 car, 4 bicycle, 5 motorbike); MOT has no bus or truck, so
+/// they are cars, as its labellers marked every larger vehicle.
+fn mot_class(class: ObjectClass) -> u8 {
+    match class {
+        ObjectClass::Person => 1,
+        ObjectClass::Bicycle => 4,
+        ObjectClass::Motorcycle => 5,
+        ObjectClass::Car | ObjectClass::Bus | ObjectClass::Truck => 3,
+    }
+}
 
 /// COCO's category id of a counted class.
 fn coco_category(class: ObjectClass) -> u32 {
@@ -124,8 +137,7 @@ impl SequenceExport {
             for b in boxes {
                 let Some((bbox, visibility)) = label(b) else { continue };
                 let xywh = |r: [f32; 4]| (r[0], r[1], r[2] - r[0], r[3] - r[1]);
-                let person = b.class == ObjectClass::Person;
-                let (conf, class) = if person { (1, 1) } else { (0, 3) };
+                let (conf, class) = (u8::from(b.class == ObjectClass::Person), mot_class(b.class));
                 let mot_line = |r: [f32; 4]| {
                     let (x, y, w, h) = xywh(r);
                     format!("{frame},{},{x:.2},{y:.2},{w:.2},{h:.2},{conf},{class},{visibility:.3}\n", b.agent + 1)

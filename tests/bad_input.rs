@@ -54,7 +54,11 @@ fn camera_that_sees_no_walkable_area_is_rejected() {
 #[test]
 fn zero_agents_are_rejected() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = write(dir.path(), "empty.toml", &SMALL.replace("count = 70", "count = 0"));
+    // No pedestrians and no vehicles (a road with vehicles and no one
+    // walking is a valid scenario).
+    let text = SMALL.replace("count = 70", "count = 0").replace("[vehicles]\ncount = 2", "[vehicles]\ncount = 0");
+    assert!(text.contains("[vehicles]\ncount = 0"), "the small scenario's vehicles moved");
+    let path = write(dir.path(), "empty.toml", &text);
     assert_clean_failure(&camtwin(&["check", path.to_str().expect("utf8")]), &["empty.toml:", "pedestrians.count"]);
 }
 

@@ -961,6 +961,22 @@ mod tests {
         assert!(mean_into_green(&timed) > mean_into_green(&instant) + 0.5, "{timed:?} {instant:?}");
     }
 
+    /// The smallest gap between the back of one vehicle and the front of
+    /// the next in the same lane, metres (sorts `vehicles` by lane and place).
+    fn bumper_gap(vehicles: &mut [&AgentPose]) -> f32 {
+        vehicles.sort_by(|a, b| {
+            (a.instance.translation[1], a.instance.translation[0])
+                .partial_cmp(&(b.instance.translation[1], b.instance.translation[0]))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let mut closest = f32::INFINITY;
+        for w in vehicles.windows(2).filter(|w| w[0].instance.translation[1] == w[1].instance.translation[1]) {
+            let centres = w[1].instance.translation[0] - w[0].instance.translation[0];
+            closest = closest.min(centres - 0.5 * (w[0].vehicle_size_m()[0] + w[1].vehicle_size_m()[0]));
+        }
+        closest
+    }
+
     #[test]
     fn cars_come_in_every_model_and_follow_by_their_own_length() {
         let text = "[scenario]\nname = \"t\"\nseed = 5\nduration_s = 240.0\n\n[street]\nlength_m = 200.0\n\
@@ -978,15 +994,7 @@ mod tests {
                 models.insert(c.id, c.vehicle_size_m());
                 assert_eq!(c.height_m, c.vehicle_size_m()[2]);
             }
-            cars.sort_by(|a, b| {
-                (a.instance.translation[1], a.instance.translation[0])
-                    .partial_cmp(&(b.instance.translation[1], b.instance.translation[0]))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
-            for w in cars.windows(2).filter(|w| w[0].instance.translation[1] == w[1].instance.translation[1]) {
-                let centres = w[1].instance.translation[0] - w[0].instance.translation[0];
-                closest = closest.min(centres - 0.5 * (w[0].vehicle_size_m()[0] + w[1].vehicle_size_m()[0]));
-            }
+            closest = closest.min(bumper_gap(&mut cars));
         }
         // Queues formed (the closest pair is near the 2 m the drivers keep),
         // and no driver ever came closer than that by misjudging a length.
@@ -1015,16 +1023,8 @@ mod tests {
         for _ in 0..scenario.step_count() {
             sim.step();
             let snap = sim.snapshot();
-            let mut lane: Vec<_> = snap.agents.iter().filter(|a| a.class != ObjectClass::Person).collect();
-            lane.sort_by(|a, b| {
-                (a.instance.translation[1], a.instance.translation[0])
-                    .partial_cmp(&(b.instance.translation[1], b.instance.translation[0]))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
-            for w in lane.windows(2).filter(|w| w[0].instance.translation[1] == w[1].instance.translation[1]) {
-                let centres = w[1].instance.translation[0] - w[0].instance.translation[0];
-                closest = closest.min(centres - 0.5 * (w[0].vehicle_size_m()[0] + w[1].vehicle_size_m()[0]));
-            }
+            let mut vehicles: Vec<_> = snap.agents.iter().filter(|a| a.class != ObjectClass::Person).collect();
+            closest = closest.min(bumper_gap(&mut vehicles));
         }
         let crossings = sim.crossings().iter().map(|c| (c.class, c.agent, c.time_s.to_bits())).collect();
         (crossings, closest)
