@@ -435,6 +435,20 @@ pub fn allowed(v: Verdict) -> bool {
     !matches!(v, Verdict::NeedsSpecificLaw | Verdict::Prohibited)
 }
 
+/// Why a sensor that counted only in `directions` cannot serve a purpose
+/// wanting `wanted` ("positive", "negative" or "both"): a sensor over one
+/// lane counts one direction. `None` when it can.
+fn other_lane(directions: &BTreeSet<&str>, wanted: &str) -> Option<&'static str> {
+    if directions.len() != 1 || directions.contains(wanted) {
+        return None;
+    }
+    Some(if wanted == "both" {
+        "it counts one direction only (one lane)"
+    } else {
+        "it does not count this direction (another lane)"
+    })
+}
+
 /// The error of one means on one purpose over its seeds, per interval, or why
 /// it cannot serve it.
 fn utility(
@@ -453,6 +467,20 @@ fn utility(
                 && p.classes.iter().filter(|c| m.classes.contains(*c)).count() < 2
             {
                 return (None, Vec::new(), Some("it does not tell these classes apart".into()));
+            }
+            // A sensor that sees one lane (an inductive loop) counts one
+            // direction: it cannot serve the other, nor both.
+            if !m.camera && p.measure == Measure::Count {
+                let directions: BTreeSet<&str> = seeds
+                    .iter()
+                    .flat_map(|d| d.counts.iter())
+                    .filter(|c| c.source == m.source && c.count > 0)
+                    .filter(|c| p.line.as_ref().is_none_or(|l| *l == c.line))
+                    .map(|c| c.direction.as_str())
+                    .collect();
+                if let Some(why) = other_lane(&directions, &p.direction) {
+                    return (None, Vec::new(), Some(why.into()));
+                }
             }
             let mut whole = Vec::new();
             let mut per: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
@@ -717,6 +745,18 @@ mod tests {
         let e = headcount_error(&[(0, 1.0, 2.0), (15, 3.5, 3.0)]).expect("someone inside");
         assert!((e - 0.3).abs() < 1e-12, "{e}");
         assert_eq!(headcount_error(&[(0, 0.5, 0.0)]), None, "never truly occupied");
+    }
+
+    #[test]
+    fn a_sensor_over_one_lane_serves_its_direction_only() {
+        let one: BTreeSet<&str> = ["positive"].into();
+        assert_eq!(other_lane(&one, "positive"), None);
+        assert!(other_lane(&one, "negative").is_some_and(|w| w.contains("another lane")));
+        assert!(other_lane(&one, "both").is_some_and(|w| w.contains("one direction only")));
+        // Counting both ways, or never counting (judged elsewhere): no objection.
+        let two: BTreeSet<&str> = ["positive", "negative"].into();
+        assert_eq!(other_lane(&two, "both"), None);
+        assert_eq!(other_lane(&BTreeSet::new(), "negative"), None);
     }
 
     #[test]
