@@ -174,6 +174,17 @@ pub enum VehicleKind {
 }
 
 impl VehicleKind {
+    /// Its key in a scenario's `vehicles.mix`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Car => "car",
+            Self::Van => "van",
+            Self::Bus => "bus",
+            Self::Truck => "truck",
+            Self::Motorcycle => "motorcycle",
+        }
+    }
+
     /// The COCO class a detector should give it, and the class of its
     /// ground truth. A van is a truck: COCO's "truck" covers vans and
     /// pickups, its "car" passenger cars.

@@ -203,7 +203,7 @@ impl VehicleDemand {
             .shares()
             .iter()
             .filter(|(_, share)| *share > 0.0)
-            .map(|(kind, share)| format!("{:.0} % {}", share * 100.0, format!("{kind:?}").to_lowercase()))
+            .map(|(kind, share)| format!("{:.0} % {}", share * 100.0, kind.name()))
             .collect();
         format!("{} vehicles ({})", self.count, parts.join(", "))
     }
@@ -649,8 +649,8 @@ impl Scenario {
         if let Some(mix) = &self.vehicles.mix {
             for (kind, share) in mix.shares() {
                 if !(0.0..=1.0).contains(&share) {
-                    let name = format!("{kind:?}").to_lowercase();
-                    return Err(fail(&format!("vehicles.mix.{name}"), format!("must be between 0 and 1, got {share}")));
+                    let key = format!("vehicles.mix.{}", kind.name());
+                    return Err(fail(&key, format!("must be between 0 and 1, got {share}")));
                 }
             }
             let total: f32 = mix.shares().iter().map(|(_, s)| s).sum();

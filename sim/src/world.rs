@@ -172,7 +172,7 @@ struct Car {
     speed: f32,
     desired: f32,
     paint: u8,
-    /// Index into [`body::CAR_MODELS`].
+    /// Index into the fleet ([`body::vehicle_model`]): a car model, or a van, bus, lorry or motorcycle.
     model: u8,
 }
 
