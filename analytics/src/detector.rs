@@ -473,7 +473,10 @@ pub const CANDIDATE_NMS_IOU: f32 = 0.7;
 /// `config.nms_iou`.
 pub fn select_detections(candidates: Vec<Detection>, config: &DetectorConfig) -> Vec<Detection> {
     let kept = candidates.into_iter().filter(|d| d.score >= config.score_threshold).collect();
-    suppress(kept, config.nms_iou, ObjectClass::same_kind)
+    // Motor vehicles suppress each other whatever their class; a rider's
+    // person box does not suppress the bicycle under it (the tracker joins
+    // them, `tracker::merge_riders`).
+    suppress(kept, config.nms_iou, |a, b| a == b || (a.is_motor_vehicle() && b.is_motor_vehicle()))
 }
 
 /// Greedy non-maximum suppression per class: boxes in descending score, each
@@ -485,8 +488,8 @@ pub fn non_max_suppression(candidates: Vec<Detection>, iou_threshold: f32) -> Ve
 
 /// Greedy non-maximum suppression where a box is suppressed by a kept box
 /// of a class `rivals` says may name the same object. The final selection
-/// uses [`ObjectClass::same_kind`]: a car box and a truck box over one
-/// vehicle leave one box, not two tracks and two counts.
+/// treats motor vehicles as one: a car box and a truck box over one vehicle
+/// leave one box, not two tracks and two counts.
 fn suppress(
     mut candidates: Vec<Detection>,
     iou_threshold: f32,

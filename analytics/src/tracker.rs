@@ -239,7 +239,10 @@ impl ClassVotes {
     }
 
     /// The class with the most votes (the earlier in [`ObjectClass::ALL`] on
-    /// a tie), or `current` when there are none.
+    /// a tie), or `current` when there are none; but a person seen on a
+    /// two-wheeler in a good share of frames is its rider
+    /// ([`RIDER_VOTE_SHARE`]): the detector finds the rider more often than
+    /// the bicycle under them.
     fn winner(&self, current: ObjectClass) -> ObjectClass {
         let mut best = (current, 0.0f32);
         for (c, v) in ObjectClass::ALL.iter().zip(self.0) {
@@ -247,8 +250,73 @@ impl ClassVotes {
                 best = (*c, v);
             }
         }
+        if best.0 == ObjectClass::Person {
+            let vote =
+                |class: ObjectClass| ObjectClass::ALL.iter().position(|c| *c == class).map_or(0.0, |i| self.0[i]);
+            let ridden = [ObjectClass::Bicycle, ObjectClass::Motorcycle]
+                .into_iter()
+                .map(|c| (c, vote(c)))
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            if let Some((class, v)) = ridden
+                && v >= RIDER_VOTE_SHARE * best.1
+            {
+                return class;
+            }
+        }
         best.0
     }
+}
+
+/// Share of a track's person votes that its two-wheeler votes must reach
+/// for it to be a rider: in a third of the frames a bicycle or motorcycle
+/// box was found under the person.
+pub const RIDER_VOTE_SHARE: f32 = 1.0 / 3.0;
+
+/// How much of a two-wheeler's box a person's box must cover to be its
+/// rider (intersection over the two-wheeler's area).
+pub const RIDER_OVERLAP: f32 = 0.3;
+
+/// Joins each rider to the bicycle or motorcycle under them. A COCO detector
+/// boxes a cyclist twice, as a person and as a bicycle, and finds the person
+/// more often; counted apart, every cyclist would be a pedestrian crossing
+/// the road. A person box covering [`RIDER_OVERLAP`] of a two-wheeler's box
+/// and that box become one box of the two-wheeler's class: their union,
+/// with the higher score. Each two-wheeler, best score first, takes the
+/// person covering most of it; the other boxes pass unchanged.
+pub fn merge_riders(detections: &[Detection]) -> Vec<Detection> {
+    let two_wheeler = |c: ObjectClass| matches!(c, ObjectClass::Bicycle | ObjectClass::Motorcycle);
+    if !detections.iter().any(|d| two_wheeler(d.class)) {
+        return detections.to_vec();
+    }
+    let mut wheels: Vec<usize> = (0..detections.len()).filter(|&i| two_wheeler(detections[i].class)).collect();
+    wheels.sort_by(|&a, &b| detections[b].score.total_cmp(&detections[a].score).then(a.cmp(&b)));
+    let mut taken = vec![false; detections.len()];
+    let mut out = Vec::new();
+    for w in wheels {
+        let wb = detections[w].bbox;
+        let area = ((wb[2] - wb[0]) * (wb[3] - wb[1])).max(1e-6);
+        let cover = |p: &Detection| {
+            let ix = (wb[2].min(p.bbox[2]) - wb[0].max(p.bbox[0])).max(0.0);
+            let iy = (wb[3].min(p.bbox[3]) - wb[1].max(p.bbox[1])).max(0.0);
+            ix * iy / area
+        };
+        let rider = (0..detections.len())
+            .filter(|&i| !taken[i] && detections[i].class == ObjectClass::Person)
+            .map(|i| (i, cover(&detections[i])))
+            .filter(|(_, c)| *c >= RIDER_OVERLAP)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        taken[w] = true;
+        let mut d = detections[w];
+        if let Some((p, _)) = rider {
+            taken[p] = true;
+            let pb = detections[p].bbox;
+            d.bbox = [wb[0].min(pb[0]), wb[1].min(pb[1]), wb[2].max(pb[2]), wb[3].max(pb[3])];
+            d.score = d.score.max(detections[p].score);
+        }
+        out.push(d);
+    }
+    out.extend(detections.iter().enumerate().filter(|(i, _)| !taken[*i]).map(|(_, d)| *d));
+    out
 }
 
 #[derive(Debug, Clone)]
@@ -301,6 +369,8 @@ impl Tracker {
     /// confirmed track still alive, tracked or coasting. A confirmed id
     /// missing from the list has ended for good.
     pub fn update(&mut self, time_s: f64, detections: &[Detection]) -> Vec<TrackObservation> {
+        let merged = merge_riders(detections);
+        let detections = &merged[..];
         let cfg = self.config;
         let dt = self.last_time_s.map_or(0.0, |t| (time_s - t).max(0.0));
         self.last_time_s = Some(time_s);
@@ -430,6 +500,36 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rider_and_the_bicycle_under_them_are_one_box_and_one_track() {
+        let person = |x: f32| Detection { class: ObjectClass::Person, score: 0.7, bbox: [x, 100.0, x + 30.0, 190.0] };
+        let bike =
+            |x: f32| Detection { class: ObjectClass::Bicycle, score: 0.4, bbox: [x - 5.0, 150.0, x + 35.0, 200.0] };
+        // The cyclist at x = 100 and a walker at x = 300.
+        let merged = merge_riders(&[person(300.0), person(100.0), bike(100.0)]);
+        assert_eq!(merged.len(), 2, "{merged:?}");
+        assert_eq!(merged[0].class, ObjectClass::Bicycle);
+        assert_eq!(merged[0].bbox, [95.0, 100.0, 135.0, 200.0]);
+        assert_eq!(merged[0].score, 0.7);
+        assert_eq!(merged[1], person(300.0));
+        // Over 3 s, the bicycle under the rider is found in two frames of
+        // five: one track, counted as a bicycle; the walker stays a person.
+        let mut t = Tracker::new(TrackerConfig::default());
+        let mut classes = std::collections::BTreeMap::new();
+        for f in 0..30 {
+            let x = 100.0 + 6.0 * f as f32;
+            let mut dets = vec![person(x), person(400.0 - 2.0 * f as f32)];
+            if f % 5 < 2 {
+                dets.push(bike(x));
+            }
+            for o in t.update(f as f64 * 0.1, &dets) {
+                classes.insert(o.id, o.class);
+            }
+        }
+        let found: Vec<ObjectClass> = classes.values().copied().collect();
+        assert_eq!(found, [ObjectClass::Bicycle, ObjectClass::Person], "{classes:?}");
+    }
 
     #[test]
     fn a_vehicle_whose_label_flickers_keeps_one_track_of_its_majority_class() {

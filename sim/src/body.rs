@@ -171,6 +171,8 @@ pub enum VehicleKind {
     Truck,
     /// A motorcycle with its rider.
     Motorcycle,
+    /// A bicycle with its rider, in the road.
+    Bicycle,
 }
 
 impl VehicleKind {
@@ -182,6 +184,7 @@ impl VehicleKind {
             Self::Bus => "bus",
             Self::Truck => "truck",
             Self::Motorcycle => "motorcycle",
+            Self::Bicycle => "bicycle",
         }
     }
 
@@ -194,6 +197,7 @@ impl VehicleKind {
             Self::Van | Self::Truck => ObjectClass::Truck,
             Self::Bus => ObjectClass::Bus,
             Self::Motorcycle => ObjectClass::Motorcycle,
+            Self::Bicycle => ObjectClass::Bicycle,
         }
     }
 
@@ -226,13 +230,19 @@ pub struct VehicleModel {
 /// The road vehicles other than passenger cars, one model each, at sizes
 /// typical of urban traffic (a long-wheelbase high-roof van such as a
 /// Renault Master, a 12 m city bus, a two-axle 12-19 t rigid lorry, a
-/// mid-size motorcycle with a seated rider); an assumption, not fitted.
-pub const OTHER_VEHICLES: [VehicleModel; 4] = [
+/// mid-size motorcycle with a seated rider, a city bicycle with its rider
+/// upright); an assumption, not fitted.
+pub const OTHER_VEHICLES: [VehicleModel; 5] = [
     VehicleModel { name: "van", size_m: [5.5, 2.05, 2.45], kind: VehicleKind::Van },
     VehicleModel { name: "bus", size_m: [12.0, 2.55, 3.1], kind: VehicleKind::Bus },
     VehicleModel { name: "truck", size_m: [8.5, 2.5, 3.4], kind: VehicleKind::Truck },
     VehicleModel { name: "motorcycle", size_m: [2.1, 0.75, 1.45], kind: VehicleKind::Motorcycle },
+    VehicleModel { name: "bicycle", size_m: [1.8, 0.6, 1.75], kind: VehicleKind::Bicycle },
 ];
+
+/// Mean desired speed of a cyclist on a city street, m/s (16 km/h; an
+/// assumption, typical of urban commuting), whatever the cars' speed.
+pub const BICYCLE_SPEED_MPS: f32 = 4.5;
 
 /// Mesh key of the soft contact shadow drawn under each person.
 pub fn shadow_key() -> MeshKey {
@@ -396,6 +406,7 @@ pub fn person_mesh(look: PersonLook, phase: u8) -> MeshData {
 pub fn car_mesh(paint: u8, model: u8) -> MeshData {
     let v = vehicle_model(model);
     let [l, w, h] = v.size_m;
+    let paint_index = paint;
     let paint = rgba(PAINT[paint as usize % PAINT.len()]);
     let glass = rgba([0.04, 0.06, 0.08]);
     let tyre = rgba([0.02, 0.02, 0.02]);
@@ -405,6 +416,7 @@ pub fn car_mesh(paint: u8, model: u8) -> MeshData {
         VehicleKind::Bus => return bus_mesh([l, w, h], paint, glass, tyre),
         VehicleKind::Truck => return truck_mesh([l, w, h], paint, glass, tyre),
         VehicleKind::Motorcycle => return motorcycle_mesh([l, w, h], paint, tyre),
+        VehicleKind::Bicycle => return bicycle_mesh([l, w, h], paint_index, tyre),
     }
     // Side profile: bumpers, bonnet, windscreen, roof, rear window, boot.
     let mut m = ground_shadow(l, w);
@@ -529,6 +541,73 @@ fn truck_mesh([l, w, h]: [f32; 3], paint: [f32; 4], glass: [f32; 4], tyre: [f32;
     m.append(&cuboid([-l / 2.0, -w / 2.0, 0.9], [l / 2.0 - cab - 0.2, w / 2.0, h], rgba([0.82, 0.82, 0.8])));
     m.append(&cuboid([-l / 2.0, -0.5, 0.5], [l / 2.0 - cab, 0.5, 0.9], rgba([0.1, 0.1, 0.1])));
     wheels(&mut m, &[l / 2.0 - 1.2, -l * 0.3], w, 0.5, tyre);
+    m
+}
+
+/// A city bicycle with its rider upright on it: two spoked-looking rings for
+/// wheels, a diamond frame, a handlebar, and a rider (clothes from the
+/// people's palettes by `look`) with legs to the pedals and arms to the bar.
+fn bicycle_mesh([l, w, h]: [f32; 3], look: u8, tyre: [f32; 4]) -> MeshData {
+    let r = 0.34;
+    let tube = 0.025;
+    let hub_z = r + tube;
+    let (front, back) = (l / 2.0 - r - tube, -(l / 2.0 - r - tube));
+    let mut m = MeshData::default();
+    // Each wheel a ring of 14 short tubes, and a hub.
+    let metal = rgba([0.6, 0.6, 0.62]);
+    for x in [front, back] {
+        let n = 14;
+        for i in 0..n {
+            let (a0, a1) = (TAU * i as f32 / n as f32, TAU * (i + 1) as f32 / n as f32);
+            let p = |a: f32| [x + r * a.cos(), 0.0, hub_z + r * a.sin()];
+            m.append(&limb(p(a0), p(a1), [tube, tube], [0.0, 1.0, 0.0], 5, tyre));
+        }
+        m.append(&limb([x, -0.04, hub_z], [x, 0.04, hub_z], [0.05, 0.05], [1.0, 0.0, 0.0], 6, metal));
+    }
+    let frame = rgba(PAINT[look as usize % PAINT.len()]);
+    let (seat, head, crank) = ([-0.2, 0.0, 0.95], [front - 0.18, 0.0, 0.98], [0.0, 0.0, 0.32]);
+    for (a, b) in [
+        ([back, 0.0, hub_z], seat),
+        ([back, 0.0, hub_z], crank),
+        (crank, seat),
+        (crank, head),
+        (seat, head),
+        (head, [front, 0.0, hub_z]),
+    ] {
+        m.append(&limb(a, b, [0.022, 0.022], [0.0, 1.0, 0.0], 5, frame));
+    }
+    let bar = [head[0] - 0.05, 0.0, 1.05];
+    m.append(&limb(
+        [bar[0], 0.02 - w / 2.0, bar[2]],
+        [bar[0], w / 2.0 - 0.02, bar[2]],
+        [0.02, 0.02],
+        [1.0, 0.0, 0.0],
+        5,
+        metal,
+    ));
+    // The rider.
+    let top = rgba(TOPS[look as usize % TOPS.len()]);
+    let bottom = rgba(BOTTOMS[look as usize % BOTTOMS.len()]);
+    let skin = rgba(SKIN[look as usize % SKIN.len()]);
+    let hip = [seat[0], 0.0, seat[2] + 0.08];
+    for (y, pedal) in [(0.11f32, [0.12, 0.11, 0.25]), (-0.11, [-0.1, -0.11, 0.42])] {
+        let knee = [hip[0] + 0.38, y, 0.68];
+        m.append(&limb([hip[0], y, hip[2]], knee, [0.07, 0.07], [0.0, 1.0, 0.0], 6, bottom));
+        m.append(&limb(knee, pedal, [0.055, 0.055], [0.0, 1.0, 0.0], 6, bottom));
+    }
+    let shoulders = [hip[0] + 0.2, 0.0, 1.45];
+    m.append(&limb([hip[0], 0.0, hip[2]], shoulders, [0.18, 0.11], [0.0, 1.0, 0.0], 8, top));
+    for y in [0.19f32, -0.19] {
+        m.append(&limb(
+            [shoulders[0], y, shoulders[2] - 0.04],
+            [bar[0], y * 1.2, bar[2] + 0.02],
+            [0.045, 0.045],
+            [0.0, 1.0, 0.0],
+            6,
+            top,
+        ));
+    }
+    m.append(&ellipsoid([shoulders[0] + 0.04, 0.0, h - 0.12], [0.1, 0.09, 0.12], 10, 6, skin));
     m
 }
 

@@ -179,17 +179,26 @@ pub struct VehicleMix {
     /// Motorcycles.
     #[serde(default)]
     pub motorcycle: f32,
+    /// Bicycles, ridden in the road at [`body::BICYCLE_SPEED_MPS`] (cars do
+    /// not overtake them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bicycle: f32,
+}
+
+fn is_zero(v: &f32) -> bool {
+    *v == 0.0
 }
 
 impl VehicleMix {
     /// Each kind with its share, in a fixed order.
-    pub fn shares(&self) -> [(VehicleKind, f32); 5] {
+    pub fn shares(&self) -> [(VehicleKind, f32); 6] {
         [
             (VehicleKind::Car, self.car),
             (VehicleKind::Van, self.van),
             (VehicleKind::Bus, self.bus),
             (VehicleKind::Truck, self.truck),
             (VehicleKind::Motorcycle, self.motorcycle),
+            (VehicleKind::Bicycle, self.bicycle),
         ]
     }
 }

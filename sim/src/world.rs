@@ -454,8 +454,15 @@ impl Simulation {
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x00C0_FFEE);
             rng.set_stream(i as u64);
             let dir = if rng.random::<bool>() { 1.0 } else { -1.0 };
-            let desired = scenario.vehicles.speed_mean_mps * (0.85 + 0.3 * rng.random::<f32>());
-            let t0 = -length / desired + rng.random::<f32>() * (duration + length / desired);
+            // Draws in the order they always had: a scenario without
+            // bicycles draws the same traffic.
+            let pace = 0.85 + 0.3 * rng.random::<f32>();
+            let arrival: f32 = rng.random();
+            let paint = rng.random_range(0..6);
+            let model = scenario.vehicles.model_for(rng.random());
+            let cyclist = body::vehicle_model(model).kind == body::VehicleKind::Bicycle;
+            let desired = if cyclist { body::BICYCLE_SPEED_MPS } else { scenario.vehicles.speed_mean_mps } * pace;
+            let t0 = -length / desired + arrival * (duration + length / desired);
             let car = Car {
                 id: 1_000_000 + i,
                 x: -dir * (layout.half_length + 5.0) + dir * desired * (-t0).max(0.0),
@@ -464,8 +471,8 @@ impl Simulation {
                 dir,
                 speed: desired,
                 desired,
-                paint: rng.random_range(0..6),
-                model: scenario.vehicles.model_for(rng.random()),
+                paint,
+                model,
             };
             if t0 <= 0.0 {
                 on_street.push(car);
@@ -1028,6 +1035,31 @@ mod tests {
         }
         let crossings = sim.crossings().iter().map(|c| (c.class, c.agent, c.time_s.to_bits())).collect();
         (crossings, closest)
+    }
+
+    #[test]
+    fn cyclists_ride_at_their_own_speed_whatever_the_cars() {
+        let (crossings, _) = mixed_traffic("mix = { bicycle = 1.0 }\n");
+        assert!(crossings.len() > 100, "{} crossings", crossings.len());
+        assert!(crossings.iter().all(|c| c.0 == ObjectClass::Bicycle));
+        // mixed_traffic keeps class, agent and time only: measure speeds here.
+        let text = "[scenario]\nname = \"t\"\nseed = 5\nduration_s = 120.0\n\n[street]\nlength_m = 200.0\n\
+                    road_width_m = 7.0\nsidewalk_width_m = 3.5\n\n[pedestrians]\ncount = 0\n\n[vehicles]\n\
+                    count = 40\nspeed_mean_mps = 9.0\nmix = { car = 0.5, bicycle = 0.5 }\n";
+        let scenario = crate::scenario::Scenario::parse(text, std::path::Path::new("t.toml")).expect("parses");
+        let sim = Simulation::new(&scenario);
+        let pending = sim.pending.iter().filter_map(|(_, a)| match a {
+            Arrival::Car(c) => Some(c),
+            Arrival::Ped(_) => None,
+        });
+        let (mut bikes, mut cars) = (Vec::new(), Vec::new());
+        for c in sim.cars.iter().chain(pending) {
+            let list = if c.class() == ObjectClass::Bicycle { &mut bikes } else { &mut cars };
+            list.push(c.desired);
+        }
+        assert!(!bikes.is_empty() && !cars.is_empty(), "{} bicycles, {} cars", bikes.len(), cars.len());
+        assert!(bikes.iter().all(|v| (0.85 * 4.5 - 1e-4..=1.15 * 4.5 + 1e-4).contains(v)), "{bikes:?}");
+        assert!(cars.iter().all(|v| (0.85 * 9.0 - 1e-4..=1.15 * 9.0 + 1e-4).contains(v)), "{cars:?}");
     }
 
     #[test]

@@ -77,9 +77,15 @@ impl ObjectClass {
     /// one vehicle a car in one frame and a truck or a bus in the next (a
     /// van, a lorry seen head-on), or both in one frame: motor vehicles are
     /// one kind for suppression and tracking, and the track takes the class
-    /// most of its boxes gave it. Persons and bicycles are kinds of their own.
+    /// most of its boxes gave it. A rider is found as a person in the frames
+    /// where the bicycle or motorcycle under them is not: a person and a
+    /// two-wheeler are of one kind too.
     pub fn same_kind(self, other: Self) -> bool {
-        self == other || (self.is_motor_vehicle() && other.is_motor_vehicle())
+        let rider = |a: Self, b: Self| a == Self::Person && matches!(b, Self::Bicycle | Self::Motorcycle);
+        self == other
+            || (self.is_motor_vehicle() && other.is_motor_vehicle())
+            || rider(self, other)
+            || rider(other, self)
     }
 }
 

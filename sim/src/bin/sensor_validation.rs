@@ -109,7 +109,7 @@ fn parse_args() -> Result<Args, String> {
     if args.scenario.as_os_str().is_empty() {
         return Err("usage: sensor_validation SCENARIO [--seeds N] [--group-share S] [--vehicle-speed MPS] \
                     [--street-length M] [--device-share S] [--interval S] [--pedestrians N] [--manual-session] [--manual-watch-all] \
-                    [--loop-sample S] [--loop-width M] [--vehicles N] [--wait S] [--mix car=S,van=S,bus=S,truck=S,motorcycle=S]"
+                    [--loop-sample S] [--loop-width M] [--vehicles N] [--wait S] [--mix car=S,van=S,bus=S,truck=S,motorcycle=S,bicycle=S]"
             .into());
     }
     Ok(args)
@@ -118,7 +118,7 @@ fn parse_args() -> Result<Args, String> {
 /// A traffic mix from `car=0.76,van=0.17,...` (kinds left out have no
 /// share).
 fn parse_mix(text: &str) -> Result<VehicleMix, String> {
-    let mut mix = VehicleMix { car: 0.0, van: 0.0, bus: 0.0, truck: 0.0, motorcycle: 0.0 };
+    let mut mix = VehicleMix { car: 0.0, van: 0.0, bus: 0.0, truck: 0.0, motorcycle: 0.0, bicycle: 0.0 };
     for part in text.split(',') {
         let (kind, share) = part.split_once('=').ok_or_else(|| format!("--mix: `{part}` is not kind=share"))?;
         let share: f32 = share.trim().parse().map_err(|e| format!("--mix: {kind}: {e}"))?;
@@ -128,7 +128,8 @@ fn parse_mix(text: &str) -> Result<VehicleMix, String> {
             "bus" => &mut mix.bus,
             "truck" => &mut mix.truck,
             "motorcycle" => &mut mix.motorcycle,
-            other => return Err(format!("--mix: unknown kind `{other}` (car, van, bus, truck, motorcycle)")),
+            "bicycle" => &mut mix.bicycle,
+            other => return Err(format!("--mix: unknown kind `{other}` (car, van, bus, truck, motorcycle, bicycle)")),
         };
         *slot = share;
     }

@@ -308,7 +308,8 @@ impl ThermalCounter {
         for a in agents {
             let p = ground(a);
             let (contrast, sx, sy, area) = match a.class {
-                ObjectClass::Person => {
+                // A cyclist is a warm person on a cold frame.
+                ObjectClass::Person | ObjectClass::Bicycle => {
                     let s = PERSON_SIGMA_M;
                     (self.spec.person_contrast_c, s, s, 2.0 * std::f32::consts::PI * s * s)
                 }
