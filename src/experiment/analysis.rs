@@ -596,11 +596,20 @@ fn headcount_error(cells: &[(u32, f64, f64)]) -> Option<f64> {
     (truth > 0.0).then(|| cells.iter().map(|c| (c.1 - c.2).abs()).sum::<f64>() / truth)
 }
 
-/// WAPE over the cells: `Σ|count − truth| / Σ truth`; `None` when nothing
-/// truly crossed.
+/// WAPE over the cells: `Σ|count − truth| / Σ truth`, the classes of a
+/// purpose counted together first (a purpose counting "car + truck" wants
+/// the total: a van counted as a car is not an error, and a loop, which
+/// calls every vehicle a car, is judged on what it counts), intervals and
+/// directions apart; `None` when nothing truly crossed.
 fn count_error(cells: &[&CountCell], _classes: &[String]) -> Option<f64> {
-    let truth: u64 = cells.iter().map(|c| c.ground_truth).sum();
-    (truth > 0).then(|| cells.iter().map(|c| c.count.abs_diff(c.ground_truth)).sum::<u64>() as f64 / truth as f64)
+    let mut summed: BTreeMap<(u32, &str), (u64, u64)> = BTreeMap::new();
+    for c in cells {
+        let e = summed.entry((c.interval_start_s, c.direction.as_str())).or_default();
+        e.0 += c.count;
+        e.1 += c.ground_truth;
+    }
+    let truth: u64 = summed.values().map(|v| v.1).sum();
+    (truth > 0).then(|| summed.values().map(|v| v.0.abs_diff(v.1)).sum::<u64>() as f64 / truth as f64)
 }
 
 /// Class-split error: half the sum over classes of the absolute difference
@@ -766,6 +775,14 @@ mod tests {
         // |8 − 10| + |12 − 10| over 20: errors in two intervals do not cancel.
         assert_eq!(count_error(&refs, &[]), Some(0.2));
         assert_eq!(count_error(&[&cell("person", 0, 3, 0)], &[]), None);
+        // Classes of one purpose count together: a van counted as a car is
+        // the right total; directions and intervals stay apart.
+        let mixed = [cell("car", 0, 10, 8), cell("truck", 0, 0, 2), cell("car", 60, 5, 5)];
+        assert_eq!(count_error(&mixed.iter().collect::<Vec<_>>(), &[]), Some(0.0));
+        let mut west = cell("car", 0, 0, 5);
+        west.direction = "negative".into();
+        let ways = [cell("car", 0, 5, 0), west];
+        assert_eq!(count_error(&ways.iter().collect::<Vec<_>>(), &[]), Some(2.0));
     }
 
     #[test]
