@@ -835,7 +835,6 @@ pub fn bodies_between(origin: [f32; 3], target: [f32; 3], agents: &[&crate::worl
     let (ax, ay) = (origin[0], origin[1]);
     let (sx, sy) = (target[0] - ax, target[1] - ay);
     let len2 = (sx * sx + sy * sy).max(1e-9);
-    let car_reach = 0.5 * crate::body::MAX_CAR_SIZE[0].hypot(crate::body::MAX_CAR_SIZE[1]);
     let mut n = 0;
     for a in agents {
         if a.id == skip {
@@ -843,7 +842,15 @@ pub fn bodies_between(origin: [f32; 3], target: [f32; 3], agents: &[&crate::worl
         }
         let [x, y, _] = a.instance.translation;
         let u = (((x - ax) * sx + (y - ay) * sy) / len2).clamp(0.0, 1.0);
-        let reach = if a.class == ObjectClass::Person { BODY_RADIUS_M } else { car_reach };
+        // A vehicle reaches half its own diagonal from its centre (a bus
+        // far more than a car: one reach for all would test every car
+        // near a path against a bus's).
+        let reach = if a.class == ObjectClass::Person {
+            BODY_RADIUS_M
+        } else {
+            let [l, w, _] = a.vehicle_size_m();
+            0.5 * l.hypot(w)
+        };
         if (x - ax - u * sx).hypot(y - ay - u * sy) > reach {
             continue;
         }
