@@ -197,18 +197,22 @@ fn ground_in_image(view: &camtwin_sim::geometry::CameraView, (w, h): (f32, f32),
     view.project([p[0], p[1], 0.0]).is_some_and(|px| (0.0..=w).contains(&px[0]) && (0.0..=h).contains(&px[1]))
 }
 
-/// Whether a camera has anything to count: a counting line or part of a
-/// counting zone in its image. A camera watching a bus stop with no line
-/// beside it counts the stop's occupancy.
-fn counts_anything(scenario: &Scenario, cam: &CameraSpec) -> bool {
+/// Whether part of a counting zone is in a camera's image: a camera over a
+/// bus stop with no line beside it still counts the stop's occupancy.
+fn zone_in_view(scenario: &Scenario, cam: &CameraSpec) -> bool {
     let view = cam.view();
     let size = (cam.width as f32, cam.height as f32);
-    !lines_in_view(scenario, cam).is_empty()
-        || scenario
-            .zones
-            .iter()
-            .filter(|z| z.kind == ZoneKind::Count)
-            .any(|z| z.grid(ZONE_GRID_M).any(|p| ground_in_image(&view, size, p)))
+    scenario
+        .zones
+        .iter()
+        .filter(|z| z.kind == ZoneKind::Count)
+        .any(|z| z.grid(ZONE_GRID_M).any(|p| ground_in_image(&view, size, p)))
+}
+
+/// Whether a camera has anything to count: a counting line or part of a
+/// counting zone in its image.
+fn counts_anything(scenario: &Scenario, cam: &CameraSpec) -> bool {
+    !lines_in_view(scenario, cam).is_empty() || zone_in_view(scenario, cam)
 }
 
 /// Spacing of the ground points that stand for a counting zone in
@@ -1200,10 +1204,10 @@ fn run_camera(
     out: &Path,
     detectors: &Detectors,
 ) -> Result<Option<CameraOutcome>> {
-    if !counts_anything(scenario, cam) {
+    let lines = lines_in_view(scenario, cam);
+    if lines.is_empty() && !zone_in_view(scenario, cam) {
         return Ok(None);
     }
-    let lines = lines_in_view(scenario, cam);
     let region = camera_region(args, scenario, cam, &lines);
     let detector = detectors.for_camera(args, cam, region, privacy)?;
     let mut config = pipeline_config(scenario, cam, &lines, out, privacy);

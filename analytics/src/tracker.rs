@@ -232,10 +232,13 @@ fn measure(b: [f32; 4]) -> [f64; 4] {
 struct ClassVotes([f32; ObjectClass::ALL.len()]);
 
 impl ClassVotes {
+    /// The slot of `class` (every class is in [`ObjectClass::ALL`]).
+    fn slot(class: ObjectClass) -> usize {
+        ObjectClass::ALL.iter().position(|c| *c == class).unwrap_or(0)
+    }
+
     fn add(&mut self, class: ObjectClass, score: f32) {
-        if let Some(i) = ObjectClass::ALL.iter().position(|c| *c == class) {
-            self.0[i] += score;
-        }
+        self.0[Self::slot(class)] += score;
     }
 
     /// The class with the most votes (the earlier in [`ObjectClass::ALL`] on
@@ -251,11 +254,9 @@ impl ClassVotes {
             }
         }
         if best.0 == ObjectClass::Person {
-            let vote =
-                |class: ObjectClass| ObjectClass::ALL.iter().position(|c| *c == class).map_or(0.0, |i| self.0[i]);
             let ridden = [ObjectClass::Bicycle, ObjectClass::Motorcycle]
                 .into_iter()
-                .map(|c| (c, vote(c)))
+                .map(|c| (c, self.0[Self::slot(c)]))
                 .max_by(|a, b| a.1.total_cmp(&b.1));
             if let Some((class, v)) = ridden
                 && v >= RIDER_VOTE_SHARE * best.1
