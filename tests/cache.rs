@@ -75,3 +75,28 @@ fn a_second_run_replays_the_cache_with_identical_results() {
         assert!(file(&first, f) == file(&third, f), "{f} differs between rendered and cached footage");
     }
 }
+
+#[test]
+fn a_replayed_run_keeps_the_faces_its_filter_blurred() {
+    // A camera over a shop door looking along the sidewalk, close enough for
+    // faces to be identifiable, with the ground-truth face blur.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    let close = SMALL.replace("duration_s = 20.0", "duration_s = 8.0").replace(
+        "position = [0.0, -3.6, 5.0]\nyaw_deg = 90.0\npitch_deg = 27.0\nhfov_deg = 42.0",
+        "position = [4.0, 6.8, 2.6]\nyaw_deg = 180.0\npitch_deg = 12.0\nhfov_deg = 50.0",
+    );
+    assert_ne!(close, SMALL.replace("duration_s = 20.0", "duration_s = 8.0"), "the camera was not moved");
+    let text = format!("{close}\n[[privacy]]\nname = \"blurred\"\nface_blur = \"truth\"\n");
+    let scenario = write(dir.path(), "door.toml", &text);
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+    run(&scenario, &first, &cache, &[]);
+    let log = run(&scenario, &second, &cache, &[]);
+    assert!(log.contains("80 of 80 analysed frames replayed"), "{log}");
+    let measured = file(&first, "intrusiveness.csv");
+    let mut rows = csv::Reader::from_reader(measured.as_bytes());
+    let col = rows.headers().expect("header").iter().position(|h| h == "face_s_blurred").expect("column");
+    let face_s: f64 = rows.records().next().expect("a row").expect("row")[col].parse().expect("number");
+    assert!(face_s > 0.0, "no face was blurred: {measured}");
+    assert_eq!(measured, file(&second, "intrusiveness.csv"), "the replay lost the blurred faces");
+}

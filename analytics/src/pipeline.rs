@@ -373,10 +373,12 @@ impl Handler<RawFrame> for FilterStage {
         }
         self.kept += 1;
         if let Some(done) = self.replay.as_ref().and_then(|r| r.get(&frame.index)) {
-            // Filtered before: the frame goes on with its earlier size.
+            // Filtered before: the frame goes on with its earlier size and
+            // the faces the filter blurred then (intrusiveness measures them).
             self.bytes_shipped += done.shipped_bytes;
             let (w, h) = done.analysed;
-            let frame = frame.with_pixels(w, h, Vec::new());
+            let mut frame = frame.with_pixels(w, h, Vec::new());
+            frame.blurred = done.blurred.clone();
             return Box::pin(forward(self.next.clone(), FilteredFrame(frame), "detector"));
         }
         let started = Instant::now();
