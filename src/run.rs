@@ -22,6 +22,7 @@ use camtwin_analytics::scoring::{
 use camtwin_analytics::tracker::TrackerConfig;
 use camtwin_render::Renderer;
 use camtwin_sim::body::AgentLibrary;
+use camtwin_sim::geometry::{CameraView, RegionGroup};
 use camtwin_sim::privacy::{FaceBlur, PrivacyConfig};
 use camtwin_sim::scenario::{CameraSpec, Scenario, ZoneKind, ZoneSpec};
 use camtwin_sim::street::StreetLayout;
@@ -160,6 +161,16 @@ fn camera_region(args: &RunArgs, scenario: &Scenario, cam: &CameraSpec, lines: &
     }
 }
 
+/// Where a camera's face blur looks when nothing but its region is ever
+/// seen: the band of the region where faces can be
+/// ([`camtwin_sim::geometry::CameraView::face_band`]; the region itself
+/// when the band is too small), `None` (the whole image) without a region.
+fn camera_face_band(args: &RunArgs, scenario: &Scenario, cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4]> {
+    let region = camera_region(args, scenario, cam, lines)?;
+    let half_road = scenario.street.road_width_m / 2.0;
+    Some(analysis_area(cam, lines, &scenario.zones, half_road, CameraView::face_band).unwrap_or(region))
+}
+
 /// The part of a camera's image where the people its counting lines and
 /// counting zones need can appear: everything within [`REGION_MARGIN_M`] of
 /// a line and the part of each counting zone in view, from the ground to
@@ -170,6 +181,18 @@ fn camera_region(args: &RunArgs, scenario: &Scenario, cam: &CameraSpec, lines: &
 /// regulator's frugality (fewer pixels looked at) and lets the detector see
 /// the people that matter larger for the same cost.
 pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView], zones: &[ZoneSpec], half_road: f32) -> Option<[u32; 4]> {
+    analysis_area(cam, lines, zones, half_road, CameraView::region_around_groups)
+}
+
+/// The rectangle that `area` gives for the segments of
+/// [`analysis_region`]: the region itself or its face band.
+fn analysis_area(
+    cam: &CameraSpec,
+    lines: &[LineInView],
+    zones: &[ZoneSpec],
+    half_road: f32,
+    area: fn(&CameraView, &[RegionGroup<'_>]) -> Option<[u32; 4]>,
+) -> Option<[u32; 4]> {
     let mut segments = Vec::new();
     let mut road = Vec::new();
     for l in lines {
@@ -186,10 +209,10 @@ pub fn analysis_region(cam: &CameraSpec, lines: &[LineInView], zones: &[ZoneSpec
     for zone in zones.iter().filter(|z| z.kind == ZoneKind::Count) {
         segments.extend(zone.grid(ZONE_GRID_M).filter(|p| ground_in_image(&view, (w, h), *p)).map(|p| (p, p)));
     }
-    view.region_around_groups(&[
-        (&segments, REGION_MARGIN_M, REGION_HEIGHT_M),
-        (&road, VEHICLE_REGION_MARGIN_M, VEHICLE_REGION_HEIGHT_M),
-    ])
+    area(
+        &view,
+        &[(&segments, REGION_MARGIN_M, REGION_HEIGHT_M), (&road, VEHICLE_REGION_MARGIN_M, VEHICLE_REGION_HEIGHT_M)],
+    )
 }
 
 /// Whether ground point `p` projects inside an image of `size` pixels.
@@ -235,8 +258,8 @@ struct Detectors {
 type FaceKey = (String, (u32, u32), u64);
 
 /// The face detector a camera needs under a configuration.
-fn face_key(cam: &CameraSpec, region: Option<[u32; 4]>, config: &PrivacyConfig) -> FaceKey {
-    let size = face_area(region, config).map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
+fn face_key(cam: &CameraSpec, band: Option<[u32; 4]>, config: &PrivacyConfig) -> FaceKey {
+    let size = face_area(band, config).map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
     (cam.id.clone(), size, config.face_scale.to_bits())
 }
 
@@ -245,7 +268,9 @@ impl Detectors {
         let mut objects: Vec<((usize, usize), Detector)> = Vec::new();
         let mut faces = HashMap::new();
         for cam in &scenario.cameras {
-            let region = camera_region(args, scenario, cam, &lines_in_view(scenario, cam));
+            let lines = lines_in_view(scenario, cam);
+            let (region, band) =
+                (camera_region(args, scenario, cam, &lines), camera_face_band(args, scenario, cam, &lines));
             for config in configs {
                 let input = detector_input(args.detector_input, cam, region, config);
                 if objects.iter().any(|(i, _)| *i == input) {
@@ -260,7 +285,7 @@ impl Detectors {
                 objects.push((input, Detector::load(&args.models, dc)?));
             }
             for config in configs.iter().filter(|c| c.face_blur == FaceBlur::Centerface) {
-                let key = face_key(cam, region, config);
+                let key = face_key(cam, band, config);
                 if faces.contains_key(&key) {
                     continue;
                 }
@@ -295,9 +320,9 @@ impl Detectors {
             .with_context(|| format!("no detector was loaded for camera `{}`", cam.id))
     }
 
-    fn faces_for(&self, cam: &CameraSpec, region: Option<[u32; 4]>, config: &PrivacyConfig) -> Option<FaceDetector> {
+    fn faces_for(&self, cam: &CameraSpec, band: Option<[u32; 4]>, config: &PrivacyConfig) -> Option<FaceDetector> {
         (config.face_blur == FaceBlur::Centerface)
-            .then(|| self.faces.get(&face_key(cam, region, config)).cloned())
+            .then(|| self.faces.get(&face_key(cam, band, config)).cloned())
             .flatten()
     }
 }
@@ -309,11 +334,12 @@ pub(crate) fn model_sums(models: &Path, faces: bool) -> String {
     if faces { format!("{}{}", read("SHA256SUMS"), read("centerface.sha256")) } else { read("SHA256SUMS") }
 }
 
-/// Where a configuration's face blur must look: the detector's region when
-/// no frame outlives detection (nothing else is ever seen), the whole frame
-/// (`None`) when frames are kept or shipped.
-fn face_area(region: Option<[u32; 4]>, config: &PrivacyConfig) -> Option<[u32; 4]> {
-    (config.data_kind() == camtwin_sim::privacy::DataKind::AggregatesOnly).then_some(region).flatten()
+/// Where a configuration's face blur must look: the face band of the
+/// detector's region ([`camera_face_band`]) when no frame outlives
+/// detection (nothing else is ever seen), the whole frame (`None`) when
+/// frames are kept or shipped.
+fn face_area(band: Option<[u32; 4]>, config: &PrivacyConfig) -> Option<[u32; 4]> {
+    (config.data_kind() == camtwin_sim::privacy::DataKind::AggregatesOnly).then_some(band).flatten()
 }
 
 /// Parses `WIDTHxHEIGHT`.
@@ -1213,8 +1239,9 @@ fn run_camera(
     let mut config = pipeline_config(scenario, cam, &lines, out, privacy);
     config.region = region;
     config.record_tracks = args.export;
-    config.faces = detectors.faces_for(cam, region, privacy);
-    config.privacy.face_region = face_area(region, privacy);
+    let band = camera_face_band(args, scenario, cam, &lines);
+    config.faces = detectors.faces_for(cam, band, privacy);
+    config.privacy.face_region = face_area(band, privacy);
     let masks = config.privacy.masks.clone();
     let sensitive: Vec<Vec<[f32; 2]>> =
         scenario.zones.iter().filter(|z| z.kind == ZoneKind::Sensitive).map(|z| z.polygon.clone()).collect();
@@ -1386,7 +1413,7 @@ fn run_camera(
         " Detector boxes kept from score {} after suppression at IoU {} (`--score-threshold`, `--nms-iou`).",
         dc.score_threshold, dc.nms_iou
     ));
-    note.push_str(&intrusion_note(&intrusion, &summary));
+    note.push_str(&intrusion_note(&intrusion, &summary, face_area(band, privacy)));
     note.push_str(&format!(
         " Cache: {} of {} frames read from cached footage{}, {} of {} analysed frames replayed from cached detections.",
         truth.frames_from_cache,
@@ -1576,7 +1603,11 @@ fn intrusion_row(
 }
 
 /// The intrusiveness sentence of a camera's note in the summary.
-fn intrusion_note(r: &IntrusionRow, s: &PipelineSummary) -> String {
+fn intrusion_note(r: &IntrusionRow, s: &PipelineSummary, face_area: Option<[u32; 4]>) -> String {
+    let where_faces = match face_area {
+        None => "the whole frame".to_string(),
+        Some(b) => format!("[{}, {}]-[{}, {}] px, the analysis region at head height", b[0], b[1], b[2], b[3]),
+    };
     format!(
         " Privacy `{}`: analysed at {}x{}, {:.1} fps, face blur {}{}, {} mask(s), {} mode; data produced: {}. \
          Intrusiveness (ground truth, after the filter): {:.1} person-s in view, median {:.0} px/m, {:.0} % of \
@@ -1589,7 +1620,7 @@ fn intrusion_note(r: &IntrusionRow, s: &PipelineSummary) -> String {
         r.analysed_height,
         r.fps,
         r.face_blur,
-        r.face_scale.map(|k| format!(" (CenterFace at {k} of the size)")).unwrap_or_default(),
+        r.face_scale.map(|k| format!(" (CenterFace at {k} of the size, on {where_faces})")).unwrap_or_default(),
         r.masks,
         r.mode,
         r.data_kind,

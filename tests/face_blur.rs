@@ -111,4 +111,21 @@ fn a_run_with_centerface_blur_records_its_scale() {
     }
     let summary = std::fs::read_to_string(out_dir.join("blur").join("summary.md")).expect("summary");
     assert!(summary.contains("CenterFace at 0.5 of the size"), "{summary}");
+    // Nothing outlives detection, so faces are looked for where the detector
+    // looks, and there only at head height: the band is the analysis
+    // region less its lower part (legs and feet).
+    let corners = |after: &str| -> [u32; 4] {
+        let at = summary.find(after).unwrap_or_else(|| panic!("no `{after}` in {summary}")) + after.len();
+        let nums: Vec<u32> = summary[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|t| !t.is_empty())
+            .take(4)
+            .map(|t| t.parse().expect("number"))
+            .collect();
+        [nums[0], nums[1], nums[2], nums[3]]
+    };
+    let (region, band) = (corners("the region "), corners("of the size, on "));
+    assert!(summary.contains("the analysis region at head height"), "{summary}");
+    assert_eq!((band[0], band[1], band[2]), (region[0], region[1], region[2]), "{band:?} in {region:?}");
+    assert!(band[3] + 10 < region[3], "the band {band:?} keeps the lower part of the region {region:?}");
 }

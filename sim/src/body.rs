@@ -739,6 +739,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_face_is_above_the_face_floor() {
+        use crate::truth::{FACE_CENTRE_SHARE, FACE_FLOOR_M, FACE_HEIGHT_M};
+        for h in HEIGHTS {
+            let bottom = h * FACE_CENTRE_SHARE - FACE_HEIGHT_M / 2.0;
+            assert!(bottom >= FACE_FLOOR_M + 0.1, "a {h} m person's face starts at {bottom} m");
+        }
+    }
+
+    #[test]
     fn person_is_as_tall_as_its_height_and_low_poly() {
         for h in 0..4 {
             let look = PersonLook { skin: 0, top: 1, bottom: 2, hair: 0, height: h };

@@ -215,6 +215,28 @@ impl CameraView {
     /// margin and height (a sidewalk line needs a walker's, a road line a
     /// bus's): one rectangle holding all of them.
     pub fn region_around_groups(&self, groups: &[RegionGroup<'_>]) -> Option<[u32; 4]> {
+        self.region_in_band(groups, 0.0)
+    }
+
+    /// The part of [`Self::region_around_groups`] where a face can be: the
+    /// same segments and margins from [`crate::truth::FACE_FLOOR_M`] up
+    /// instead of from the ground. The face blur looks only there when
+    /// nothing but the detector's region is ever seen: legs and feet carry
+    /// no face, and the face detector's cost grows with the pixels it reads.
+    /// `None` when the band would be all of the image, under 32 px a side,
+    /// or the region itself is `None`.
+    pub fn face_band(&self, groups: &[RegionGroup<'_>]) -> Option<[u32; 4]> {
+        let region = self.region_around_groups(groups)?;
+        let band = self.region_in_band(groups, crate::truth::FACE_FLOOR_M)?;
+        // The band's points lie on segments between the region's, so it is
+        // inside the region; the intersection only guards rounding.
+        let b = [band[0].max(region[0]), band[1].max(region[1]), band[2].min(region[2]), band[3].min(region[3])];
+        (b[2] >= b[0] + 32 && b[3] >= b[1] + 32).then_some(b)
+    }
+
+    /// The rectangle around everything within each group's margin of its
+    /// segments, from `floor_m` up to the group's height.
+    fn region_in_band(&self, groups: &[RegionGroup<'_>], floor_m: f32) -> Option<[u32; 4]> {
         let mut bbox = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
         for (from, to, margin_m, height_m) in
             groups.iter().flat_map(|(segments, margin, height)| segments.iter().map(|(f, t)| (f, t, *margin, *height)))
@@ -225,7 +247,7 @@ impl CameraView {
             for k in 0..=20 {
                 let u = k as f32 / 20.0;
                 for off in [-margin_m, 0.0, margin_m] {
-                    for z in [0.0, height_m] {
+                    for z in [floor_m.min(height_m), height_m] {
                         let p = [from[0] + u * d[0] + off * n[0], from[1] + u * d[1] + off * n[1], z];
                         if let Some(px) = self.project(p) {
                             bbox = [bbox[0].min(px[0]), bbox[1].min(px[1]), bbox[2].max(px[0]), bbox[3].max(px[1])];
@@ -331,6 +353,37 @@ mod tests {
         let gx = (h[0][0] * x + h[0][1] * y + h[0][2]) / w;
         let gy = (h[1][0] * x + h[1][1] * y + h[1][2]) / w;
         assert!((gx - 1.5).abs() < 1e-3 && (gy - 4.0).abs() < 1e-3, "{gx} {gy}");
+    }
+
+    #[test]
+    fn the_face_band_holds_every_face_and_drops_the_legs() {
+        use crate::truth::{FACE_FLOOR_M, FACE_HEIGHT_M, FACE_WIDTH_M};
+        // The demo street's pole camera and its sidewalk line.
+        let v = CameraView { position: [0.0, -3.6, 5.0], ..view() };
+        let line = [([0.0, 3.5], [0.0, 7.0])];
+        let groups = [(&line[..], 2.5, 2.2)];
+        let region = v.region_around_groups(&groups).expect("region");
+        let band = v.face_band(&groups).expect("band");
+        assert!(band[0] >= region[0] && band[1] >= region[1] && band[2] <= region[2] && band[3] <= region[3]);
+        assert!(band[3] + 20 < region[3], "the band {band:?} keeps the legs of {region:?}");
+        // Faces from the lowest (lower edge on the floor) to a 2 m person's,
+        // anywhere within the margin of the line.
+        let low = FACE_FLOOR_M + FACE_HEIGHT_M / 2.0;
+        let high = 2.0 * crate::truth::FACE_CENTRE_SHARE;
+        for (i, j, k) in (0..=10).flat_map(|i| (0..=10).flat_map(move |j| (0..=4).map(move |k| (i, j, k)))) {
+            let centre = [-2.5 + 0.5 * i as f32, 3.5 + 0.35 * j as f32, low + (high - low) * k as f32 / 4.0];
+            let c = v.project(centre).expect("in front");
+            let ppm = v.pixels_per_metre(centre);
+            let (hw, hh) = (FACE_WIDTH_M * ppm / 2.0, FACE_HEIGHT_M * ppm / 2.0);
+            let face = [c[0] - hw, c[1] - hh, c[0] + hw, c[1] + hh];
+            let inside = |r: [u32; 4]| {
+                face[0] >= r[0] as f32 - 1.0
+                    && face[1] >= r[1] as f32 - 1.0
+                    && face[2] <= r[2] as f32 + 1.0
+                    && face[3] <= r[3] as f32 + 1.0
+            };
+            assert!(!inside(region) || inside(band), "face {face:?} at {centre:?} is outside the band {band:?}");
+        }
     }
 
     #[test]

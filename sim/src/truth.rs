@@ -142,6 +142,11 @@ pub const FACE_HEIGHT_M: f32 = 0.22;
 /// Height of the face centre as a share of standing height (eye level is
 /// about 93 % of stature).
 pub const FACE_CENTRE_SHARE: f32 = 0.915;
+/// Lowest height of a face's lower edge above the ground, metres: the
+/// shortest simulated child (1.15 m) has its face box from 0.94 m; 0.8 m
+/// leaves room for a head bent down. The face blur need not look lower
+/// ([`crate::geometry::CameraView::face_band`]).
+pub const FACE_FLOOR_M: f32 = 0.8;
 
 impl TruthBox {
     /// Box height in pixels.
