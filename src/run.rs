@@ -26,7 +26,7 @@ use camtwin_sim::geometry::{CameraView, RegionGroup};
 use camtwin_sim::privacy::{FaceBlur, PrivacyConfig};
 use camtwin_sim::scenario::{CameraSpec, Scenario, ZoneKind, ZoneSpec};
 use camtwin_sim::street::StreetLayout;
-use camtwin_sim::truth::{CrossingVisibility, TruthCamera};
+use camtwin_sim::truth::{CrossingVisibility, Sight, TruthCamera};
 use camtwin_sim::world::{Crossing, Simulation};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -377,11 +377,12 @@ pub fn check(path: &Path) -> Result<()> {
 
 /// Files a run writes at the top of its output folder: removed before a new
 /// run starts, so a failed run never leaves an older result looking like its own.
-const RESULT_FILES: [&str; 11] = [
+const RESULT_FILES: [&str; 12] = [
     "counts.csv",
     "errors.csv",
     "crossings.csv",
     "lost-crossings.csv",
+    "unseen-crossings.csv",
     "extra-counts.csv",
     "counts.png",
     "summary.md",
@@ -1208,12 +1209,56 @@ fn config_rows(config: &PrivacyConfig, outcomes: &[SeedOutcome]) -> Vec<ConfigRo
     rows
 }
 
+/// A true crossing of a line in a camera's view that the camera could not
+/// see, and why: where a camera's placement loses what no pipeline can
+/// count (`unseen-crossings.csv`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+struct UnseenCrossing {
+    source: String,
+    line: String,
+    class: String,
+    direction: String,
+    time_s: f64,
+    agent: u32,
+    /// [`Sight::as_str`]: hidden by people, vehicles or buildings, cut by
+    /// the image's edge, too small, or out of view.
+    reason: &'static str,
+}
+
+impl UnseenCrossing {
+    const HEADER: [&'static str; 7] = ["source", "line", "class", "direction", "time_s", "agent", "reason"];
+}
+
+/// The summary's sentence on why a camera could not see the crossings it
+/// could not see, most frequent reason first; empty when it saw them all.
+fn unseen_note(unseen: &[UnseenCrossing]) -> String {
+    let mut by_reason: Vec<(&str, usize)> = Vec::new();
+    for u in unseen {
+        match by_reason.iter_mut().find(|(r, _)| *r == u.reason) {
+            Some((_, n)) => *n += 1,
+            None => by_reason.push((u.reason, 1)),
+        }
+    }
+    if by_reason.is_empty() {
+        return String::new();
+    }
+    by_reason.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let parts: Vec<String> = by_reason.iter().map(|(r, n)| format!("{n} {}", r.replace('_', " "))).collect();
+    format!(
+        " Of the {} true crossings of its lines it could not see: {} (`unseen-crossings.csv`).",
+        unseen.len(),
+        parts.join(", ")
+    )
+}
+
 /// One camera's results.
 struct CameraOutcome {
     counts: SourceCounts,
     split: Vec<CrossingSplit>,
     /// Visible crossings the pipeline did not count.
     lost: Vec<scoring::LostCrossing>,
+    /// True crossings the camera could not see, with the reason.
+    unseen: Vec<UnseenCrossing>,
     /// Counts that paired with no true crossing.
     extra: Vec<scoring::ExtraCount>,
     note: String,
@@ -1270,7 +1315,8 @@ fn run_camera(
         "face_scale": (privacy.face_blur == FaceBlur::Centerface).then_some(privacy.face_scale),
         "face_input": config.faces.as_ref().map(|f| f.input_size()),
         "blur": privacy.blur,
-        "face_region": config.privacy.face_region,
+        // Where CenterFace looked; nothing else blurs by region.
+        "face_region": config.faces.as_ref().and(config.privacy.face_region),
         "mode": privacy.mode,
     }));
     let replay = cached.as_ref().and_then(|e| e.detections(&detections_key));
@@ -1386,9 +1432,27 @@ fn run_camera(
         report::write_csv(&out.join(format!("truth-{}.csv", cam.id)), rows, &TruthRow::HEADER)?;
     }
     let crossings = truth.sim.crossings().to_vec();
-    let visible = truth.visibility.visible(&crossings);
+    let sight = truth.visibility.sight(&crossings);
+    let visible: Vec<bool> = sight.iter().map(|s| *s == Sight::Visible).collect();
     let source = format!("camera:{}", cam.id);
     let line_ids: Vec<String> = lines.iter().map(|l| l.spec.id.clone()).collect();
+    let unseen: Vec<UnseenCrossing> = crossings
+        .iter()
+        .zip(&sight)
+        .filter(|(_, s)| **s != Sight::Visible)
+        .filter_map(|(c, s)| {
+            let line = scenario.lines.get(c.line)?.id.clone();
+            line_ids.contains(&line).then(|| UnseenCrossing {
+                source: source.clone(),
+                line,
+                class: c.class.name().into(),
+                direction: c.direction.name().into(),
+                time_s: f64::from(c.time_s),
+                agent: c.agent,
+                reason: s.as_str(),
+            })
+        })
+        .collect();
     let counted: Vec<TimedCount> = summary
         .events
         .iter()
@@ -1408,6 +1472,7 @@ fn run_camera(
     let zone_rows = zone_rows(&cam.id, &config_interval(scenario, privacy), scenario, &summary, &truth);
     let intrusion = intrusion_row(scenario, cam, privacy, &summary, &truth.observations);
     let mut note = camera_note(cam, region, detector.input_size(), &summary, &truth, &lines);
+    note.push_str(&unseen_note(&unseen));
     let dc = detector.config();
     note.push_str(&format!(
         " Detector boxes kept from score {} after suppression at IoU {} (`--score-threshold`, `--nms-iou`).",
@@ -1444,6 +1509,7 @@ fn run_camera(
         counts: SourceCounts { source, intervals: summary.intervals },
         split,
         lost,
+        unseen,
         extra,
         note,
         crossings,
@@ -1661,6 +1727,7 @@ fn run_seed(
     let mut sources: Vec<SourceCounts> = Vec::new();
     let mut splits = Vec::new();
     let mut lost = Vec::new();
+    let mut unseen = Vec::new();
     let mut extra = Vec::new();
     let mut notes = Vec::new();
     let mut crossings: Option<Vec<Crossing>> = None;
@@ -1673,6 +1740,7 @@ fn run_seed(
         sources.push(outcome.counts);
         splits.extend(outcome.split);
         lost.extend(outcome.lost);
+        unseen.extend(outcome.unseen);
         extra.extend(outcome.extra);
         notes.push(outcome.note);
         // The simulation is deterministic: every camera saw the same crossings.
@@ -1690,6 +1758,7 @@ fn run_seed(
     report::write_csv(&out.join("errors.csv"), &errors, &ERROR_HEADER)?;
     report::write_csv(&out.join("crossings.csv"), &splits, &SPLIT_HEADER)?;
     report::write_csv(&out.join("lost-crossings.csv"), &lost, &scoring::LOST_HEADER)?;
+    report::write_csv(&out.join("unseen-crossings.csv"), &unseen, &UnseenCrossing::HEADER)?;
     report::write_csv(&out.join("extra-counts.csv"), &extra, &scoring::EXTRA_HEADER)?;
     report::write_csv(&out.join("intrusiveness.csv"), &intrusion, &IntrusionRow::HEADER)?;
     if !zones.is_empty() {

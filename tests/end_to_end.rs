@@ -98,6 +98,7 @@ fn small_street_counts_close_to_ground_truth() {
     // at least half of them visible on this open sidewalk, and the parts add up.
     let mut split = csv::Reader::from_path(out_dir.join("crossings.csv")).expect("crossings.csv");
     let (mut true_total, mut visible_total, mut lost_total, mut extra_total) = (0u64, 0u64, 0u64, 0u64);
+    let mut not_visible_total = 0u64;
     for rec in split.records() {
         let rec = rec.expect("row");
         if &rec[2] != "person" {
@@ -115,7 +116,25 @@ fn small_street_counts_close_to_ground_truth() {
         visible_total += visible;
         lost_total += lost;
         extra_total += extra;
+        not_visible_total += not_visible;
     }
+    // The crossings it could not see one by one, each with what hid it.
+    let mut unseen = csv::Reader::from_path(out_dir.join("unseen-crossings.csv")).expect("unseen-crossings.csv");
+    let reasons = [
+        "hidden_by_people",
+        "hidden_by_vehicles",
+        "hidden_by_buildings",
+        "cut_by_image_edge",
+        "too_small",
+        "out_of_view",
+    ];
+    let mut unseen_people = 0u64;
+    for rec in unseen.records() {
+        let rec = rec.expect("row");
+        assert!(reasons.contains(&&rec[6]), "{rec:?}");
+        unseen_people += u64::from(&rec[2] == "person");
+    }
+    assert_eq!(unseen_people, not_visible_total, "one row per crossing the camera could not see");
     assert_eq!(true_total, cam.1, "the split counts the same true crossings as counts.csv");
     // The lost crossings one by one: as many per direction as the split says.
     let mut lost_file = csv::Reader::from_path(out_dir.join("lost-crossings.csv")).expect("lost-crossings.csv");

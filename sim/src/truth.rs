@@ -25,6 +25,9 @@ pub struct TruthBox {
     /// Share of the agent's sample points that are inside the image and not
     /// hidden by another agent or a building, 0..=1.
     pub visible_fraction: f32,
+    /// What the other sample points were lost to: the reason a camera could
+    /// not see someone, for a camera's placement.
+    pub blocked: Blocked,
     /// Pixels per metre at the agent's head (EN 62676-4 DORI measure).
     pub pixels_per_metre: f32,
     /// The person's face as this camera sees it (persons whose head
@@ -155,6 +158,57 @@ impl TruthBox {
     }
 }
 
+/// Shares of an agent's sample points (as in [`TruthBox::visible_fraction`])
+/// that a camera did not see, by what hid them; with the visible fraction
+/// they add up to 1.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Blocked {
+    /// Behind another person.
+    pub people: f32,
+    /// Behind a vehicle, moving or parked.
+    pub vehicles: f32,
+    /// Behind a building.
+    pub scenery: f32,
+    /// Outside the image.
+    pub outside: f32,
+}
+
+/// Why a true crossing was or was not visible to a camera
+/// ([`CrossingVisibility::sight`]): what a policymaker can change (mount
+/// the camera higher, away from parked cars, nearer the line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Sight {
+    /// Visible: enough good frames near the line.
+    Visible,
+    /// Hidden mostly by other people (groups, crowds).
+    HiddenByPeople,
+    /// Hidden mostly by vehicles.
+    HiddenByVehicles,
+    /// Hidden mostly by buildings.
+    HiddenByScenery,
+    /// Mostly outside the image (the edge of the frame cut the person).
+    CutByEdge,
+    /// Seen, but smaller than [`VISIBLE_MIN_HEIGHT_PX`] in too many frames.
+    TooSmall,
+    /// In the image in fewer than [`VISIBLE_MIN_FRAMES`] frames near the line.
+    OutOfView,
+}
+
+impl Sight {
+    /// The name written in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sight::Visible => "visible",
+            Sight::HiddenByPeople => "hidden_by_people",
+            Sight::HiddenByVehicles => "hidden_by_vehicles",
+            Sight::HiddenByScenery => "hidden_by_buildings",
+            Sight::CutByEdge => "cut_by_image_edge",
+            Sight::TooSmall => "too_small",
+            Sight::OutOfView => "out_of_view",
+        }
+    }
+}
+
 fn world_point(inst: &Instance, p: [f32; 3]) -> [f32; 3] {
     let (s, c) = inst.yaw_rad.sin_cos();
     [inst.translation[0] + c * p[0] - s * p[1], inst.translation[1] + s * p[0] + c * p[1], inst.translation[2] + p[2]]
@@ -213,6 +267,9 @@ impl TruthCamera {
         for (centre, half) in &self.buildings {
             colliders.insert(ColliderBuilder::cuboid(half.x, half.y, half.z).translation(*centre).build());
         }
+        // What each collider is, for what hid a sample point.
+        let kind_of: std::collections::HashMap<ColliderHandle, ObjectClass> =
+            handles.iter().zip(&snapshot.agents).map(|(h, a)| (*h, a.class)).collect();
         let mut broad_phase = BroadPhaseBvh::new();
         let params = IntegrationParameters::default();
         for (handle, co) in colliders.iter() {
@@ -244,21 +301,36 @@ impl TruthCamera {
             let query = broad_phase.as_query_pipeline(narrow.query_dispatcher(), &bodies, &colliders, filter);
             let stride = (mesh.positions.len() / 40).max(1);
             let (mut seen, mut total) = (0u32, 0u32);
+            let mut lost = [0u32; 4];
             for &p in mesh.positions.iter().step_by(stride) {
                 total += 1;
                 let wp = world_point(&a.instance, p);
-                let Some(px) = self.view.project(wp) else { continue };
-                if px[0] < 0.0 || px[1] < 0.0 || px[0] > w || px[1] > h {
+                let inside =
+                    self.view.project(wp).is_some_and(|px| px[0] >= 0.0 && px[1] >= 0.0 && px[0] <= w && px[1] <= h);
+                if !inside {
+                    lost[3] += 1;
                     continue;
                 }
                 let target = Vector::new(wp[0], wp[1], wp[2]);
                 let d = target - eye;
                 let dist = d.length();
                 let ray = Ray::new(eye, d / dist);
-                if query.cast_ray(&ray, dist - 0.05, true).is_none() {
-                    seen += 1;
+                match query.cast_ray(&ray, dist - 0.05, true) {
+                    None => seen += 1,
+                    Some((hit, _)) => match kind_of.get(&hit) {
+                        Some(ObjectClass::Person) => lost[0] += 1,
+                        Some(_) => lost[1] += 1,
+                        None => lost[2] += 1,
+                    },
                 }
             }
+            let share = |n: u32| if total > 0 { n as f32 / total as f32 } else { 0.0 };
+            let blocked = Blocked {
+                people: share(lost[0]),
+                vehicles: share(lost[1]),
+                scenery: share(lost[2]),
+                outside: share(lost[3]),
+            };
             let head = world_point(&a.instance, [0.0, 0.0, a.height_m * 0.93]);
             let face = (a.class == ObjectClass::Person)
                 .then(|| {
@@ -292,7 +364,8 @@ impl TruthCamera {
                 agent: a.id,
                 class: a.class,
                 bbox,
-                visible_fraction: if total > 0 { seen as f32 / total as f32 } else { 0.0 },
+                visible_fraction: share(seen),
+                blocked,
                 pixels_per_metre: self.view.pixels_per_metre(head),
                 face,
                 pixels: None,
@@ -356,8 +429,24 @@ impl TruthCamera {
 #[derive(Debug, Clone)]
 pub struct CrossingVisibility {
     lines: Vec<([f32; 2], [f32; 2])>,
-    /// Times at which (agent, line) was seen well near the line.
-    seen: std::collections::HashMap<(u32, usize), Vec<f32>>,
+    /// The frames in which (agent, line) was in the image near the line.
+    near: std::collections::HashMap<(u32, usize), Vec<NearFrame>>,
+}
+
+/// One frame of an agent in the image near a line.
+#[derive(Debug, Clone, Copy)]
+struct NearFrame {
+    time_s: f32,
+    height_px: f32,
+    visible_fraction: f32,
+    blocked: Blocked,
+}
+
+impl NearFrame {
+    /// Whether this frame shows the agent well enough to count.
+    fn good(&self) -> bool {
+        self.visible_fraction >= VISIBLE_MIN_FRACTION && self.height_px >= VISIBLE_MIN_HEIGHT_PX
+    }
 }
 
 /// Minimum visible fraction for a frame to show a crossing.
@@ -383,15 +472,18 @@ fn distance_to_segment(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
 impl CrossingVisibility {
     /// An accumulator for the scenario's counting lines (`(from, to)`, metres).
     pub fn new(lines: Vec<([f32; 2], [f32; 2])>) -> Self {
-        Self { lines, seen: std::collections::HashMap::new() }
+        Self { lines, near: std::collections::HashMap::new() }
     }
 
     /// Records one rendered frame: the snapshot and its ground-truth boxes.
     pub fn observe(&mut self, snapshot: &Snapshot, boxes: &[TruthBox]) {
         for b in boxes {
-            if b.visible_fraction < VISIBLE_MIN_FRACTION || b.height() < VISIBLE_MIN_HEIGHT_PX {
-                continue;
-            }
+            let frame = NearFrame {
+                time_s: snapshot.time_s,
+                height_px: b.height(),
+                visible_fraction: b.visible_fraction,
+                blocked: b.blocked,
+            };
             let Ok(i) = snapshot.agents.binary_search_by_key(&b.agent, |a| a.id) else { continue };
             let agent = &snapshot.agents[i];
             let t = agent.instance.translation;
@@ -404,7 +496,7 @@ impl CrossingVisibility {
             };
             for (li, (from, to)) in self.lines.iter().enumerate() {
                 if distance_to_segment([t[0], t[1]], *from, *to) <= near {
-                    self.seen.entry((b.agent, li)).or_default().push(snapshot.time_s);
+                    self.near.entry((b.agent, li)).or_default().push(frame);
                 }
             }
         }
@@ -412,12 +504,41 @@ impl CrossingVisibility {
 
     /// Whether each of `crossings` was visible.
     pub fn visible(&self, crossings: &[crate::world::Crossing]) -> Vec<bool> {
+        self.sight(crossings).into_iter().map(|s| s == Sight::Visible).collect()
+    }
+
+    /// Whether each of `crossings` was visible and, when not, why: out of
+    /// view (in the image in fewer than [`VISIBLE_MIN_FRAMES`] frames near
+    /// the line), too small (fewer such frames [`VISIBLE_MIN_HEIGHT_PX`]
+    /// tall), or else hidden, by what hid most of the person in those
+    /// frames (people, vehicles, buildings or the image's edge).
+    pub fn sight(&self, crossings: &[crate::world::Crossing]) -> Vec<Sight> {
         crossings
             .iter()
             .map(|c| {
-                self.seen.get(&(c.agent, c.line)).is_some_and(|times| {
-                    times.iter().filter(|t| (**t - c.time_s).abs() <= VISIBLE_WINDOW_S).count() >= VISIBLE_MIN_FRAMES
-                })
+                let frames: Vec<&NearFrame> = self
+                    .near
+                    .get(&(c.agent, c.line))
+                    .map(|f| f.iter().filter(|f| (f.time_s - c.time_s).abs() <= VISIBLE_WINDOW_S).collect())
+                    .unwrap_or_default();
+                if frames.iter().filter(|f| f.good()).count() >= VISIBLE_MIN_FRAMES {
+                    return Sight::Visible;
+                }
+                if frames.len() < VISIBLE_MIN_FRAMES {
+                    return Sight::OutOfView;
+                }
+                let tall: Vec<&&NearFrame> = frames.iter().filter(|f| f.height_px >= VISIBLE_MIN_HEIGHT_PX).collect();
+                if tall.len() < VISIBLE_MIN_FRAMES {
+                    return Sight::TooSmall;
+                }
+                let sum = |get: fn(&Blocked) -> f32| tall.iter().map(|f| get(&f.blocked)).sum::<f32>();
+                let reasons = [
+                    (sum(|b| b.people), Sight::HiddenByPeople),
+                    (sum(|b| b.vehicles), Sight::HiddenByVehicles),
+                    (sum(|b| b.scenery), Sight::HiddenByScenery),
+                    (sum(|b| b.outside), Sight::CutByEdge),
+                ];
+                reasons.into_iter().max_by(|a, b| a.0.total_cmp(&b.0)).map_or(Sight::HiddenByPeople, |r| r.1)
             })
             .collect()
     }
@@ -455,6 +576,7 @@ mod tests {
                 class: ObjectClass::Person,
                 bbox: [0.0, 0.0, 20.0, 60.0],
                 visible_fraction: vis,
+                blocked: Blocked { people: 1.0 - vis, ..Default::default() },
                 pixels_per_metre: 40.0,
                 pixels: None,
             };
@@ -481,6 +603,65 @@ mod tests {
     }
 
     #[test]
+    fn an_unseen_crossing_says_what_hid_it() {
+        use crate::world::{Crossing, Direction};
+        let mut v = CrossingVisibility::new(vec![([0.0, 3.5], [0.0, 7.0])]);
+        // Agents 1-4 hidden, each mostly by one thing; 5 too small; 6 in
+        // the image in three frames only.
+        let hidden = [
+            (1, Blocked { people: 0.5, vehicles: 0.2, ..Default::default() }),
+            (2, Blocked { people: 0.2, vehicles: 0.5, ..Default::default() }),
+            (3, Blocked { scenery: 0.7, ..Default::default() }),
+            (4, Blocked { outside: 0.6, people: 0.1, ..Default::default() }),
+            (5, Blocked::default()),
+            (6, Blocked::default()),
+        ];
+        for i in 0..10 {
+            let t = i as f32 * 0.1;
+            for (agent, blocked) in hidden {
+                if agent == 6 && i >= 3 {
+                    continue;
+                }
+                let lost = blocked.people + blocked.vehicles + blocked.scenery + blocked.outside;
+                let height = if agent == 5 { 30.0 } else { 60.0 };
+                let snap = Snapshot { step: 0, time_s: t, agents: vec![person(agent, -0.5 + t, 5.0)] };
+                let b = TruthBox {
+                    face: None,
+                    agent,
+                    class: ObjectClass::Person,
+                    bbox: [0.0, 0.0, 20.0, height],
+                    visible_fraction: 1.0 - lost,
+                    blocked,
+                    pixels_per_metre: 40.0,
+                    pixels: None,
+                };
+                v.observe(&snap, &[b]);
+            }
+        }
+        let crossing = |agent| Crossing {
+            line: 0,
+            agent,
+            class: ObjectClass::Person,
+            time_s: 0.5,
+            direction: Direction::Positive,
+            normal_speed: 1.0,
+        };
+        let crossings: Vec<Crossing> = (1..=7).map(crossing).collect();
+        assert_eq!(
+            v.sight(&crossings),
+            [
+                Sight::HiddenByPeople,
+                Sight::HiddenByVehicles,
+                Sight::HiddenByScenery,
+                Sight::CutByEdge,
+                Sight::TooSmall,
+                Sight::OutOfView,
+                Sight::OutOfView
+            ]
+        );
+    }
+
+    #[test]
     fn a_car_at_city_speed_is_visible_while_its_body_is_over_the_line() {
         use crate::world::{Crossing, Direction};
         // A car at 8.3 m/s, seen every 0.1 s: its centre is within 1 m of
@@ -504,6 +685,7 @@ mod tests {
                 class: ObjectClass::Car,
                 bbox: [0.0, 0.0, 120.0, 50.0],
                 visible_fraction: 0.9,
+                blocked: Blocked::default(),
                 pixels_per_metre: 35.0,
                 pixels: None,
             };
@@ -553,6 +735,10 @@ mod tests {
         let b = truth.boxes(&hidden);
         let far = b.iter().find(|t| t.agent == 1).expect("far person in view");
         assert!(far.visible_fraction < 0.5, "{}", far.visible_fraction);
+        // What was not seen was hidden by the person in front.
+        let lost = far.blocked;
+        assert!((far.visible_fraction + lost.people - 1.0).abs() < 1e-4, "{lost:?}");
+        assert_eq!((lost.vehicles, lost.scenery, lost.outside), (0.0, 0.0, 0.0));
         assert!(far.face.expect("face in the image").occluded, "the near person hides the far face");
         let near = b.iter().find(|t| t.agent == 2).expect("near person");
         assert!(!near.face.expect("face").occluded);
