@@ -159,37 +159,85 @@ fn main() {
             ..PrivacySettings::new(blur.clone(), (cam.width, cam.height), Vec::new())
         };
         blurred.faces = Some(faces.clone());
-        let (mut plain_s, mut blur_s, mut paired) = (0.0, 0.0, Vec::new());
+        // Wall time, and the process's CPU time beside it: on a shared host
+        // whose speed drifts, the CPU time of the same work moves less.
+        let (mut wall, mut cpu) = ([0.0; 2], [0.0; 2]);
+        let (mut paired, mut paired_cpu) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
             let round = [&plain, &blurred].map(|config| {
-                let t = Instant::now();
+                let (t, c) = (Instant::now(), cpu_seconds());
                 let replay = Replay { frames: frames.clone(), next: 0 };
                 run_pipeline(move || Ok(replay), det.clone(), config.clone()).unwrap_or_else(|e| fail(e));
-                t.elapsed().as_secs_f64()
+                (t.elapsed().as_secs_f64(), cpu_seconds() - c)
             });
-            plain_s += round[0];
-            blur_s += round[1];
-            paired.push((round[1] / round[0] - 1.0) * 100.0);
+            for k in 0..2 {
+                wall[k] += round[k].0;
+                cpu[k] += round[k].1;
+            }
+            paired.push((round[1].0 / round[0].0 - 1.0) * 100.0);
+            paired_cpu.push((round[1].1 / round[0].1 - 1.0) * 100.0);
         }
-        paired.sort_by(f64::total_cmp);
         let per_frame = |s: f64| s / (rounds * n) as f64 * 1000.0;
-        variants.push((name, size, band_size, faces.input_size(), per_frame(plain_s), per_frame(blur_s), paired));
+        variants.push(Variant {
+            name,
+            size,
+            band_size,
+            face_input: faces.input_size(),
+            wall: wall.map(per_frame),
+            cpu: cpu.map(per_frame),
+            paired,
+            paired_cpu,
+        });
     }
-    for (name, size, band_size, face_input, plain, blurred, paired) in variants {
+    for mut v in variants {
+        let spread = |p: &mut Vec<f64>| {
+            p.sort_by(f64::total_cmp);
+            format!("per round median {:+.1} %, from {:+.1} to {:+.1} %", p[p.len() / 2], p[0], p[p.len() - 1])
+        };
         println!(
-            "face blur on the {name} ({}x{} px, faces looked for in {}x{}, CenterFace input {}x{}), {rounds} \
-             rounds of {n} frames: analysis {plain:.1} ms/frame without, {blurred:.1} ms/frame with, {:+.1} %; per \
-             round median {:+.1} %, from {:+.1} to {:+.1} %",
-            size.0,
-            size.1,
-            band_size.0,
-            band_size.1,
-            face_input.0,
-            face_input.1,
-            (blurred / plain - 1.0) * 100.0,
-            paired[paired.len() / 2],
-            paired[0],
-            paired[paired.len() - 1]
+            "face blur on the {} ({}x{} px, faces looked for in {}x{}, CenterFace input {}x{}), {rounds} rounds of \
+             {n} frames: analysis {:.1} ms/frame without, {:.1} ms/frame with, {:+.1} %; {}; CPU time {:.1} → {:.1} \
+             ms/frame, {:+.1} %; {}",
+            v.name,
+            v.size.0,
+            v.size.1,
+            v.band_size.0,
+            v.band_size.1,
+            v.face_input.0,
+            v.face_input.1,
+            v.wall[0],
+            v.wall[1],
+            (v.wall[1] / v.wall[0] - 1.0) * 100.0,
+            spread(&mut v.paired),
+            v.cpu[0],
+            v.cpu[1],
+            (v.cpu[1] / v.cpu[0] - 1.0) * 100.0,
+            spread(&mut v.paired_cpu),
         );
     }
+}
+
+/// One face-blur variant's figures: without and with the blur, per frame.
+struct Variant {
+    name: &'static str,
+    size: (u32, u32),
+    band_size: (u32, u32),
+    face_input: (usize, usize),
+    wall: [f64; 2],
+    cpu: [f64; 2],
+    paired: Vec<f64>,
+    paired_cpu: Vec<f64>,
+}
+
+/// User and system CPU seconds of this process so far (all its threads),
+/// from `/proc/self/stat` (fields 14 and 15, in clock ticks of 1/100 s,
+/// the fixed unit of that file on Linux); 0 where it cannot be read.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // The command name may hold spaces: count the fields after its `)`.
+    let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else { return 0.0 };
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // Field 3 (the state) is the first after the name: utime is field 14.
+    (ticks(14 - 3) + ticks(15 - 3)) / 100.0
 }
