@@ -168,7 +168,16 @@ fn camera_region(args: &RunArgs, scenario: &Scenario, cam: &CameraSpec, lines: &
 fn camera_face_band(args: &RunArgs, scenario: &Scenario, cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4]> {
     let region = camera_region(args, scenario, cam, lines)?;
     let half_road = scenario.street.road_width_m / 2.0;
-    Some(analysis_area(cam, lines, &scenario.zones, half_road, CameraView::face_band).unwrap_or(region))
+    let near = identifiable_within_m(&cam.view());
+    Some(analysis_area(cam, lines, &scenario.zones, half_road, |v, g| v.face_band(g, near)).unwrap_or(region))
+}
+
+/// How near a camera a face must be to be identifiable at native
+/// resolution (the intrusiveness measure's threshold between the pupils),
+/// metres: any face that near is looked for wherever it shows in the region.
+pub fn identifiable_within_m(view: &CameraView) -> f32 {
+    use camtwin_analytics::intrusiveness::{IDENTIFIABLE_PUPIL_PX, PUPIL_DISTANCE_M};
+    (f64::from(view.focal_px()) * PUPIL_DISTANCE_M / IDENTIFIABLE_PUPIL_PX) as f32
 }
 
 /// The part of a camera's image where the people its counting lines and
@@ -191,7 +200,7 @@ fn analysis_area(
     lines: &[LineInView],
     zones: &[ZoneSpec],
     half_road: f32,
-    area: fn(&CameraView, &[RegionGroup<'_>]) -> Option<[u32; 4]>,
+    area: impl Fn(&CameraView, &[RegionGroup<'_>]) -> Option<[u32; 4]>,
 ) -> Option<[u32; 4]> {
     let mut segments = Vec::new();
     let mut road = Vec::new();

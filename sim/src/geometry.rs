@@ -220,17 +220,51 @@ impl CameraView {
 
     /// The part of [`Self::region_around_groups`] where a face can be: the
     /// same segments and margins from [`crate::truth::FACE_FLOOR_M`] up
-    /// instead of from the ground. The face blur looks only there when
-    /// nothing but the detector's region is ever seen: legs and feet carry
-    /// no face, and the face detector's cost grows with the pixels it reads.
-    /// `None` when the band would be all of the image, under 32 px a side,
-    /// or the region itself is `None`.
-    pub fn face_band(&self, groups: &[RegionGroup<'_>]) -> Option<[u32; 4]> {
+    /// instead of from the ground, widened to take in the face of anyone
+    /// standing within `identifiable_m` of the camera (nearer than the
+    /// counting area, whose face is large enough to identify) wherever it
+    /// shows in the region. The face blur looks only there when nothing but
+    /// the detector's region is ever seen: legs and feet carry no face, a
+    /// face further than `identifiable_m` and outside the counting area is
+    /// too small to identify, and the face detector's cost grows with the
+    /// pixels it reads. `None` when the band would be all of the image,
+    /// under 32 px a side, or the region itself is `None`.
+    pub fn face_band(&self, groups: &[RegionGroup<'_>], identifiable_m: f32) -> Option<[u32; 4]> {
         let region = self.region_around_groups(groups)?;
         let band = self.region_in_band(groups, crate::truth::FACE_FLOOR_M)?;
-        // The band's points lie on segments between the region's, so it is
-        // inside the region; the intersection only guards rounding.
-        let b = [band[0].max(region[0]), band[1].max(region[1]), band[2].min(region[2]), band[3].min(region[3])];
+        let mut b = band.map(|v| v as f32);
+        // Faces near the camera, on rings every 0.25 m and 5°, from the
+        // lowest face to the top of the tallest group: each position's face
+        // span (a vertical segment, a segment in the image too) widens the
+        // band by the part of it inside the region.
+        let top = groups.iter().filter(|g| !g.0.is_empty()).map(|g| g.2).fold(crate::truth::FACE_FLOOR_M, f32::max);
+        let r = region.map(|v| v as f32);
+        let rings = (identifiable_m.max(0.0) / 0.25).ceil() as usize;
+        for ring in 1..=rings {
+            let radius = (ring as f32 * 0.25).min(identifiable_m);
+            for step in 0..72 {
+                let a = (step as f32 * 5.0).to_radians();
+                let (x, y) = (self.position[0] + radius * a.cos(), self.position[1] + radius * a.sin());
+                let (Some(lo), Some(hi)) =
+                    (self.project([x, y, crate::truth::FACE_FLOOR_M]), self.project([x, y, top]))
+                else {
+                    continue;
+                };
+                let (x0, x1) = (lo[0].min(hi[0]), lo[0].max(hi[0]));
+                let (y0, y1) = (lo[1].min(hi[1]), lo[1].max(hi[1]));
+                if x1 < r[0] || x0 > r[2] || y1 < r[1] || y0 > r[3] {
+                    continue;
+                }
+                b = [b[0].min(x0.max(r[0])), b[1].min(y0.max(r[1])), b[2].max(x1.min(r[2])), b[3].max(y1.min(r[3]))];
+            }
+        }
+        // Everything lies in the region; the intersection only guards rounding.
+        let b = [
+            (b[0].floor() as u32).max(region[0]),
+            (b[1].floor() as u32).max(region[1]),
+            (b[2].ceil() as u32).min(region[2]),
+            (b[3].ceil() as u32).min(region[3]),
+        ];
         (b[2] >= b[0] + 32 && b[3] >= b[1] + 32).then_some(b)
     }
 
@@ -363,7 +397,8 @@ mod tests {
         let line = [([0.0, 3.5], [0.0, 7.0])];
         let groups = [(&line[..], 2.5, 2.2)];
         let region = v.region_around_groups(&groups).expect("region");
-        let band = v.face_band(&groups).expect("band");
+        // Faces identifiable within 2.9 m (f = 457 px): all below the image.
+        let band = v.face_band(&groups, 2.9).expect("band");
         assert!(band[0] >= region[0] && band[1] >= region[1] && band[2] <= region[2] && band[3] <= region[3]);
         assert!(band[3] + 20 < region[3], "the band {band:?} keeps the legs of {region:?}");
         // Faces from the lowest (lower edge on the floor) to a 2 m person's,
@@ -384,6 +419,27 @@ mod tests {
             };
             assert!(!inside(region) || inside(band), "face {face:?} at {centre:?} is outside the band {band:?}");
         }
+    }
+
+    #[test]
+    fn the_face_band_takes_in_faces_near_the_camera_that_show_in_the_region() {
+        use crate::truth::FACE_FLOOR_M;
+        // A low camera close behind the counting area, nearly level: the
+        // head of someone a metre or two in front of it shows in the lower
+        // part of the region, where the counting area's legs are.
+        let v = CameraView { position: [0.0, 0.5, 1.8], pitch_deg: 8.0, ..view() };
+        let line = [([0.0, 3.5], [0.0, 7.0])];
+        let groups = [(&line[..], 2.5, 2.2)];
+        let region = v.region_around_groups(&groups).expect("region");
+        let far_only = v.face_band(&groups, 0.0).expect("band");
+        let near = v.face_band(&groups, 2.5).expect("band");
+        let head = v.project([0.3, 2.0, FACE_FLOOR_M + 0.1]).expect("in front");
+        let inside = |r: [u32; 4]| {
+            head[0] >= r[0] as f32 && head[0] <= r[2] as f32 && head[1] >= r[1] as f32 && head[1] <= r[3] as f32
+        };
+        assert!(inside(region) && !inside(far_only), "{head:?} in {region:?}, band {far_only:?}");
+        assert!(inside(near), "the face at {head:?}, 1.5 m from the camera, is outside the band {near:?}");
+        assert!(near[3] <= region[3] && near[1] >= region[1]);
     }
 
     #[test]
