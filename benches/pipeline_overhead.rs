@@ -140,8 +140,8 @@ fn main() {
     let segments: Vec<([f32; 2], [f32; 2])> = s.lines.iter().map(|l| (l.from, l.to)).collect();
     let groups = [(&segments[..], 2.5, 2.2)];
     // Faces identifiable at native resolution are looked for wherever they show.
-    use camtwin_analytics::intrusiveness::{IDENTIFIABLE_PUPIL_PX, PUPIL_DISTANCE_M};
-    let identifiable_m = (f64::from(cam.view().focal_px()) * PUPIL_DISTANCE_M / IDENTIFIABLE_PUPIL_PX) as f32;
+    let identifiable_m =
+        camtwin_analytics::intrusiveness::identifiable_within_m(f64::from(cam.view().focal_px())) as f32;
     let (region, band) = (cam.view().region_around_groups(&groups), cam.view().face_band(&groups, identifiable_m));
     let mut variants = Vec::new();
     // The region with faces looked for in all of it, beside its head-height

@@ -168,16 +168,8 @@ fn camera_region(args: &RunArgs, scenario: &Scenario, cam: &CameraSpec, lines: &
 fn camera_face_band(args: &RunArgs, scenario: &Scenario, cam: &CameraSpec, lines: &[LineInView]) -> Option<[u32; 4]> {
     let region = camera_region(args, scenario, cam, lines)?;
     let half_road = scenario.street.road_width_m / 2.0;
-    let near = identifiable_within_m(&cam.view());
+    let near = camtwin_analytics::intrusiveness::identifiable_within_m(f64::from(cam.view().focal_px())) as f32;
     Some(analysis_area(cam, lines, &scenario.zones, half_road, |v, g| v.face_band(g, near)).unwrap_or(region))
-}
-
-/// How near a camera a face must be to be identifiable at native
-/// resolution (the intrusiveness measure's threshold between the pupils),
-/// metres: any face that near is looked for wherever it shows in the region.
-pub fn identifiable_within_m(view: &CameraView) -> f32 {
-    use camtwin_analytics::intrusiveness::{IDENTIFIABLE_PUPIL_PX, PUPIL_DISTANCE_M};
-    (f64::from(view.focal_px()) * PUPIL_DISTANCE_M / IDENTIFIABLE_PUPIL_PX) as f32
 }
 
 /// The part of a camera's image where the people its counting lines and
@@ -1294,8 +1286,9 @@ fn run_camera(
     config.region = region;
     config.record_tracks = args.export;
     let band = camera_face_band(args, scenario, cam, &lines);
+    let face_region = face_area(band, privacy);
     config.faces = detectors.faces_for(cam, band, privacy);
-    config.privacy.face_region = face_area(band, privacy);
+    config.privacy.face_region = face_region;
     let masks = config.privacy.masks.clone();
     let sensitive: Vec<Vec<[f32; 2]>> =
         scenario.zones.iter().filter(|z| z.kind == ZoneKind::Sensitive).map(|z| z.polygon.clone()).collect();
@@ -1487,7 +1480,7 @@ fn run_camera(
         " Detector boxes kept from score {} after suppression at IoU {} (`--score-threshold`, `--nms-iou`).",
         dc.score_threshold, dc.nms_iou
     ));
-    note.push_str(&intrusion_note(&intrusion, &summary, face_area(band, privacy)));
+    note.push_str(&intrusion_note(&intrusion, &summary, face_region));
     note.push_str(&format!(
         " Cache: {} of {} frames read from cached footage{}, {} of {} analysed frames replayed from cached detections.",
         truth.frames_from_cache,

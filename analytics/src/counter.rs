@@ -176,14 +176,6 @@ fn on_line_at((t0, d0): (f64, f64), (t1, d1): (f64, f64)) -> Option<f64> {
     (d0 != d1).then(|| t0 + (t1 - t0) * d0 / (d0 - d1))
 }
 
-/// Share of box `a` that lies inside box `b`.
-fn inside_share(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let area = (a[2] - a[0]) * (a[3] - a[1]);
-    if area > 0.0 { w * h / area } else { 0.0 }
-}
-
 /// The direction of a crossing from side `old_side` (1 left, -1 right).
 fn direction_from(old_side: i8) -> Direction {
     if old_side > 0 { Direction::Positive } else { Direction::Negative }
@@ -488,7 +480,7 @@ impl LineCounter {
             }
             let in_front = fronts
                 .iter()
-                .map(|(other, b)| (*other, inside_share(&bbox, b)))
+                .map(|(other, b)| (*other, crate::detector::inside_share(&bbox, b)))
                 .filter(|&(_, share)| share >= HIDDEN_OVERLAP)
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
             let Some((front, _)) = in_front else { continue };

@@ -36,6 +36,16 @@ pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
     if union > 0.0 { inter / union } else { 0.0 }
 }
 
+/// Share of box `a`'s area that lies inside box `b`, 0..=1 (0 for a box of
+/// no area): how much of a face a blur covers, of a lost track's box the
+/// box of one that goes on, of a two-wheeler's box its rider's.
+pub fn inside_share(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let area = (a[2] - a[0]) * (a[3] - a[1]);
+    if area > 0.0 { w * h / area } else { 0.0 }
+}
+
 /// Why the detector could not load or run.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectorError {

@@ -103,12 +103,12 @@ pub struct Intrusiveness {
     pub child_person_s: f64,
 }
 
-/// Fraction of box `a` covered by box `b`.
-fn covered(a: &[f32; 4], b: &[f32; 4]) -> f64 {
-    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let area = ((a[2] - a[0]) * (a[3] - a[1])).max(1e-6);
-    f64::from(w * h / area)
+/// How near a camera of `focal_px` pixels a face must be to be
+/// identifiable at native resolution ([`IDENTIFIABLE_PUPIL_PX`] between the
+/// pupils), metres: the face blur looks for any face that near wherever it
+/// shows in the region it searches.
+pub fn identifiable_within_m(focal_px: f64) -> f64 {
+    focal_px * PUPIL_DISTANCE_M / IDENTIFIABLE_PUPIL_PX
 }
 
 /// Measures a configuration's intrusiveness from per-frame observations.
@@ -141,7 +141,7 @@ pub fn measure(observations: &[PersonObservation], effect: &FilterEffect) -> Int
             continue;
         }
         let blurred = effect.blurred.get(&o.frame).unwrap_or(&none);
-        if blurred.iter().any(|b| covered(&face, b) >= BLURRED_COVER) {
+        if blurred.iter().any(|b| f64::from(crate::detector::inside_share(&face, b)) >= BLURRED_COVER) {
             out.face_s_blurred += dt;
         } else {
             out.face_s_identifiable += dt;

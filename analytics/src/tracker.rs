@@ -295,12 +295,7 @@ pub fn merge_riders(detections: &[Detection]) -> Vec<Detection> {
     let mut out = Vec::new();
     for w in wheels {
         let wb = detections[w].bbox;
-        let area = ((wb[2] - wb[0]) * (wb[3] - wb[1])).max(1e-6);
-        let cover = |p: &Detection| {
-            let ix = (wb[2].min(p.bbox[2]) - wb[0].max(p.bbox[0])).max(0.0);
-            let iy = (wb[3].min(p.bbox[3]) - wb[1].max(p.bbox[1])).max(0.0);
-            ix * iy / area
-        };
+        let cover = |p: &Detection| crate::detector::inside_share(&wb, &p.bbox);
         let rider = (0..detections.len())
             .filter(|&i| !taken[i] && detections[i].class == ObjectClass::Person)
             .map(|i| (i, cover(&detections[i])))

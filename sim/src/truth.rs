@@ -168,7 +168,7 @@ pub struct Blocked {
     /// Behind a vehicle, moving or parked.
     pub vehicles: f32,
     /// Behind a building.
-    pub scenery: f32,
+    pub buildings: f32,
     /// Outside the image.
     pub outside: f32,
 }
@@ -185,7 +185,7 @@ pub enum Sight {
     /// Hidden mostly by vehicles.
     HiddenByVehicles,
     /// Hidden mostly by buildings.
-    HiddenByScenery,
+    HiddenByBuildings,
     /// Mostly outside the image (the edge of the frame cut the person).
     CutByEdge,
     /// Seen, but smaller than [`VISIBLE_MIN_HEIGHT_PX`] in too many frames.
@@ -201,7 +201,7 @@ impl Sight {
             Sight::Visible => "visible",
             Sight::HiddenByPeople => "hidden_by_people",
             Sight::HiddenByVehicles => "hidden_by_vehicles",
-            Sight::HiddenByScenery => "hidden_by_buildings",
+            Sight::HiddenByBuildings => "hidden_by_buildings",
             Sight::CutByEdge => "cut_by_image_edge",
             Sight::TooSmall => "too_small",
             Sight::OutOfView => "out_of_view",
@@ -328,7 +328,7 @@ impl TruthCamera {
             let blocked = Blocked {
                 people: share(lost[0]),
                 vehicles: share(lost[1]),
-                scenery: share(lost[2]),
+                buildings: share(lost[2]),
                 outside: share(lost[3]),
             };
             let head = world_point(&a.instance, [0.0, 0.0, a.height_m * 0.93]);
@@ -502,11 +502,6 @@ impl CrossingVisibility {
         }
     }
 
-    /// Whether each of `crossings` was visible.
-    pub fn visible(&self, crossings: &[crate::world::Crossing]) -> Vec<bool> {
-        self.sight(crossings).into_iter().map(|s| s == Sight::Visible).collect()
-    }
-
     /// Whether each of `crossings` was visible and, when not, why: out of
     /// view (in the image in fewer than [`VISIBLE_MIN_FRAMES`] frames near
     /// the line), too small (fewer such frames [`VISIBLE_MIN_HEIGHT_PX`]
@@ -535,7 +530,7 @@ impl CrossingVisibility {
                 let reasons = [
                     (sum(|b| b.people), Sight::HiddenByPeople),
                     (sum(|b| b.vehicles), Sight::HiddenByVehicles),
-                    (sum(|b| b.scenery), Sight::HiddenByScenery),
+                    (sum(|b| b.buildings), Sight::HiddenByBuildings),
                     (sum(|b| b.outside), Sight::CutByEdge),
                 ];
                 reasons.into_iter().max_by(|a, b| a.0.total_cmp(&b.0)).map_or(Sight::HiddenByPeople, |r| r.1)
@@ -599,7 +594,9 @@ mod tests {
             direction: Direction::Positive,
             normal_speed: 1.0,
         };
-        assert_eq!(v.visible(&[crossing(1, 0.5), crossing(2, 0.5), crossing(1, 30.0)]), [true, false, false]);
+        let sight = v.sight(&[crossing(1, 0.5), crossing(2, 0.5), crossing(1, 30.0)]);
+        let visible: Vec<bool> = sight.into_iter().map(|s| s == Sight::Visible).collect();
+        assert_eq!(visible, [true, false, false]);
     }
 
     #[test]
@@ -611,7 +608,7 @@ mod tests {
         let hidden = [
             (1, Blocked { people: 0.5, vehicles: 0.2, ..Default::default() }),
             (2, Blocked { people: 0.2, vehicles: 0.5, ..Default::default() }),
-            (3, Blocked { scenery: 0.7, ..Default::default() }),
+            (3, Blocked { buildings: 0.7, ..Default::default() }),
             (4, Blocked { outside: 0.6, people: 0.1, ..Default::default() }),
             (5, Blocked::default()),
             (6, Blocked::default()),
@@ -622,7 +619,7 @@ mod tests {
                 if agent == 6 && i >= 3 {
                     continue;
                 }
-                let lost = blocked.people + blocked.vehicles + blocked.scenery + blocked.outside;
+                let lost = blocked.people + blocked.vehicles + blocked.buildings + blocked.outside;
                 let height = if agent == 5 { 30.0 } else { 60.0 };
                 let snap = Snapshot { step: 0, time_s: t, agents: vec![person(agent, -0.5 + t, 5.0)] };
                 let b = TruthBox {
@@ -652,7 +649,7 @@ mod tests {
             [
                 Sight::HiddenByPeople,
                 Sight::HiddenByVehicles,
-                Sight::HiddenByScenery,
+                Sight::HiddenByBuildings,
                 Sight::CutByEdge,
                 Sight::TooSmall,
                 Sight::OutOfView,
@@ -699,7 +696,7 @@ mod tests {
             direction: Direction::Positive,
             normal_speed: 8.3,
         };
-        assert_eq!(v.visible(&[crossing]), [true]);
+        assert_eq!(v.sight(&[crossing]), [Sight::Visible]);
     }
 
     /// A camera at eye level, 1.6 m up at the south curb, looking north
@@ -738,7 +735,7 @@ mod tests {
         // What was not seen was hidden by the person in front.
         let lost = far.blocked;
         assert!((far.visible_fraction + lost.people - 1.0).abs() < 1e-4, "{lost:?}");
-        assert_eq!((lost.vehicles, lost.scenery, lost.outside), (0.0, 0.0, 0.0));
+        assert_eq!((lost.vehicles, lost.buildings, lost.outside), (0.0, 0.0, 0.0));
         assert!(far.face.expect("face in the image").occluded, "the near person hides the far face");
         let near = b.iter().find(|t| t.agent == 2).expect("near person");
         assert!(!near.face.expect("face").occluded);
