@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use camtwin_analytics::aggregate::Disclosure;
 use camtwin_analytics::counter::{CountingGeometry, LineShape, LineSpec};
-use camtwin_analytics::detector::{Detector, DetectorConfig, analysis_input};
+use camtwin_analytics::detector::{Detector, DetectorConfig, analysis_input, vehicle_input};
 use camtwin_analytics::faces::FaceDetector;
 use camtwin_analytics::frame::{Frame, FrameLease};
 use camtwin_analytics::intrusiveness::{self, FilterEffect, Intrusiveness, PersonObservation};
@@ -131,12 +131,46 @@ pub fn detector_input(
     cam: &CameraSpec,
     region: Option<[u32; 4]>,
     config: &PrivacyConfig,
+    vehicles_only: bool,
 ) -> (usize, usize) {
     let (w, h) = region.map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
     // The region as the detector receives it: at the configuration's resolution.
     let scale = f64::from(config.analysed_size((cam.width, cam.height)).0) / f64::from(cam.width.max(1));
     let scaled = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
-    asked.unwrap_or_else(|| analysis_input(scaled(w), scaled(h)))
+    let fit = if vehicles_only { vehicle_input } else { analysis_input };
+    asked.unwrap_or_else(|| fit(scaled(w), scaled(h)))
+}
+
+/// The detector input for a camera under a configuration: its region's
+/// ([`detector_input`]), at the vehicles' scale when it counts vehicles only.
+fn camera_input(
+    args: &RunArgs,
+    scenario: &Scenario,
+    cam: &CameraSpec,
+    lines: &[LineInView],
+    config: &PrivacyConfig,
+) -> (usize, usize) {
+    let region = camera_region(args, scenario, cam, lines);
+    detector_input(args.detector_input, cam, region, config, vehicles_only(scenario, cam, lines))
+}
+
+/// Whether a camera counts vehicles only: it has lines in view, every one
+/// of them across the road, and no counting zone in view.
+fn vehicles_only(scenario: &Scenario, cam: &CameraSpec, lines: &[LineInView]) -> bool {
+    let half_road = scenario.street.road_width_m / 2.0;
+    !lines.is_empty()
+        && lines
+            .iter()
+            .all(|l| matches!(l.spec.shape, LineShape::Ground { from, to } if across_road(from, to, half_road)))
+        && !zone_in_view(scenario, cam)
+}
+
+/// Whether a ground line from `from` to `to` crosses the road (whose
+/// half-width is `half_road`), rather than running along a sidewalk: a line
+/// along the curb only touches the road.
+fn across_road(from: [f64; 2], to: [f64; 2], half_road: f32) -> bool {
+    let (a, b) = (from[1] as f32, to[1] as f32);
+    a.min(b) < half_road - 0.01 && a.max(b) > -half_road + 0.01
 }
 
 /// How far either side of a counting line the analysis region reaches,
@@ -198,9 +232,8 @@ fn analysis_area(
     let mut road = Vec::new();
     for l in lines {
         let LineShape::Ground { from, to } = l.spec.shape else { return None };
+        let across = across_road(from, to, half_road);
         let (from, to) = (from.map(|v| v as f32), to.map(|v| v as f32));
-        // A line along the curb only touches the road; one across it crosses.
-        let across = from[1].min(to[1]) < half_road - 0.01 && from[1].max(to[1]) > -half_road + 0.01;
         if across { road.push((from, to)) } else { segments.push((from, to)) }
     }
     // A counting zone's ground in view, as points on a half-metre grid
@@ -270,10 +303,9 @@ impl Detectors {
         let mut faces = HashMap::new();
         for cam in &scenario.cameras {
             let lines = lines_in_view(scenario, cam);
-            let (region, band) =
-                (camera_region(args, scenario, cam, &lines), camera_face_band(args, scenario, cam, &lines));
+            let band = camera_face_band(args, scenario, cam, &lines);
             for config in configs {
-                let input = detector_input(args.detector_input, cam, region, config);
+                let input = camera_input(args, scenario, cam, &lines, config);
                 if objects.iter().any(|(i, _)| *i == input) {
                     continue;
                 }
@@ -306,14 +338,7 @@ impl Detectors {
         Ok(Self { cache, objects, faces })
     }
 
-    fn for_camera(
-        &self,
-        args: &RunArgs,
-        cam: &CameraSpec,
-        region: Option<[u32; 4]>,
-        config: &PrivacyConfig,
-    ) -> Result<&Detector> {
-        let input = detector_input(args.detector_input, cam, region, config);
+    fn for_camera(&self, cam: &CameraSpec, input: (usize, usize)) -> Result<&Detector> {
         self.objects
             .iter()
             .find(|(i, _)| *i == input)
@@ -1281,7 +1306,7 @@ fn run_camera(
         return Ok(None);
     }
     let region = camera_region(args, scenario, cam, &lines);
-    let detector = detectors.for_camera(args, cam, region, privacy)?;
+    let detector = detectors.for_camera(cam, camera_input(args, scenario, cam, &lines, privacy))?;
     let mut config = pipeline_config(scenario, cam, &lines, out, privacy);
     config.region = region;
     config.record_tracks = args.export;
@@ -1935,6 +1960,36 @@ mod tests {
         // The far bus's roof is above the walker's region.
         let far_roof = view.project([10.0, 1.75, 3.1]).expect("in view");
         assert!(far_roof[1] < walk[1] as f32, "the walker's region {walk:?} holds the far bus's roof {far_roof:?}");
+    }
+
+    #[test]
+    fn only_a_camera_counting_vehicles_alone_gets_the_vehicles_scale() {
+        let load = |name: &str| {
+            let path = std::path::PathBuf::from(format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR")));
+            let text = std::fs::read_to_string(&path).expect("scenario");
+            Scenario::parse(&text, &path).expect("parses")
+        };
+        let mut traffic = load("mixed-traffic.toml");
+        let cam = traffic.cameras[0].clone();
+        let lines = lines_in_view(&traffic, &cam);
+        assert!(vehicles_only(&traffic, &cam, &lines), "the road camera counts vehicles only");
+        let edge = PrivacyConfig::default();
+        let input = detector_input(None, &cam, analysis_region(&cam, &lines, &[], 3.5), &edge, true);
+        assert_eq!(input, (192, 192));
+        // A sidewalk line in view, or a counting zone, brings people in.
+        let mut walkers = lines.clone();
+        walkers[0].spec.shape = LineShape::Ground { from: [-2.0, -5.0], to: [-2.0, -3.5] };
+        assert!(!vehicles_only(&traffic, &cam, &walkers));
+        traffic.zones.push(ZoneSpec {
+            id: "stop".into(),
+            polygon: vec![[0.0, -6.0], [4.0, -6.0], [4.0, -3.5], [0.0, -3.5]],
+            kind: ZoneKind::Count,
+            label: None,
+            wait: None,
+        });
+        assert!(!vehicles_only(&traffic, &cam, &lines));
+        let demo = load("demo.toml");
+        assert!(!vehicles_only(&demo, &demo.cameras[0], &lines_in_view(&demo, &demo.cameras[0])));
     }
 
     #[test]
