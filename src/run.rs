@@ -125,7 +125,8 @@ fn parse_within(text: &str, lo: f32, hi: f32) -> std::result::Result<f32, String
 
 /// The detector input for a camera: the one asked for, or the one that keeps
 /// the proportions of the region it analyses (the whole image when `region`
-/// is `None`), see [`analysis_input`].
+/// is `None`), see [`analysis_input`]; for a camera counting vehicles only
+/// ([`vehicles_only`]), shrunk rather than enlarged ([`vehicle_input`]).
 pub fn detector_input(
     asked: Option<(usize, usize)>,
     cam: &CameraSpec,
@@ -139,19 +140,6 @@ pub fn detector_input(
     let scaled = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
     let fit = if vehicles_only { vehicle_input } else { analysis_input };
     asked.unwrap_or_else(|| fit(scaled(w), scaled(h)))
-}
-
-/// The detector input for a camera under a configuration: its region's
-/// ([`detector_input`]), at the vehicles' scale when it counts vehicles only.
-fn camera_input(
-    args: &RunArgs,
-    scenario: &Scenario,
-    cam: &CameraSpec,
-    lines: &[LineInView],
-    config: &PrivacyConfig,
-) -> (usize, usize) {
-    let region = camera_region(args, scenario, cam, lines);
-    detector_input(args.detector_input, cam, region, config, vehicles_only(scenario, cam, lines))
 }
 
 /// Whether a camera counts vehicles only: it has lines in view, every one
@@ -304,8 +292,9 @@ impl Detectors {
         for cam in &scenario.cameras {
             let lines = lines_in_view(scenario, cam);
             let band = camera_face_band(args, scenario, cam, &lines);
+            let (region, vehicles) = (camera_region(args, scenario, cam, &lines), vehicles_only(scenario, cam, &lines));
             for config in configs {
-                let input = camera_input(args, scenario, cam, &lines, config);
+                let input = detector_input(args.detector_input, cam, region, config, vehicles);
                 if objects.iter().any(|(i, _)| *i == input) {
                     continue;
                 }
@@ -1306,7 +1295,8 @@ fn run_camera(
         return Ok(None);
     }
     let region = camera_region(args, scenario, cam, &lines);
-    let detector = detectors.for_camera(cam, camera_input(args, scenario, cam, &lines, privacy))?;
+    let input = detector_input(args.detector_input, cam, region, privacy, vehicles_only(scenario, cam, &lines));
+    let detector = detectors.for_camera(cam, input)?;
     let mut config = pipeline_config(scenario, cam, &lines, out, privacy);
     config.region = region;
     config.record_tracks = args.export;
