@@ -52,6 +52,16 @@
 //! ([`SWAP_AWAY_BANDS`]): a track on someone standing near the line, in
 //! and out of the band, is no half of a swap.
 //!
+//! Turn-back handovers: when only one of the two tracks of a swap turns
+//! back in the band, the other having lost its walker before reaching the
+//! line, the walker the turned-back track carried in is often found again
+//! past the line by a new track. A track first seen past the line (within
+//! [`HANDOVER_BANDS`], walking away, with no vanished track to take over
+//! from) while a track that came from the other side was in the band, or
+//! up to [`HANDOVER_S`] after it turned back, within [`SWAP_BANDS`] of it
+//! along the line, takes over that crossing; each turn-back and each new
+//! track serves once.
+//!
 //! The crossing time is interpolated between the last measurement on the old
 //! side and the first on the new one, so a crossing belongs to the interval
 //! in which it happened, not to the frame in which the counter noticed it.
@@ -170,6 +180,25 @@ fn signed_distance(points: &[[f64; 2]], p: [f64; 2]) -> Option<f64> {
     best.map(|(_, s)| s)
 }
 
+/// How far along a line (from its first point towards its last) `p` lies.
+fn along(points: &[[f64; 2]], p: [f64; 2]) -> f64 {
+    let (a, b) = (points[0], points[points.len() - 1]);
+    let (ux, uy) = (b[0] - a[0], b[1] - a[1]);
+    let length = ux.hypot(uy).max(f64::EPSILON);
+    ((p[0] - a[0]) * ux + (p[1] - a[1]) * uy) / length
+}
+
+/// The crossing a turn-back stands for: from the side it came from, timed in
+/// the middle of its visit to the band.
+fn turn_back_crossing(b: &TurnBack) -> CountEvent {
+    CountEvent {
+        line: b.line,
+        time_s: (b.entered_s + b.left_s) / 2.0,
+        class: b.class,
+        direction: direction_from(b.side),
+    }
+}
+
 /// When a foot moving in a straight line from `(t0, d0)` to `(t1, d1)`
 /// (time, signed distance) is on the line; `None` when it does not move.
 fn on_line_at((t0, d0): (f64, f64), (t1, d1): (f64, f64)) -> Option<f64> {
@@ -274,6 +303,21 @@ struct TurnBack {
     class: ObjectClass,
 }
 
+/// A track first seen past a line within [`HANDOVER_BANDS`], walking away
+/// from it, with no vanished track to take over from: the far half of a
+/// possible turn-back handover (see the module documentation).
+#[derive(Debug, Clone, Copy)]
+struct Orphan {
+    track: u64,
+    line: usize,
+    /// The side it was first seen on.
+    side: i8,
+    /// When it was first seen, seconds.
+    born_s: f64,
+    /// Its first foot, in the line's space.
+    at: [f64; 2],
+}
+
 /// A track that stopped being measured behind another (see the module
 /// documentation, "Hidden companions").
 #[derive(Debug, Clone, Copy)]
@@ -316,6 +360,9 @@ pub struct LineCounter {
     /// Turn-backs with no partner yet, kept [`SWAP_SLACK_S`] +
     /// [`SWAP_AWAY_S`] after they left the band.
     turn_backs: Vec<TurnBack>,
+    /// Tracks first seen past a line with nobody to take over from, kept
+    /// [`HANDOVER_S`].
+    orphans: Vec<Orphan>,
 }
 
 impl LineCounter {
@@ -351,6 +398,7 @@ impl LineCounter {
             first_s: None,
             hidden: HashMap::new(),
             turn_backs: Vec::new(),
+            orphans: Vec::new(),
         })
     }
 
@@ -397,6 +445,7 @@ impl LineCounter {
         }
         self.ended.retain(|(_, s)| s.seen.is_some_and(|(ts, _)| time_s - ts <= HANDOVER_S));
         self.turn_backs.retain(|b| time_s - b.left_s <= SWAP_SLACK_S + SWAP_AWAY_S);
+        self.orphans.retain(|o| time_s - o.born_s <= HANDOVER_S);
         let mut events = Vec::new();
         let measured: Vec<u64> = tracks.iter().filter(|t| t.state == TrackState::Tracked).map(|t| t.id).collect();
         self.note_hidden(time_s, &measured, scale);
@@ -555,16 +604,29 @@ impl LineCounter {
         s.last = Some((t.origin_time_s, d0));
         // Born further past the line, walking away from it, where a track
         // just vanished on the other side: the same walker, handed over.
-        let handed_over = (d0.abs() <= HANDOVER_BANDS * band && (d - d0) * f64::from(origin_side) > 0.0)
-            .then(|| self.hand_over(measured, li, origin_side, t.origin_time_s))
-            .flatten()
-            .map(|(ts, ds)| CountEvent {
+        if d0.abs() > HANDOVER_BANDS * band || (d - d0) * f64::from(origin_side) <= 0.0 {
+            return (s, None);
+        }
+        if let Some((ts, ds)) = self.hand_over(measured, li, origin_side, t.origin_time_s) {
+            let event = CountEvent {
                 line: li,
                 time_s: on_line_at((ts, ds), (t.origin_time_s, d0)).unwrap_or(ts),
                 class: t.class,
                 direction: direction_from(-origin_side),
-            });
-        (s, handed_over)
+            };
+            return (s, Some(event));
+        }
+        let Some(at) = self.foot(li, t.origin, scale) else { return (s, None) };
+        let orphan = Orphan { track: t.id, line: li, side: origin_side, born_s: t.origin_time_s, at };
+        let turned =
+            self.turn_backs.iter().position(|b| self.turned_for(b, &orphan)).map(|i| self.turn_backs.remove(i));
+        match turned {
+            Some(b) => (s, Some(turn_back_crossing(&b))),
+            None => {
+                self.orphans.push(orphan);
+                (s, None)
+            }
+        }
     }
 
     /// Finds the track that most recently vanished near line `li` on the
@@ -671,20 +733,31 @@ impl LineCounter {
             })
             .min_by(|a, b| (a.1.entered_s - turn.entered_s).abs().total_cmp(&(b.1.entered_s - turn.entered_s).abs()))
             .map(|(i, _)| i);
-        let Some(i) = partner else {
-            self.turn_backs.push(turn);
-            return Vec::new();
-        };
-        let other = self.turn_backs.remove(i);
-        [turn, other]
-            .iter()
-            .map(|b| CountEvent {
-                line: b.line,
-                time_s: (b.entered_s + b.left_s) / 2.0,
-                class: b.class,
-                direction: direction_from(b.side),
-            })
-            .collect()
+        if let Some(i) = partner {
+            let other = self.turn_backs.remove(i);
+            return vec![turn_back_crossing(&turn), turn_back_crossing(&other)];
+        }
+        if let Some(i) = self.orphans.iter().position(|o| self.turned_for(&turn, o)) {
+            self.orphans.remove(i);
+            return vec![turn_back_crossing(&turn)];
+        }
+        self.turn_backs.push(turn);
+        Vec::new()
+    }
+
+    /// Whether turn-back `b` handed its walker over to `orphan`, a track
+    /// first seen past the line on the other side while `b` was in the band
+    /// or up to [`HANDOVER_S`] after it came out, within [`SWAP_BANDS`] of
+    /// it along the line (see the module documentation, "Turn-back
+    /// handovers").
+    fn turned_for(&self, b: &TurnBack, orphan: &Orphan) -> bool {
+        let line = &self.lines[b.line];
+        b.line == orphan.line
+            && b.side == -orphan.side
+            && b.track != orphan.track
+            && orphan.born_s >= b.entered_s - SWAP_SLACK_S
+            && orphan.born_s - b.left_s <= HANDOVER_S
+            && (along(&line.points, b.at) - along(&line.points, orphan.at)).abs() <= SWAP_BANDS * line.dead_band
     }
 
     /// Track-and-line states held (for tests of pruning).
@@ -796,6 +869,66 @@ mod tests {
         let through: Vec<f32> = (0..8).map(|i| 50.0 + 15.0 * i as f32).collect();
         let back: Vec<f32> = (0..8).map(|i| 160.0 - 15.0 * i as f32).collect();
         assert_eq!(two(&mut c, &through, &back, 30.0, 0).len(), 2);
+    }
+
+    /// Track 1 walks `a` (feet in px, 0.1 s apart); track 2, first detected
+    /// `lag` frames later and `dy` px further along the line, walks `b`,
+    /// confirmed on its second detection.
+    fn turn_and_birth(a: &[f32], b: &[f32], dy: f32, lag: usize) -> Vec<CountEvent> {
+        // A 5-m line, so that walkers 2.5 m apart along it are both beside it.
+        let mut long = ground();
+        long.lines[0].shape = LineShape::Ground { from: [1.0, 0.0], to: [1.0, 5.0] };
+        let mut c = LineCounter::new(&long).expect("counter");
+        let mut events = Vec::new();
+        let mut origin = None;
+        for i in 0..a.len().max(b.len() + lag) {
+            let t = i as f64 * 0.1;
+            let mut tracks: Vec<TrackObservation> = a.get(i).map(|&x| obs(1, x)).into_iter().collect();
+            if let Some(&x) = i.checked_sub(lag).and_then(|j| b.get(j)) {
+                let mut o = obs(2, x);
+                o.bbox[1] += dy;
+                o.bbox[3] += dy;
+                // Confirmed on its second detection, started by its first.
+                let (first, first_s) = *origin.get_or_insert((o.bbox, t));
+                o.origin = first;
+                o.origin_time_s = first_s;
+                if first_s < t {
+                    tracks.push(o);
+                }
+            }
+            events.extend(c.update(t, 640, &tracks));
+        }
+        events
+    }
+
+    #[test]
+    fn a_turn_back_hands_its_walker_over_to_a_track_found_past_the_line() {
+        // Track 1 walks from the west into the band and back out west: it
+        // lost its walker there to someone coming the other way. Track 2 is
+        // first seen 0.5 m past the line (beyond the births at the line),
+        // walking east: the walker track 1 had, found again.
+        let west = [50.0, 70.0, 85.0, 92.0, 85.0, 70.0, 50.0, 40.0];
+        let east = [150.0, 160.0, 170.0, 180.0, 190.0, 200.0, 210.0];
+        for lag in [3, 8, 20] {
+            let events = turn_and_birth(&west, &east, 30.0, lag);
+            assert_eq!(events.len(), 1, "found {lag} frames later: {events:?}");
+            assert_eq!(events[0].direction, Direction::Positive);
+            // Timed in the middle of track 1's visit to the band (0.2-0.5 s).
+            assert!((events[0].time_s - 0.35).abs() < 1e-9, "{events:?}");
+        }
+        // Found too late (more than 2 s after the turn-back), on the side it
+        // turned back to, walking towards the line, or 2.5 m along it: no
+        // crossing.
+        assert!(turn_and_birth(&west, &east, 30.0, 35).is_empty());
+        let west_walker: Vec<f32> = east.iter().map(|x| 200.0 - x).collect();
+        assert!(turn_and_birth(&west, &west_walker, 30.0, 3).is_empty());
+        let towards: Vec<f32> = [190.0, 180.0, 170.0, 160.0, 150.0].to_vec();
+        assert!(turn_and_birth(&west, &towards, 30.0, 3).is_empty());
+        assert!(turn_and_birth(&west, &east, 250.0, 3).is_empty());
+        assert_eq!(turn_and_birth(&west, &east, 150.0, 3).len(), 1, "1.5 m along the line");
+        // A walker found past the line with nobody turning back counts
+        // nothing.
+        assert!(turn_and_birth(&[], &east, 30.0, 3).is_empty());
     }
 
     #[test]

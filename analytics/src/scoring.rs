@@ -283,9 +283,9 @@ pub const VISIBILITY_RULE: &str = "the person is at least 50 % visible and at le
 pub const MATCH_TOLERANCE_S: f64 = 2.0;
 
 /// Pairs a camera's counted crossings with true ones (same line, class and
-/// direction, at most [`MATCH_TOLERANCE_S`] apart; visible crossings before
-/// crossings the camera could not see, then nearest times first) and splits
-/// the error. Counts carry no identity, so when a pair walks over the line
+/// direction, at most [`MATCH_TOLERANCE_S`] apart; as many pairs as can be
+/// made, visible crossings before crossings the camera could not see, see
+/// [`pair_counts`]) and splits the error. Counts carry no identity, so when a pair walks over the line
 /// together and one count is made, it goes to the walker the camera could
 /// see. `visible[i]` says whether `truth[i]` was visible to
 /// this camera; only the lines in `lines` are scored. Also returns each
@@ -310,28 +310,21 @@ pub fn split_crossings(
                 if t.is_empty() && c.is_empty() && class != ObjectClass::Person {
                     continue;
                 }
-                // Counts carry no identity: a count near two true crossings
-                // (a pair walking together) is given to the one the camera
-                // could see before one it could not, then nearest first.
-                let mut pairs: Vec<(bool, f64, usize, usize)> = Vec::new();
-                for (ci, e) in c.iter().enumerate() {
-                    for (k, &ti) in t.iter().enumerate() {
-                        let dt = (e.time_s - truth[ti].time_s).abs();
-                        if dt <= MATCH_TOLERANCE_S {
-                            pairs.push((!visible.get(ti).copied().unwrap_or(false), dt, ci, k));
-                        }
-                    }
-                }
-                pairs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+                // Counts carry no identity: pair as many as the tolerance
+                // allows, a visible crossing before one the camera could not
+                // see (so that a count near a pair walking together goes to
+                // the walker it saw), nearest counts tried first.
+                let c_times: Vec<f64> = c.iter().map(|e| e.time_s).collect();
+                let t_times: Vec<f64> = t.iter().map(|&i| truth[i].time_s).collect();
+                let t_visible: Vec<bool> = t.iter().map(|&i| visible.get(i).copied().unwrap_or(false)).collect();
+                let truth_of = pair_counts(&c_times, &t_times, &t_visible);
                 let (mut c_used, mut t_used) = (vec![false; c.len()], vec![false; t.len()]);
                 let (mut counted_visible, mut counted_not_visible) = (0, 0);
-                for (_, _, ci, k) in pairs {
-                    if c_used[ci] || t_used[k] {
-                        continue;
-                    }
+                for (ci, k) in truth_of.iter().enumerate() {
+                    let Some(k) = *k else { continue };
                     c_used[ci] = true;
                     t_used[k] = true;
-                    if visible.get(t[k]).copied().unwrap_or(false) {
+                    if t_visible[k] {
                         counted_visible += 1;
                     } else {
                         counted_not_visible += 1;
@@ -378,6 +371,82 @@ pub fn split_crossings(
         }
     }
     CrossingReport { split: out, lost, extra }
+}
+
+/// Pairs counts (at `counts`, seconds) with true crossings (at `truths`,
+/// `visible[k]` when the camera could see crossing `k`) at most
+/// [`MATCH_TOLERANCE_S`] apart; returns each count's crossing, if any.
+///
+/// The pairing is a maximum matching (Kuhn's augmenting paths): a count
+/// taken by one crossing is moved to another when that lets one more pair
+/// form, so no crossing is left unpaired while a count within reach could
+/// be rearranged for it. Nearest-first pairing was not: with crossings at
+/// 0 and 2.5 s and counts at 1.9 and 4.4 s, it gave 1.9 to 2.5 and left
+/// both 0 and 4.4 unpaired, a lost crossing and an extra count that were
+/// neither. Crossings are taken visible ones first, then in time order, and
+/// matched crossings stay matched as later ones augment, so a count near a
+/// visible and an unseen crossing goes to the visible one; each crossing
+/// tries its nearest counts first.
+pub fn pair_counts(counts: &[f64], truths: &[f64], visible: &[bool]) -> Vec<Option<usize>> {
+    let mut by_time: Vec<usize> = (0..counts.len()).collect();
+    by_time.sort_by(|&a, &b| counts[a].total_cmp(&counts[b]).then(a.cmp(&b)));
+    // Each crossing's counts within reach, nearest first.
+    let reach: Vec<Vec<usize>> = truths
+        .iter()
+        .map(|&t| {
+            let from = by_time.partition_point(|&c| counts[c] < t - MATCH_TOLERANCE_S);
+            let mut near: Vec<usize> =
+                by_time[from..].iter().copied().take_while(|&c| counts[c] <= t + MATCH_TOLERANCE_S).collect();
+            near.sort_by(|&a, &b| (counts[a] - t).abs().total_cmp(&(counts[b] - t).abs()).then(a.cmp(&b)));
+            near
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..truths.len()).collect();
+    order.sort_by(|&a, &b| {
+        let seen = |k: usize| !visible.get(k).copied().unwrap_or(false);
+        seen(a).cmp(&seen(b)).then(truths[a].total_cmp(&truths[b])).then(a.cmp(&b))
+    });
+    let mut truth_of: Vec<Option<usize>> = vec![None; counts.len()];
+    let mut visited = vec![false; counts.len()];
+    for k in order {
+        visited.iter_mut().for_each(|v| *v = false);
+        augment(k, &reach, &mut truth_of, &mut visited);
+    }
+    truth_of
+}
+
+/// Looks for an augmenting path from crossing `root` (depth-first, with an
+/// explicit stack, so a long chain of rearranged pairs cannot overflow the
+/// call stack); applies it and returns whether one was found.
+fn augment(root: usize, reach: &[Vec<usize>], truth_of: &mut [Option<usize>], visited: &mut [bool]) -> bool {
+    // Crossings on the path, each with the index of the next count to try,
+    // and the count each crossing on the path would take.
+    let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+    let mut taken: Vec<usize> = Vec::new();
+    while let Some(top) = stack.last_mut() {
+        let (k, next) = (top.0, top.1);
+        let Some(&c) = reach[k].get(next) else {
+            stack.pop();
+            taken.pop();
+            continue;
+        };
+        top.1 += 1;
+        if visited[c] {
+            continue;
+        }
+        visited[c] = true;
+        taken.push(c);
+        match truth_of[c] {
+            None => {
+                for (&(k, _), &c) in stack.iter().zip(&taken) {
+                    truth_of[c] = Some(k);
+                }
+                return true;
+            }
+            Some(holder) => stack.push((holder, 0)),
+        }
+    }
+    false
 }
 
 /// (source, line, class, direction): how results of several seeds are grouped.
@@ -803,6 +872,27 @@ mod tests {
         assert!(lost.is_empty() && extra.is_empty(), "{lost:?} {extra:?}");
         let neg = split.iter().find(|s| s.direction == "negative" && s.class == "person").expect("negative");
         assert_eq!((neg.counted_visible, neg.counted_not_visible, neg.pipeline_lost, neg.not_visible), (1, 0, 0, 1));
+    }
+
+    #[test]
+    fn counts_are_paired_so_that_as_many_crossings_as_possible_are_counted() {
+        // Crossings at 0 and 2.5 s, counts at 1.9 and 4.4 s: 1.9 is nearer
+        // 2.5, but only 1.9 can reach 0, and 4.4 reaches 2.5.
+        assert_eq!(pair_counts(&[1.9, 4.4], &[0.0, 2.5], &[true, true]), [Some(0), Some(1)]);
+        // A chain: each count is nearest the next crossing.
+        let truths = [0.0, 1.5, 3.0, 4.5, 6.0];
+        let counts = [1.4, 2.9, 4.4, 5.9, 7.4];
+        assert_eq!(pair_counts(&counts, &truths, &[true; 5]), [Some(0), Some(1), Some(2), Some(3), Some(4)]);
+        // One count near a visible and an unseen crossing: the visible one,
+        // though the unseen one is nearer; the unseen one takes a count
+        // only when none is left for the visible.
+        assert_eq!(pair_counts(&[5.0], &[4.0, 5.0], &[true, false]), [Some(0)]);
+        let mut both = pair_counts(&[5.0, 5.5], &[4.0, 5.0], &[true, false]);
+        both.sort_unstable();
+        assert_eq!(both, [Some(0), Some(1)]);
+        // Out of reach on both sides; nothing to pair.
+        assert_eq!(pair_counts(&[10.0], &[7.9, 12.1], &[true, true]), [None]);
+        assert!(pair_counts(&[], &[1.0], &[true]).is_empty());
     }
 
     #[test]
