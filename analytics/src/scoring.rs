@@ -879,6 +879,10 @@ mod tests {
         // Crossings at 0 and 2.5 s, counts at 1.9 and 4.4 s: 1.9 is nearer
         // 2.5, but only 1.9 can reach 0, and 4.4 reaches 2.5.
         assert_eq!(pair_counts(&[1.9, 4.4], &[0.0, 2.5], &[true, true]), [Some(0), Some(1)]);
+        // The visible crossing at 1 s takes its nearest count (0.5 s) first;
+        // the unseen one at 0 s can reach only that count, so the visible
+        // one moves to 2.9 s and both are paired.
+        assert_eq!(pair_counts(&[0.5, 2.9], &[0.0, 1.0], &[false, true]), [Some(0), Some(1)]);
         // A chain: each count is nearest the next crossing.
         let truths = [0.0, 1.5, 3.0, 4.5, 6.0];
         let counts = [1.4, 2.9, 4.4, 5.9, 7.4];
