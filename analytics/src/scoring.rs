@@ -285,9 +285,9 @@ pub const MATCH_TOLERANCE_S: f64 = 2.0;
 /// Pairs a camera's counted crossings with true ones (same line, class and
 /// direction, at most [`MATCH_TOLERANCE_S`] apart; as many pairs as can be
 /// made, visible crossings before crossings the camera could not see, see
-/// [`pair_counts`]) and splits the error. Counts carry no identity, so when a pair walks over the line
-/// together and one count is made, it goes to the walker the camera could
-/// see. `visible[i]` says whether `truth[i]` was visible to
+/// [`pair_counts`]) and splits the error. Counts carry no identity, so when
+/// a pair walks over the line together and one count is made, it goes to
+/// the walker the camera could see. `visible[i]` says whether `truth[i]` was visible to
 /// this camera; only the lines in `lines` are scored. Also returns each
 /// visible crossing left unpaired (the pipeline's losses) and each count
 /// left unpaired (its extra counts), one by one.

@@ -17,6 +17,9 @@
 //!   a track's prediction may still continue it if its centre is within
 //!   [`TrackerConfig::reach_heights_per_s`] of it: at a low analysed frame
 //!   rate a walker's boxes no longer overlap from one frame to the next.
+//!   A confirmed person's track never takes a box whose feet lie further
+//!   than [`TrackerConfig::foot_gate_heights`] from its predicted feet:
+//!   someone standing behind the walker, whose box overlaps the walker's.
 //! - A tentative track becomes confirmed (and gets an id) after
 //!   [`TrackerConfig::min_hits`] matched frames; a tentative track that misses
 //!   one frame dies, so flicker and one-frame false positives never reach the
