@@ -363,8 +363,6 @@ pub struct Tracker {
     tracks: Vec<Track>,
     next_id: u64,
     last_time_s: Option<f64>,
-    /// Seconds between the previous frame and the current one.
-    frame_dt: f64,
 }
 
 /// Optimal one-to-one matching of `rows` to `cols` maximising total IoU among
@@ -383,7 +381,7 @@ fn assign(rows: usize, cols: usize, similarity: impl Fn(usize, usize) -> f32, mi
 impl Tracker {
     /// A tracker with no tracks.
     pub fn new(config: TrackerConfig) -> Self {
-        Self { config, tracks: Vec::new(), next_id: 1, last_time_s: None, frame_dt: 0.0 }
+        Self { config, tracks: Vec::new(), next_id: 1, last_time_s: None }
     }
 
     /// Number of ids handed out so far.
@@ -400,7 +398,6 @@ impl Tracker {
         let cfg = self.config;
         let dt = self.last_time_s.map_or(0.0, |t| (time_s - t).max(0.0));
         self.last_time_s = Some(time_s);
-        self.frame_dt = dt;
         for t in &mut self.tracks {
             t.filter.predict(dt);
             t.matched_now = false;
@@ -414,7 +411,8 @@ impl Tracker {
         let confirmed: Vec<usize> = (0..self.tracks.len()).filter(|&i| self.tracks[i].id.is_some()).collect();
         let mut high_used = vec![false; high.len()];
         let reach = cfg.reach_heights_per_s * dt;
-        self.match_stage(&confirmed, &high, &mut high_used, &predicted, cfg.match_iou, time_s, reach);
+        let feet = cfg.foot_gate_heights * (dt / FOOT_GATE_WIDENS_AFTER_S).max(1.0) as f32;
+        self.match_stage(&confirmed, &high, &mut high_used, &predicted, cfg.match_iou, time_s, reach, feet);
 
         // Stage 2: weak boxes against confirmed tracks seen in the last frame.
         // ByteTrack's "tracked" pool: matched in the previous frame (the
@@ -426,14 +424,23 @@ impl Tracker {
             .filter(|&i| !self.tracks[i].matched_now && self.tracks[i].last_seen_s >= previous)
             .collect();
         let mut low_used = vec![false; low.len()];
-        self.match_stage(&remaining, &low, &mut low_used, &predicted, cfg.low_match_iou, time_s, 0.0);
+        self.match_stage(&remaining, &low, &mut low_used, &predicted, cfg.low_match_iou, time_s, 0.0, feet);
 
         // Stage 3: the remaining confident boxes against tentative tracks.
         let tentative: Vec<usize> = (0..self.tracks.len()).filter(|&i| self.tracks[i].id.is_none()).collect();
         let free: Vec<usize> = (0..high.len()).filter(|&d| !high_used[d]).collect();
         let free_dets: Vec<&Detection> = free.iter().map(|&d| high[d]).collect();
         let mut free_used = vec![false; free.len()];
-        self.match_stage(&tentative, &free_dets, &mut free_used, &predicted, cfg.tentative_match_iou, time_s, reach);
+        self.match_stage(
+            &tentative,
+            &free_dets,
+            &mut free_used,
+            &predicted,
+            cfg.tentative_match_iou,
+            time_s,
+            reach,
+            feet,
+        );
         for (k, &d) in free.iter().enumerate() {
             high_used[d] = free_used[k];
         }
@@ -482,8 +489,9 @@ impl Tracker {
     /// track's predicted box with each box: their IoU, or, where `reach`
     /// (box heights) is positive, `1 − centre distance / reach` when that is
     /// higher; pairs under `min_iou` are not matched, nor a confirmed
-    /// person's track with a box whose bottom lies further than
-    /// [`TrackerConfig::foot_gate_heights`] from its predicted bottom.
+    /// person's track with a box whose bottom lies further than `feet` box
+    /// heights from its predicted bottom ([`TrackerConfig::foot_gate_heights`],
+    /// widened for frames far apart).
     #[allow(clippy::too_many_arguments)]
     fn match_stage(
         &mut self,
@@ -494,6 +502,7 @@ impl Tracker {
         min_iou: f32,
         time_s: f64,
         reach: f64,
+        feet: f32,
     ) {
         let free: Vec<usize> = (0..dets.len()).filter(|&d| !used[d]).collect();
         let sim = |r: usize, c: usize| {
@@ -504,8 +513,7 @@ impl Tracker {
             let p = &predicted[tracks[r]];
             let height = ((p[3] - p[1]) + (d.bbox[3] - d.bbox[1])) / 2.0;
             let person = t.class == ObjectClass::Person;
-            let gate = self.config.foot_gate_heights * (self.frame_dt / FOOT_GATE_WIDENS_AFTER_S).max(1.0) as f32;
-            if person && t.id.is_some() && (p[3] - d.bbox[3]).abs() > gate * height {
+            if person && t.id.is_some() && (p[3] - d.bbox[3]).abs() > feet * height {
                 return 0.0;
             }
             let overlap = iou(p, &d.bbox);
