@@ -4,8 +4,10 @@
 //! A footage entry holds every frame one camera filmed of one scenario and
 //! seed, as lossless PNG, under a key that hashes everything that changes
 //! the pixels (the street, lighting, demand, parking, seed, duration and
-//! step of the scenario, the camera,
-//! and [`RENDERER_VERSION`]); lines, zones, sensors and privacy settings are
+//! step of the scenario, the camera, [`RENDERER_VERSION`] and the
+//! simulation's [`camtwin_sim::world::SIMULATION_VERSION`]: where people
+//! walk is not fixed by the scenario and seed alone once the motion code
+//! changes); lines, zones, sensors and privacy settings are
 //! not in it. Beside the frames, each set of detections is kept under a key
 //! that hashes everything applied before detection (masks, face blur,
 //! resolution, the analysed region, the detector's model and input), so a
@@ -73,6 +75,7 @@ fn hex(bytes: &[u8]) -> String {
 pub fn footage_key(scenario: &Scenario, cam: &CameraSpec) -> Result<String> {
     let mut what = serde_json::json!({
         "renderer": RENDERER_VERSION,
+        "simulation": camtwin_sim::world::SIMULATION_VERSION,
         "seed": scenario.scenario.seed,
         "duration_s": scenario.scenario.duration_s,
         "step_hz": scenario.scenario.step_hz,

@@ -210,6 +210,16 @@ enum Arrival {
     Car(Car),
 }
 
+/// Names how this simulation moves and poses agents. Part of the key of
+/// cached footage (with the renderer's version), so that footage rendered
+/// from an older simulation is never replayed against a newer one's ground
+/// truth: the scenario and seed alone do not say where people walk once the
+/// motion code changes. Change it with any change to where agents are, how
+/// they are posed or which mesh draws them; the test
+/// `the_simulation_moves_as_its_version_says` fails until the version and
+/// the recorded digest of a reference run are changed together.
+pub const SIMULATION_VERSION: &str = "camtwin-sim/2026-12-07";
+
 /// The running simulation.
 #[derive(Debug, Clone)]
 pub struct Simulation {
@@ -860,6 +870,49 @@ pub fn segment_crossing(a: [f32; 2], b: [f32; 2], p0: [f32; 2], p1: [f32; 2]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A digest of every agent's mesh and placement (to the centimetre and
+    /// the milliradian), step by step, over the first 20 s of the demo
+    /// street: FNV-1a over the quantised values.
+    fn motion_digest() -> u64 {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/demo.toml"));
+        let scenario = crate::scenario::Scenario::load(path).expect("the demo scenario loads");
+        let mut sim = Simulation::new(&scenario);
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |v: i64| {
+            for b in v.to_le_bytes() {
+                hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        let steps = 20 * scenario.scenario.step_hz as usize;
+        for _ in 0..steps {
+            sim.step();
+            for a in sim.snapshot().agents {
+                eat(i64::from(a.id));
+                eat(a.instance.mesh.0 as i64);
+                for v in a.instance.translation {
+                    eat((v * 100.0).round() as i64);
+                }
+                eat((a.instance.yaw_rad * 1000.0).round() as i64);
+            }
+        }
+        hash
+    }
+
+    #[test]
+    fn the_simulation_moves_as_its_version_says() {
+        // Recorded with the version: change both together (see
+        // SIMULATION_VERSION), never the digest alone.
+        const RECORDED: (&str, u64) = ("camtwin-sim/2026-12-07", 0xc8d6_15f1_48e7_2367);
+        let digest = motion_digest();
+        assert_eq!(
+            (SIMULATION_VERSION, digest),
+            RECORDED,
+            "the simulation moves agents differently from what {} recorded: give SIMULATION_VERSION a new \
+             name (cached footage of the old motion must not be replayed) and record it with digest {digest:#x}",
+            RECORDED.0
+        );
+    }
 
     #[test]
     fn crossing_direction_follows_the_left_to_right_rule() {
