@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use camtwin_analytics::aggregate::Disclosure;
-use camtwin_analytics::detector::{Detector, DetectorConfig, ObjectClass, analysis_input};
+use camtwin_analytics::detector::{Detector, DetectorConfig, ObjectClass};
 use camtwin_analytics::faces::FaceDetector;
 use camtwin_analytics::frame::{Frame, FrameLease};
 use camtwin_analytics::pipeline::PipelineConfig;
@@ -187,10 +187,7 @@ pub fn analyse(args: &AnalyseArgs) -> Result<()> {
     let Site { id, size, fps, mut config } = site(args)?;
     let labels = args.gt.as_deref().map(export::read_mot_labels).transpose()?;
     config.record_tracks = labels.is_some();
-    let (w, h) = config.region.map_or(size, |r| (r[2] - r[0], r[3] - r[1]));
-    let scale = f64::from(config.privacy.analysed.0) / f64::from(size.0.max(1));
-    let scaled = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
-    let input = analysis_input(scaled(w), scaled(h));
+    let input = crate::run::detector_input(None, size, config.region, &config.privacy.config, false);
     if config.privacy.config.face_blur == FaceBlur::Centerface {
         config.faces = Some(
             FaceDetector::load(&args.models, size, config.privacy.config.face_scale, 2)

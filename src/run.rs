@@ -123,20 +123,22 @@ fn parse_within(text: &str, lo: f32, hi: f32) -> std::result::Result<f32, String
     if (lo..=hi).contains(&v) { Ok(v) } else { Err(format!("{v} is outside {lo}-{hi}")) }
 }
 
-/// The detector input for a camera: the one asked for, or the one that keeps
-/// the proportions of the region it analyses (the whole image when `region`
-/// is `None`), see [`analysis_input`]; for a camera counting vehicles only
-/// ([`vehicles_only`]), shrunk rather than enlarged ([`vehicle_input`]).
+/// The detector input for a camera of `native` pixels (a scenario's camera,
+/// or recorded footage in `camtwin analyse`): the one asked for, or the one
+/// that keeps the proportions of the region it analyses (the whole image
+/// when `region` is `None`), see [`analysis_input`]; for a camera counting
+/// vehicles only ([`vehicles_only`]), shrunk rather than enlarged
+/// ([`vehicle_input`]).
 pub fn detector_input(
     asked: Option<(usize, usize)>,
-    cam: &CameraSpec,
+    native: (u32, u32),
     region: Option<[u32; 4]>,
     config: &PrivacyConfig,
     vehicles_only: bool,
 ) -> (usize, usize) {
-    let (w, h) = region.map_or((cam.width, cam.height), |r| (r[2] - r[0], r[3] - r[1]));
+    let (w, h) = region.map_or(native, |r| (r[2] - r[0], r[3] - r[1]));
     // The region as the detector receives it: at the configuration's resolution.
-    let scale = f64::from(config.analysed_size((cam.width, cam.height)).0) / f64::from(cam.width.max(1));
+    let scale = f64::from(config.analysed_size(native).0) / f64::from(native.0.max(1));
     let scaled = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
     let fit = if vehicles_only { vehicle_input } else { analysis_input };
     asked.unwrap_or_else(|| fit(scaled(w), scaled(h)))
@@ -294,7 +296,7 @@ impl Detectors {
             let band = camera_face_band(args, scenario, cam, &lines);
             let (region, vehicles) = (camera_region(args, scenario, cam, &lines), vehicles_only(scenario, cam, &lines));
             for config in configs {
-                let input = detector_input(args.detector_input, cam, region, config, vehicles);
+                let input = detector_input(args.detector_input, (cam.width, cam.height), region, config, vehicles);
                 if objects.iter().any(|(i, _)| *i == input) {
                     continue;
                 }
@@ -1295,7 +1297,13 @@ fn run_camera(
         return Ok(None);
     }
     let region = camera_region(args, scenario, cam, &lines);
-    let input = detector_input(args.detector_input, cam, region, privacy, vehicles_only(scenario, cam, &lines));
+    let input = detector_input(
+        args.detector_input,
+        (cam.width, cam.height),
+        region,
+        privacy,
+        vehicles_only(scenario, cam, &lines),
+    );
     let detector = detectors.for_camera(cam, input)?;
     let mut config = pipeline_config(scenario, cam, &lines, out, privacy);
     config.region = region;
@@ -1964,7 +1972,7 @@ mod tests {
         let lines = lines_in_view(&traffic, &cam);
         assert!(vehicles_only(&traffic, &cam, &lines), "the road camera counts vehicles only");
         let edge = PrivacyConfig::default();
-        let input = detector_input(None, &cam, analysis_region(&cam, &lines, &[], 3.5), &edge, true);
+        let input = detector_input(None, (cam.width, cam.height), analysis_region(&cam, &lines, &[], 3.5), &edge, true);
         assert_eq!(input, (192, 192));
         // A sidewalk line in view, or a counting zone, brings people in.
         let mut walkers = lines.clone();
