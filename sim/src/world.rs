@@ -215,7 +215,8 @@ enum Arrival {
 /// from an older simulation is never replayed against a newer one's ground
 /// truth: the scenario and seed alone do not say where people walk once the
 /// motion code changes. Change it with any change to where agents are, how
-/// they are posed or which mesh draws them; the test
+/// they are posed or which mesh draws them (a change to a mesh's shape is
+/// the renderer's, `RENDERER_VERSION` in the binary's cache); the test
 /// `the_simulation_moves_as_its_version_says` fails until the version and
 /// the recorded digest of a reference run are changed together.
 pub const SIMULATION_VERSION: &str = "camtwin-sim/2026-12-07";
