@@ -591,7 +591,9 @@ impl LineCounter {
         measured: &[u64],
     ) -> (LineState, Option<CountEvent>) {
         let mut s = LineState::default();
-        let Some(d0) = self.distance(li, t.origin, scale) else { return (s, None) };
+        // Where the track started, in the line's space, and how far from it.
+        let Some(at) = self.foot(li, t.origin, scale) else { return (s, None) };
+        let Some(d0) = signed_distance(&self.lines[li].points, at) else { return (s, None) };
         let (origin_side, band) = (self.side(li, d0), self.lines[li].dead_band);
         if d0.abs() <= BIRTH_BANDS * band {
             s.born_near = Some((t.origin_time_s, d0));
@@ -616,7 +618,6 @@ impl LineCounter {
             };
             return (s, Some(event));
         }
-        let Some(at) = self.foot(li, t.origin, scale) else { return (s, None) };
         let orphan = Orphan { track: t.id, line: li, side: origin_side, born_s: t.origin_time_s, at };
         let turned =
             self.turn_backs.iter().position(|b| self.turned_for(b, &orphan)).map(|i| self.turn_backs.remove(i));
