@@ -90,7 +90,7 @@ fn default_band() -> f32 {
     0.1
 }
 fn default_hidden() -> f32 {
-    0.7
+    0.5
 }
 fn default_refractory() -> f32 {
     0.3
