@@ -1367,8 +1367,8 @@ mod tests {
 
     #[test]
     fn walkers_never_step_back_nor_walk_into_each_other() {
-        // The busy sidewalk's first two minutes: 5.5 people a second in
-        // both directions, 40 % in groups.
+        // The busy sidewalk's first two minutes: 800 people in 5 minutes
+        // on both sidewalks in both directions, 45 % of arrivals in groups.
         let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/busy-sidewalk-5min.toml"));
         let scenario = crate::scenario::Scenario::load(path).expect("the busy sidewalk loads");
         let mut sim = Simulation::new(&scenario);
