@@ -377,76 +377,88 @@ pub fn split_crossings(
 /// `visible[k]` when the camera could see crossing `k`) at most
 /// [`MATCH_TOLERANCE_S`] apart; returns each count's crossing, if any.
 ///
-/// The pairing is a maximum matching (Kuhn's augmenting paths): a count
-/// taken by one crossing is moved to another when that lets one more pair
-/// form, so no crossing is left unpaired while a count within reach could
-/// be rearranged for it. Nearest-first pairing was not: with crossings at
-/// 0 and 2.5 s and counts at 1.9 and 4.4 s, it gave 1.9 to 2.5 and left
-/// both 0 and 4.4 unpaired, a lost crossing and an extra count that were
-/// neither. Crossings are taken visible ones first, then in time order, and
-/// matched crossings stay matched as later ones augment, so a count near a
-/// visible and an unseen crossing goes to the visible one; each crossing
-/// tries its nearest counts first.
+/// Of all pairings it takes the one with the most pairs, then among those
+/// the most visible crossings paired, then the smallest total time between
+/// paired count and crossing. The first two make the split of the error
+/// (counted, lost, extra, not visible): nearest-first pairing was wrong
+/// there (with crossings at 0 and 2.5 s and counts at 1.9 and 4.4 s it gave
+/// 1.9 to 2.5 and left both 0 and 4.4 unpaired, a lost crossing and an
+/// extra count that were neither), and a count near a visible and an unseen
+/// crossing goes to the visible one. The third says *which* crossings were
+/// lost: with the first two alone, a crossing the pipeline missed in a busy
+/// minute could leave its count to the next crossing, and that one's to the
+/// next, so that the one reported lost (in `lost-crossings.csv`) was a
+/// walker counted cleanly seconds later. On a line, pairs that cross in
+/// time (an earlier count with a later crossing) can always be uncrossed
+/// without losing a pair or adding time, so the best pairing is found by
+/// dynamic programming over the two time-sorted lists.
 pub fn pair_counts(counts: &[f64], truths: &[f64], visible: &[bool]) -> Vec<Option<usize>> {
-    let mut by_time: Vec<usize> = (0..counts.len()).collect();
-    by_time.sort_by(|&a, &b| counts[a].total_cmp(&counts[b]).then(a.cmp(&b)));
-    // Each crossing's counts within reach, nearest first.
-    let reach: Vec<Vec<usize>> = truths
-        .iter()
-        .map(|&t| {
-            let from = by_time.partition_point(|&c| counts[c] < t - MATCH_TOLERANCE_S);
-            let mut near: Vec<usize> =
-                by_time[from..].iter().copied().take_while(|&c| counts[c] <= t + MATCH_TOLERANCE_S).collect();
-            near.sort_by(|&a, &b| (counts[a] - t).abs().total_cmp(&(counts[b] - t).abs()).then(a.cmp(&b)));
-            near
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..truths.len()).collect();
-    order.sort_by(|&a, &b| {
-        let seen = |k: usize| !visible.get(k).copied().unwrap_or(false);
-        seen(a).cmp(&seen(b)).then(truths[a].total_cmp(&truths[b])).then(a.cmp(&b))
-    });
-    let mut truth_of: Vec<Option<usize>> = vec![None; counts.len()];
-    let mut visited = vec![false; counts.len()];
-    for k in order {
-        visited.iter_mut().for_each(|v| *v = false);
-        augment(k, &reach, &mut truth_of, &mut visited);
+    let sorted = |times: &[f64]| {
+        let mut order: Vec<usize> = (0..times.len()).collect();
+        order.sort_by(|&a, &b| times[a].total_cmp(&times[b]).then(a.cmp(&b)));
+        order
+    };
+    let (cs, ts) = (sorted(counts), sorted(truths));
+    let m = ts.len();
+    // Best pairing of the first i counts with the first j crossings: pairs,
+    // visible pairs, minus the total time apart.
+    #[derive(Clone, Copy)]
+    struct Score(u32, u32, f64);
+    let beats = |a: Score, b: Score| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)).is_gt();
+    let zero = Score(0, 0, 0.0);
+    let (mut prev, mut cur) = (vec![zero; m + 1], vec![zero; m + 1]);
+    // Per count, the crossings within reach (a range, both lists being in
+    // time order) and what each cell there chose: 0 = leave the count,
+    // 1 = leave the crossing, 2 = pair them. Left of the range the count
+    // is left (it reaches no crossing so early), right of it the crossing
+    // (no count so far reaches it).
+    let mut bands: Vec<(usize, Vec<u8>)> = Vec::with_capacity(cs.len());
+    for &c in &cs {
+        let t = counts[c];
+        let lo = ts.partition_point(|&k| truths[k] < t - MATCH_TOLERANCE_S);
+        let hi = ts.partition_point(|&k| truths[k] <= t + MATCH_TOLERANCE_S);
+        let mut choice = Vec::with_capacity(hi - lo);
+        cur[0] = zero;
+        for j in 1..=m {
+            let (mut best, mut pick) = (prev[j], 0u8);
+            if beats(cur[j - 1], best) {
+                (best, pick) = (cur[j - 1], 1);
+            }
+            if (lo..hi).contains(&(j - 1)) {
+                let k = ts[j - 1];
+                let p = prev[j - 1];
+                let seen = u32::from(visible.get(k).copied().unwrap_or(false));
+                let paired = Score(p.0 + 1, p.1 + seen, p.2 - (truths[k] - t).abs());
+                if beats(paired, best) {
+                    (best, pick) = (paired, 2);
+                }
+                choice.push(pick);
+            }
+            cur[j] = best;
+        }
+        bands.push((lo, choice));
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let mut truth_of = vec![None; counts.len()];
+    let (mut i, mut j) = (cs.len(), m);
+    while i > 0 && j > 0 {
+        let (lo, choice) = &bands[i - 1];
+        let pick = match (j - 1).checked_sub(*lo).and_then(|b| choice.get(b)) {
+            Some(&pick) => pick,
+            None if j - 1 < *lo => 0,
+            None => 1,
+        };
+        match pick {
+            2 => {
+                truth_of[cs[i - 1]] = Some(ts[j - 1]);
+                i -= 1;
+                j -= 1;
+            }
+            1 => j -= 1,
+            _ => i -= 1,
+        }
     }
     truth_of
-}
-
-/// Looks for an augmenting path from crossing `root` (depth-first, with an
-/// explicit stack, so a long chain of rearranged pairs cannot overflow the
-/// call stack); applies it and returns whether one was found.
-fn augment(root: usize, reach: &[Vec<usize>], truth_of: &mut [Option<usize>], visited: &mut [bool]) -> bool {
-    // Crossings on the path, each with the index of the next count to try,
-    // and the count each crossing on the path would take.
-    let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
-    let mut taken: Vec<usize> = Vec::new();
-    while let Some(top) = stack.last_mut() {
-        let (k, next) = (top.0, top.1);
-        let Some(&c) = reach[k].get(next) else {
-            stack.pop();
-            taken.pop();
-            continue;
-        };
-        top.1 += 1;
-        if visited[c] {
-            continue;
-        }
-        visited[c] = true;
-        taken.push(c);
-        match truth_of[c] {
-            None => {
-                for (&(k, _), &c) in stack.iter().zip(&taken) {
-                    truth_of[c] = Some(k);
-                }
-                return true;
-            }
-            Some(holder) => stack.push((holder, 0)),
-        }
-    }
-    false
 }
 
 /// (source, line, class, direction): how results of several seeds are grouped.
@@ -894,6 +906,10 @@ mod tests {
         let mut both = pair_counts(&[5.0, 5.5], &[4.0, 5.0], &[true, false]);
         both.sort_unstable();
         assert_eq!(both, [Some(0), Some(1)]);
+        // A crossing missed at the start of a busy stretch is the one
+        // reported lost, not the last of the stretch, whose count is nearer
+        // to it than to the crossing before.
+        assert_eq!(pair_counts(&[1.05, 2.05, 3.05], &[0.0, 1.0, 2.0, 3.0], &[true; 4]), [Some(1), Some(2), Some(3)]);
         // Out of reach on both sides; nothing to pair.
         assert_eq!(pair_counts(&[10.0], &[7.9, 12.1], &[true, true]), [None]);
         assert!(pair_counts(&[], &[1.0], &[true]).is_empty());

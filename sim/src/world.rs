@@ -648,8 +648,8 @@ impl Simulation {
         let leaders: std::collections::HashMap<u32, f32> =
             self.peds.iter().filter(|p| p.follow.is_none()).map(|p| (p.group, p.pos[0])).collect();
         for p in &mut self.peds {
-            let caught_up = p.follow.is_none()
-                || leaders.get(&p.group).is_none_or(|&x| p.dir * (x - p.pos[0]) < HALT_BESIDE_M);
+            let caught_up =
+                p.follow.is_none() || leaders.get(&p.group).is_none_or(|&x| p.dir * (x - p.pos[0]) < HALT_BESIDE_M);
             p.halted = standing.contains(&p.group) && (p.halted || caught_up);
         }
         intent
@@ -1408,4 +1408,3 @@ mod tests {
         assert!(touching <= 20, "{touching} steps with two strangers' centres under 0.3 m (closest {closest} m)");
     }
 }
-
