@@ -106,7 +106,6 @@ impl Snapshot {
 struct Pedestrian {
     id: u32,
     pos: [f32; 2],
-    vel: [f32; 2],
     /// Unit vector of the way the body faces and walks (kept while it
     /// stands, so that a walker held up keeps its heading).
     facing: [f32; 2],
@@ -488,7 +487,6 @@ impl Simulation {
                 let ped = Pedestrian {
                     id: next_id,
                     pos: [start_x - dir * 0.15 * k as f32, lane_y + offset],
-                    vel: [dir * speed, 0.0],
                     facing: [dir, 0.0],
                     speed,
                     dir,
@@ -771,9 +769,9 @@ impl Simulation {
         let dt = self.dt;
         for (p, (facing, speed)) in self.peds.iter_mut().zip(moves) {
             p.facing = facing;
-            p.vel = [facing[0] * speed, facing[1] * speed];
-            p.pos[0] += p.vel[0] * dt;
-            p.pos[1] += p.vel[1] * dt;
+            let vel = [facing[0] * speed, facing[1] * speed];
+            p.pos[0] += vel[0] * dt;
+            p.pos[1] += vel[1] * dt;
             let (lo, hi) = self.layout.sidewalk_band(p.side);
             p.pos[1] = p.pos[1].clamp(lo + walk::RADIUS, hi - walk::RADIUS);
             p.gait_m += speed * dt;
@@ -1339,7 +1337,6 @@ mod tests {
         let person = |id: u32, x: f32, speed: f32| Pedestrian {
             id,
             pos: [x, 5.0],
-            vel: [speed, 0.0],
             facing: [1.0, 0.0],
             speed: speed.max(1.2),
             dir: 1.0,
