@@ -897,6 +897,7 @@ fn timed(scenario: &Scenario, crossings: &[Crossing]) -> Vec<TimedCount> {
                 class: c.class,
                 direction: c.direction,
                 agent: Some(c.agent),
+                rule: None,
             })
         })
         .collect()
@@ -1488,6 +1489,7 @@ fn run_camera(
                 class: e.class,
                 direction: e.direction,
                 agent: None,
+                rule: Some(e.rule),
             })
         })
         .collect();

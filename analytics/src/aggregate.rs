@@ -182,11 +182,18 @@ impl Aggregator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counter::CountRule;
 
     #[test]
     fn events_land_in_their_interval_and_empty_cells_are_zero() {
         let mut a = Aggregator::new(15, 60.0, vec!["a".into(), "b".into()]);
-        let e = |line, t, d| CountEvent { line, time_s: t, class: ObjectClass::Person, direction: d };
+        let e = |line, t, d| CountEvent {
+            line,
+            time_s: t,
+            class: ObjectClass::Person,
+            direction: d,
+            rule: CountRule::Crossed,
+        };
         a.add(&[
             e(0, 1.0, Direction::Positive),
             e(0, 14.9, Direction::Positive),
@@ -206,7 +213,13 @@ mod tests {
     #[test]
     fn small_counts_are_withheld() {
         let mut a = Aggregator::new(10, 10.0, vec!["a".into()]);
-        let e = |t| CountEvent { line: 0, time_s: t, class: ObjectClass::Person, direction: Direction::Positive };
+        let e = |t| CountEvent {
+            line: 0,
+            time_s: t,
+            class: ObjectClass::Person,
+            direction: Direction::Positive,
+            rule: CountRule::Crossed,
+        };
         a.add(&[e(1.0), e(2.0), e(3.0)]);
         a.add(&[CountEvent { direction: Direction::Negative, ..e(4.0) }]);
         let out = a.finish_with(&[ObjectClass::Person], &Disclosure { k: 3, epsilon: None, seed: 1 });
@@ -223,6 +236,7 @@ mod tests {
                 time_s: t as f64 + 0.5,
                 class: ObjectClass::Person,
                 direction: Direction::Positive,
+                rule: CountRule::Crossed,
             })
             .flat_map(|e| std::iter::repeat_n(e, 20))
             .collect();

@@ -140,6 +140,48 @@ pub struct CountEvent {
     pub class: ObjectClass,
     /// Which way.
     pub direction: Direction,
+    /// Which of the counter's rules counted it.
+    pub rule: CountRule,
+}
+
+/// Which of the counter's rules (see the module documentation) counted a
+/// crossing. Most counts are a track's foot changing sides; the others
+/// stand in for a walker the tracker lost near the line, and each can
+/// also count someone who never crossed. Written beside each extra count,
+/// so that an engineer sees which rule to look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CountRule {
+    /// A track's foot went from one side of the line to the other.
+    #[default]
+    Crossed,
+    /// A track born at the line walked away from it ("Births at the line").
+    BornAtLine,
+    /// A track born past the line took over from one that vanished on the
+    /// other side ("Handovers").
+    Handover,
+    /// A walker hidden behind the track in front counted with it ("Hidden
+    /// companions").
+    Companion,
+    /// Two tracks turned back in the band from opposite sides ("Swaps at the
+    /// line").
+    Swap,
+    /// A track turned back in the band and its walker was found past the
+    /// line ("Turn-back handovers").
+    TurnBack,
+}
+
+impl CountRule {
+    /// The rule's name in output files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Crossed => "crossed",
+            Self::BornAtLine => "born-at-line",
+            Self::Handover => "handover",
+            Self::Companion => "companion",
+            Self::Swap => "swap",
+            Self::TurnBack => "turn-back",
+        }
+    }
 }
 
 /// Maps native pixels to ground metres.
@@ -190,12 +232,13 @@ fn along(points: &[[f64; 2]], p: [f64; 2]) -> f64 {
 
 /// The crossing a turn-back stands for: from the side it came from, timed in
 /// the middle of its visit to the band.
-fn turn_back_crossing(b: &TurnBack) -> CountEvent {
+fn turn_back_crossing(b: &TurnBack, rule: CountRule) -> CountEvent {
     CountEvent {
         line: b.line,
         time_s: (b.entered_s + b.left_s) / 2.0,
         class: b.class,
         direction: direction_from(b.side),
+        rule,
     }
 }
 
@@ -493,6 +536,7 @@ impl LineCounter {
                             time_s: when,
                             class: t.class,
                             direction: direction_from(old_side),
+                            rule: if s.side == 0 { CountRule::BornAtLine } else { CountRule::Crossed },
                         });
                         events.extend(self.companions_cross(t.id, li, old_side, when, t.class));
                     }
@@ -574,7 +618,13 @@ impl LineCounter {
             s.side = -old_side;
             s.last = None;
             self.hidden.remove(&id);
-            events.push(CountEvent { line: li, time_s, class, direction: direction_from(old_side) });
+            events.push(CountEvent {
+                line: li,
+                time_s,
+                class,
+                direction: direction_from(old_side),
+                rule: CountRule::Companion,
+            });
         }
         events
     }
@@ -615,6 +665,7 @@ impl LineCounter {
                 time_s: on_line_at((ts, ds), (t.origin_time_s, d0)).unwrap_or(ts),
                 class: t.class,
                 direction: direction_from(-origin_side),
+                rule: CountRule::Handover,
             };
             return (s, Some(event));
         }
@@ -622,7 +673,7 @@ impl LineCounter {
         let turned =
             self.turn_backs.iter().position(|b| self.turned_for(b, &orphan)).map(|i| self.turn_backs.remove(i));
         match turned {
-            Some(b) => (s, Some(turn_back_crossing(&b))),
+            Some(b) => (s, Some(turn_back_crossing(&b, CountRule::TurnBack))),
             None => {
                 self.orphans.push(orphan);
                 (s, None)
@@ -736,11 +787,11 @@ impl LineCounter {
             .map(|(i, _)| i);
         if let Some(i) = partner {
             let other = self.turn_backs.remove(i);
-            return vec![turn_back_crossing(&turn), turn_back_crossing(&other)];
+            return vec![turn_back_crossing(&turn, CountRule::Swap), turn_back_crossing(&other, CountRule::Swap)];
         }
         if let Some(i) = self.orphans.iter().position(|o| self.turned_for(&turn, o)) {
             self.orphans.remove(i);
-            return vec![turn_back_crossing(&turn)];
+            return vec![turn_back_crossing(&turn, CountRule::TurnBack)];
         }
         self.turn_backs.push(turn);
         Vec::new()
@@ -839,6 +890,7 @@ mod tests {
         events.sort_by_key(|e| e.direction == Direction::Negative);
         let dirs: Vec<Direction> = events.iter().map(|e| e.direction).collect();
         assert_eq!(dirs, vec![Direction::Positive, Direction::Negative], "{events:?}");
+        assert!(events.iter().all(|e| e.rule == CountRule::Swap), "{events:?}");
         // Timed in the middle of the band visits (in at 0.2 s, out at 0.5 s).
         assert!(events.iter().all(|e| (e.time_s - 0.35).abs() < 1e-9), "{events:?}");
         // A partner a few frames late still pairs (within the slack).
@@ -913,7 +965,7 @@ mod tests {
         for lag in [3, 8, 20] {
             let events = turn_and_birth(&west, &east, 30.0, lag);
             assert_eq!(events.len(), 1, "found {lag} frames later: {events:?}");
-            assert_eq!(events[0].direction, Direction::Positive);
+            assert_eq!((events[0].direction, events[0].rule), (Direction::Positive, CountRule::TurnBack));
             // Timed in the middle of track 1's visit to the band (0.2-0.5 s).
             assert!((events[0].time_s - 0.35).abs() < 1e-9, "{events:?}");
         }
@@ -973,7 +1025,7 @@ mod tests {
         assert!(c.update(-10.0, 640, &[]).is_empty());
         let events = walk(&mut c, 4, &[95.0, 85.0, 75.0, 60.0, 40.0]);
         assert_eq!(events.len(), 1, "{events:?}");
-        assert_eq!(events[0].direction, Direction::Negative);
+        assert_eq!((events[0].direction, events[0].rule), (Direction::Negative, CountRule::BornAtLine));
         // On the line (1 m) 0.05 m east of where it was first seen, walking
         // 0.1 m/s: half a second before.
         assert!((events[0].time_s + 0.5).abs() < 1e-9, "{events:?}");
@@ -982,7 +1034,10 @@ mod tests {
         assert!(walk(&mut c, 4, &[95.0, 85.0, 75.0, 60.0, 40.0]).is_empty());
         // Born near the line but walking towards it: one count, when it crosses.
         let events = walk(&mut c, 5, &[65.0, 75.0, 90.0, 110.0, 130.0]);
-        assert_eq!(events.iter().map(|e| e.direction).collect::<Vec<_>>(), [Direction::Positive]);
+        assert_eq!(events.iter().map(|e| (e.direction, e.rule)).collect::<Vec<_>>(), [(
+            Direction::Positive,
+            CountRule::Crossed
+        )]);
     }
 
     /// A companion's box, mostly inside the box `obs(_, foot_x)` would give
@@ -1031,6 +1086,7 @@ mod tests {
         let events = pair(&mut c, &front, &companion, 20, None);
         assert_eq!(directions(&events), [Direction::Positive, Direction::Positive], "{events:?}");
         assert_eq!(events[0].time_s, events[1].time_s);
+        assert_eq!([events[0].rule, events[1].rule], [CountRule::Crossed, CountRule::Companion]);
         // Its track ended (the tracker gave up on it) before the other crossed.
         let mut c = LineCounter::new(&ground()).expect("counter");
         assert_eq!(directions(&pair(&mut c, &front, &companion, 2, None)), [Direction::Positive; 2]);
@@ -1077,7 +1133,7 @@ mod tests {
         events.extend(c.update(5.0, 640, &[seen(2, 170.0, 160.0, 4.5)]));
         events.extend(c.update(6.0, 640, &[seen(2, 180.0, 160.0, 4.5)]));
         assert_eq!(events.len(), 1, "{events:?}");
-        assert_eq!(events[0].direction, Direction::Positive);
+        assert_eq!((events[0].direction, events[0].rule), (Direction::Positive, CountRule::Handover));
         // Between 95 px at 3 s and 160 px at 4.5 s, where the foot met the line.
         assert!((events[0].time_s - (3.0 + 1.5 * 5.0 / 65.0)).abs() < 1e-9, "{events:?}");
         // Nothing vanished on the west side lately: a track first seen past

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::aggregate::{Aggregator, IntervalCount};
-use crate::counter::{CountEvent, Direction};
+use crate::counter::{CountEvent, CountRule, Direction};
 use crate::detector::ObjectClass;
 use crate::metrics::{CountPair, bias, wape};
 use crate::report::{CountRow, Series};
@@ -30,6 +30,9 @@ pub struct TimedCount {
     /// For a true crossing, the simulation's id of the agent who crossed
     /// (stable within a run, says nothing about who); `None` for a count.
     pub agent: Option<u32>,
+    /// For a camera's count, which of the counter's rules made it; `None`
+    /// for a true crossing or a sensor's count.
+    pub rule: Option<CountRule>,
 }
 
 /// What one source counted: its aggregates, as emitted.
@@ -53,7 +56,13 @@ pub fn aggregate_timed(
         .iter()
         .filter_map(|c| {
             let line = lines.iter().position(|l| *l == c.line)?;
-            Some(CountEvent { line, time_s: c.time_s, class: c.class, direction: c.direction })
+            Some(CountEvent {
+                line,
+                time_s: c.time_s,
+                class: c.class,
+                direction: c.direction,
+                rule: c.rule.unwrap_or_default(),
+            })
         })
         .collect();
     agg.add(&events);
@@ -256,10 +265,13 @@ pub struct ExtraCount {
     pub direction: String,
     /// When the count placed the crossing, seconds of simulated time.
     pub time_s: f64,
+    /// Which of the counter's rules made the count ([`CountRule::name`]);
+    /// empty for a source whose counts carry none.
+    pub rule: String,
 }
 
 /// Column names of `extra-counts.csv`, in [`ExtraCount`] field order.
-pub const EXTRA_HEADER: [&str; 5] = ["source", "line", "class", "direction", "time_s"];
+pub const EXTRA_HEADER: [&str; 6] = ["source", "line", "class", "direction", "time_s", "rule"];
 
 /// A camera's counts against the truth: the error split per line, class
 /// and direction, and the crossings lost and counts extra one by one.
@@ -349,6 +361,7 @@ pub fn split_crossings(
                         class: class.name().into(),
                         direction: direction.name().into(),
                         time_s: e.time_s,
+                        rule: e.rule.map_or("", CountRule::name).into(),
                     });
                 }
                 let visible_crossings = t.iter().filter(|&&i| visible.get(i).copied().unwrap_or(false)).count() as u64;
@@ -776,7 +789,7 @@ mod tests {
     use super::*;
 
     fn tc(line: &str, t: f64, d: Direction) -> TimedCount {
-        TimedCount { line: line.into(), time_s: t, class: ObjectClass::Person, direction: d, agent: None }
+        TimedCount { line: line.into(), time_s: t, class: ObjectClass::Person, direction: d, agent: None, rule: None }
     }
 
     fn cell(line: &str, start: u32, d: Direction, count: u64) -> IntervalCount {
