@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use camtwin_analytics::aggregate::Disclosure;
-use camtwin_analytics::counter::{CountingGeometry, LineShape, LineSpec};
+use camtwin_analytics::counter::{CountRule, CountingGeometry, LineShape, LineSpec};
 use camtwin_analytics::detector::{Detector, DetectorConfig, analysis_input, vehicle_input};
 use camtwin_analytics::faces::FaceDetector;
 use camtwin_analytics::frame::{Frame, FrameLease};
@@ -1500,6 +1500,7 @@ fn run_camera(
     let intrusion = intrusion_row(scenario, cam, privacy, &summary, &truth.observations);
     let mut note = camera_note(cam, region, detector.input_size(), &summary, &truth, &lines);
     note.push_str(&unseen_note(&unseen));
+    note.push_str(&rule_note(&counted, &extra));
     let dc = detector.config();
     note.push_str(&format!(
         " Detector boxes kept from score {} after suppression at IoU {} (`--score-threshold`, `--nms-iou`).",
@@ -1543,6 +1544,27 @@ fn run_camera(
         intrusion,
         zones: zone_rows,
     }))
+}
+
+/// How many of a camera's counts each of the counter's rules made, and how
+/// many of those paired with no true crossing: which rules to trust on this
+/// scene.
+fn rule_note(counted: &[TimedCount], extra: &[scoring::ExtraCount]) -> String {
+    let parts: Vec<String> = CountRule::ALL
+        .iter()
+        .filter_map(|&r| {
+            let n = counted.iter().filter(|c| c.rule == Some(r)).count();
+            let wrong = extra.iter().filter(|e| e.rule == r.name()).count();
+            (n > 0).then(|| format!("{} {n} ({wrong} extra)", r.name()))
+        })
+        .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        " Counts by the counter's rule that made them: {} (extra-counts.csv names each extra one's).",
+        parts.join(", ")
+    )
 }
 
 fn config_interval(scenario: &Scenario, privacy: &PrivacyConfig) -> u32 {

@@ -325,7 +325,10 @@ print("hota", r["HOTA"].mean(), r["DetA"].mean(), r["AssA"].mean())
     assert!((recall - coco_ref[1]).abs() <= 0.005, "recall {recall} against pycocotools {}", coco_ref[1]);
     let summary = std::fs::read_to_string(out_dir.join("summary.md")).expect("summary");
     assert!(
-        summary.contains("WAPE") && summary.contains("200 frames were saved") && summary.contains("could see"),
+        summary.contains("WAPE")
+            && summary.contains("200 frames were saved")
+            && summary.contains("could see")
+            && summary.contains("Counts by the counter's rule that made them: crossed "),
         "{summary}"
     );
 }

@@ -171,6 +171,10 @@ pub enum CountRule {
 }
 
 impl CountRule {
+    /// Every rule, in the order summaries list them.
+    pub const ALL: [CountRule; 6] =
+        [Self::Crossed, Self::BornAtLine, Self::Handover, Self::Companion, Self::Swap, Self::TurnBack];
+
     /// The rule's name in output files.
     pub fn name(self) -> &'static str {
         match self {
@@ -1034,10 +1038,10 @@ mod tests {
         assert!(walk(&mut c, 4, &[95.0, 85.0, 75.0, 60.0, 40.0]).is_empty());
         // Born near the line but walking towards it: one count, when it crosses.
         let events = walk(&mut c, 5, &[65.0, 75.0, 90.0, 110.0, 130.0]);
-        assert_eq!(events.iter().map(|e| (e.direction, e.rule)).collect::<Vec<_>>(), [(
-            Direction::Positive,
-            CountRule::Crossed
-        )]);
+        assert_eq!(
+            events.iter().map(|e| (e.direction, e.rule)).collect::<Vec<_>>(),
+            [(Direction::Positive, CountRule::Crossed)]
+        );
     }
 
     /// A companion's box, mostly inside the box `obs(_, foot_x)` would give
