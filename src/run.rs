@@ -898,6 +898,7 @@ fn timed(scenario: &Scenario, crossings: &[Crossing]) -> Vec<TimedCount> {
                 direction: c.direction,
                 agent: Some(c.agent),
                 rule: None,
+                track: None,
             })
         })
         .collect()
@@ -1490,6 +1491,7 @@ fn run_camera(
                 direction: e.direction,
                 agent: None,
                 rule: Some(e.rule),
+                track: Some(e.track),
             })
         })
         .collect();

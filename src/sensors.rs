@@ -58,6 +58,7 @@ pub fn sources(scenario: &Scenario, outputs: &[SensorOutput]) -> Vec<SourceCount
                     direction: c.direction,
                     agent: None,
                     rule: None,
+                    track: None,
                 })
                 .collect();
             let mut intervals = scoring::aggregate_timed(&counted, std::slice::from_ref(&line), interval_s, duration);

@@ -193,6 +193,7 @@ mod tests {
             class: ObjectClass::Person,
             direction: d,
             rule: CountRule::Crossed,
+            track: 1,
         };
         a.add(&[
             e(0, 1.0, Direction::Positive),
@@ -219,6 +220,7 @@ mod tests {
             class: ObjectClass::Person,
             direction: Direction::Positive,
             rule: CountRule::Crossed,
+            track: 1,
         };
         a.add(&[e(1.0), e(2.0), e(3.0)]);
         a.add(&[CountEvent { direction: Direction::Negative, ..e(4.0) }]);
@@ -237,6 +239,7 @@ mod tests {
                 class: ObjectClass::Person,
                 direction: Direction::Positive,
                 rule: CountRule::Crossed,
+                track: 1,
             })
             .flat_map(|e| std::iter::repeat_n(e, 20))
             .collect();

@@ -142,6 +142,11 @@ pub struct CountEvent {
     pub direction: Direction,
     /// Which of the counter's rules counted it.
     pub rule: CountRule,
+    /// The track whose walker it counts (its id in the tracker's output and
+    /// in `--export`'s `camtwin.txt`), so that an extra count can be looked
+    /// up there. A count rebuilt from a timed count that carries none (see
+    /// `scoring::aggregate_timed`) has 0; aggregation does not use it.
+    pub track: u64,
 }
 
 /// Which of the counter's rules (see the module documentation) counted a
@@ -236,13 +241,15 @@ fn along(points: &[[f64; 2]], p: [f64; 2]) -> f64 {
 
 /// The crossing a turn-back stands for: from the side it came from, timed in
 /// the middle of its visit to the band.
-fn turn_back_crossing(b: &TurnBack, rule: CountRule) -> CountEvent {
+/// `track` is the track of the walker it counts.
+fn turn_back_crossing(b: &TurnBack, rule: CountRule, track: u64) -> CountEvent {
     CountEvent {
         line: b.line,
         time_s: (b.entered_s + b.left_s) / 2.0,
         class: b.class,
         direction: direction_from(b.side),
         rule,
+        track,
     }
 }
 
@@ -541,6 +548,7 @@ impl LineCounter {
                             class: t.class,
                             direction: direction_from(old_side),
                             rule: if s.side == 0 { CountRule::BornAtLine } else { CountRule::Crossed },
+                            track: t.id,
                         });
                         events.extend(self.companions_cross(t.id, li, old_side, when, t.class));
                     }
@@ -628,6 +636,7 @@ impl LineCounter {
                 class,
                 direction: direction_from(old_side),
                 rule: CountRule::Companion,
+                track: id,
             });
         }
         events
@@ -670,6 +679,7 @@ impl LineCounter {
                 class: t.class,
                 direction: direction_from(-origin_side),
                 rule: CountRule::Handover,
+                track: t.id,
             };
             return (s, Some(event));
         }
@@ -677,7 +687,7 @@ impl LineCounter {
         let turned =
             self.turn_backs.iter().position(|b| self.turned_for(b, &orphan)).map(|i| self.turn_backs.remove(i));
         match turned {
-            Some(b) => (s, Some(turn_back_crossing(&b, CountRule::TurnBack))),
+            Some(b) => (s, Some(turn_back_crossing(&b, CountRule::TurnBack, t.id))),
             None => {
                 self.orphans.push(orphan);
                 (s, None)
@@ -791,11 +801,14 @@ impl LineCounter {
             .map(|(i, _)| i);
         if let Some(i) = partner {
             let other = self.turn_backs.remove(i);
-            return vec![turn_back_crossing(&turn, CountRule::Swap), turn_back_crossing(&other, CountRule::Swap)];
+            return vec![
+                turn_back_crossing(&turn, CountRule::Swap, turn.track),
+                turn_back_crossing(&other, CountRule::Swap, other.track),
+            ];
         }
         if let Some(i) = self.orphans.iter().position(|o| self.turned_for(&turn, o)) {
-            self.orphans.remove(i);
-            return vec![turn_back_crossing(&turn, CountRule::TurnBack)];
+            let orphan = self.orphans.remove(i);
+            return vec![turn_back_crossing(&turn, CountRule::TurnBack, orphan.track)];
         }
         self.turn_backs.push(turn);
         Vec::new()
@@ -895,6 +908,8 @@ mod tests {
         let dirs: Vec<Direction> = events.iter().map(|e| e.direction).collect();
         assert_eq!(dirs, vec![Direction::Positive, Direction::Negative], "{events:?}");
         assert!(events.iter().all(|e| e.rule == CountRule::Swap), "{events:?}");
+        // Each track counts the walker it carried in: track 1 (from the west) positive.
+        assert_eq!(events.iter().map(|e| e.track).collect::<Vec<_>>(), [1, 2], "{events:?}");
         // Timed in the middle of the band visits (in at 0.2 s, out at 0.5 s).
         assert!(events.iter().all(|e| (e.time_s - 0.35).abs() < 1e-9), "{events:?}");
         // A partner a few frames late still pairs (within the slack).
@@ -970,6 +985,7 @@ mod tests {
             let events = turn_and_birth(&west, &east, 30.0, lag);
             assert_eq!(events.len(), 1, "found {lag} frames later: {events:?}");
             assert_eq!((events[0].direction, events[0].rule), (Direction::Positive, CountRule::TurnBack));
+            assert_eq!(events[0].track, 2, "the walker is track 2's");
             // Timed in the middle of track 1's visit to the band (0.2-0.5 s).
             assert!((events[0].time_s - 0.35).abs() < 1e-9, "{events:?}");
         }
@@ -1091,6 +1107,7 @@ mod tests {
         assert_eq!(directions(&events), [Direction::Positive, Direction::Positive], "{events:?}");
         assert_eq!(events[0].time_s, events[1].time_s);
         assert_eq!([events[0].rule, events[1].rule], [CountRule::Crossed, CountRule::Companion]);
+        assert_eq!([events[0].track, events[1].track], [1, 2]);
         // Its track ended (the tracker gave up on it) before the other crossed.
         let mut c = LineCounter::new(&ground()).expect("counter");
         assert_eq!(directions(&pair(&mut c, &front, &companion, 2, None)), [Direction::Positive; 2]);
@@ -1137,7 +1154,10 @@ mod tests {
         events.extend(c.update(5.0, 640, &[seen(2, 170.0, 160.0, 4.5)]));
         events.extend(c.update(6.0, 640, &[seen(2, 180.0, 160.0, 4.5)]));
         assert_eq!(events.len(), 1, "{events:?}");
-        assert_eq!((events[0].direction, events[0].rule), (Direction::Positive, CountRule::Handover));
+        assert_eq!(
+            (events[0].direction, events[0].rule, events[0].track),
+            (Direction::Positive, CountRule::Handover, 2)
+        );
         // Between 95 px at 3 s and 160 px at 4.5 s, where the foot met the line.
         assert!((events[0].time_s - (3.0 + 1.5 * 5.0 / 65.0)).abs() < 1e-9, "{events:?}");
         // Nothing vanished on the west side lately: a track first seen past

@@ -33,6 +33,9 @@ pub struct TimedCount {
     /// For a camera's count, which of the counter's rules made it; `None`
     /// for a true crossing or a sensor's count.
     pub rule: Option<CountRule>,
+    /// For a camera's count, the track whose walker it counts; `None` for
+    /// a true crossing or a sensor's count.
+    pub track: Option<u64>,
 }
 
 /// What one source counted: its aggregates, as emitted.
@@ -62,6 +65,7 @@ pub fn aggregate_timed(
                 class: c.class,
                 direction: c.direction,
                 rule: c.rule.unwrap_or_default(),
+                track: c.track.unwrap_or_default(),
             })
         })
         .collect();
@@ -268,10 +272,13 @@ pub struct ExtraCount {
     /// Which of the counter's rules made the count ([`CountRule::name`]);
     /// empty for a source whose counts carry none.
     pub rule: String,
+    /// The track whose walker it counts (its id in `--export`'s
+    /// `camtwin.txt`); empty for a source without tracks.
+    pub track: Option<u64>,
 }
 
 /// Column names of `extra-counts.csv`, in [`ExtraCount`] field order.
-pub const EXTRA_HEADER: [&str; 6] = ["source", "line", "class", "direction", "time_s", "rule"];
+pub const EXTRA_HEADER: [&str; 7] = ["source", "line", "class", "direction", "time_s", "rule", "track"];
 
 /// A camera's counts against the truth: the error split per line, class
 /// and direction, and the crossings lost and counts extra one by one.
@@ -362,6 +369,7 @@ pub fn split_crossings(
                         direction: direction.name().into(),
                         time_s: e.time_s,
                         rule: e.rule.map_or("", CountRule::name).into(),
+                        track: e.track,
                     });
                 }
                 let visible_crossings = t.iter().filter(|&&i| visible.get(i).copied().unwrap_or(false)).count() as u64;
@@ -789,7 +797,15 @@ mod tests {
     use super::*;
 
     fn tc(line: &str, t: f64, d: Direction) -> TimedCount {
-        TimedCount { line: line.into(), time_s: t, class: ObjectClass::Person, direction: d, agent: None, rule: None }
+        TimedCount {
+            line: line.into(),
+            time_s: t,
+            class: ObjectClass::Person,
+            direction: d,
+            agent: None,
+            rule: None,
+            track: None,
+        }
     }
 
     fn cell(line: &str, start: u32, d: Direction, count: u64) -> IntervalCount {
