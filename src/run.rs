@@ -1564,7 +1564,7 @@ fn rule_note(counted: &[TimedCount], extra: &[scoring::ExtraCount]) -> String {
         return String::new();
     }
     format!(
-        " Counts by the counter's rule that made them: {} (extra-counts.csv names each extra one's).",
+        " Counts by the counter's rule that made them: {}; each extra one is in extra-counts.csv with its rule and track.",
         parts.join(", ")
     )
 }
