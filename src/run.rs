@@ -1556,7 +1556,7 @@ fn rule_note(counted: &[TimedCount], extra: &[scoring::ExtraCount]) -> String {
         .iter()
         .filter_map(|&r| {
             let n = counted.iter().filter(|c| c.rule == Some(r)).count();
-            let wrong = extra.iter().filter(|e| e.rule == r.name()).count();
+            let wrong = extra.iter().filter(|e| e.rule == Some(r)).count();
             (n > 0).then(|| format!("{} {n} ({wrong} extra)", r.name()))
         })
         .collect();

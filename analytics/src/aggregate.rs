@@ -126,9 +126,18 @@ impl Aggregator {
 
     /// Adds events (events of unknown lines are ignored).
     pub fn add(&mut self, events: &[CountEvent]) {
-        for e in events.iter().filter(|e| e.line < self.lines.len()) {
-            let bucket = self.bucket(e.time_s);
-            *self.counts.entry((bucket, e.line, e.class, e.direction)).or_insert(0) += 1;
+        for e in events {
+            self.add_one(e.line, e.time_s, e.class, e.direction);
+        }
+    }
+
+    /// Adds one crossing of line `line` (index into the aggregator's lines;
+    /// others are ignored) at `time_s`: for crossings that are not a
+    /// counter's events (ground truth, a sensor's counts).
+    pub fn add_one(&mut self, line: usize, time_s: f64, class: ObjectClass, direction: Direction) {
+        if line < self.lines.len() {
+            let bucket = self.bucket(time_s);
+            *self.counts.entry((bucket, line, class, direction)).or_insert(0) += 1;
         }
     }
 

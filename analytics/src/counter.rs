@@ -144,8 +144,7 @@ pub struct CountEvent {
     pub rule: CountRule,
     /// The track whose walker it counts (its id in the tracker's output and
     /// in `--export`'s `camtwin.txt`), so that an extra count can be looked
-    /// up there. A count rebuilt from a timed count that carries none (see
-    /// `scoring::aggregate_timed`) has 0; aggregation does not use it.
+    /// up there.
     pub track: u64,
 }
 
@@ -154,10 +153,9 @@ pub struct CountEvent {
 /// stand in for a walker the tracker lost near the line, and each can
 /// also count someone who never crossed. Written beside each extra count,
 /// so that an engineer sees which rule to look at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CountRule {
     /// A track's foot went from one side of the line to the other.
-    #[default]
     Crossed,
     /// A track born at the line walked away from it ("Births at the line").
     BornAtLine,

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::aggregate::{Aggregator, IntervalCount};
-use crate::counter::{CountEvent, CountRule, Direction};
+use crate::counter::{CountRule, Direction};
 use crate::detector::ObjectClass;
 use crate::metrics::{CountPair, bias, wape};
 use crate::report::{CountRow, Series};
@@ -55,21 +55,11 @@ pub fn aggregate_timed(
     duration_s: f64,
 ) -> Vec<IntervalCount> {
     let mut agg = Aggregator::new(interval_s, duration_s, lines.to_vec());
-    let events: Vec<CountEvent> = counts
-        .iter()
-        .filter_map(|c| {
-            let line = lines.iter().position(|l| *l == c.line)?;
-            Some(CountEvent {
-                line,
-                time_s: c.time_s,
-                class: c.class,
-                direction: c.direction,
-                rule: c.rule.unwrap_or_default(),
-                track: c.track.unwrap_or_default(),
-            })
-        })
-        .collect();
-    agg.add(&events);
+    for c in counts {
+        if let Some(line) = lines.iter().position(|l| *l == c.line) {
+            agg.add_one(line, c.time_s, c.class, c.direction);
+        }
+    }
     agg.finish(&ObjectClass::ALL)
 }
 
@@ -269,12 +259,18 @@ pub struct ExtraCount {
     pub direction: String,
     /// When the count placed the crossing, seconds of simulated time.
     pub time_s: f64,
-    /// Which of the counter's rules made the count ([`CountRule::name`]);
-    /// empty for a source whose counts carry none.
-    pub rule: String,
+    /// Which of the counter's rules made the count, written as its
+    /// [`CountRule::name`]; empty for a source whose counts carry none.
+    #[serde(serialize_with = "rule_name")]
+    pub rule: Option<CountRule>,
     /// The track whose walker it counts (its id in `--export`'s
     /// `camtwin.txt`); empty for a source without tracks.
     pub track: Option<u64>,
+}
+
+/// Writes a rule as its name in output files, nothing for none.
+fn rule_name<S: serde::Serializer>(rule: &Option<CountRule>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(rule.map_or("", CountRule::name))
 }
 
 /// Column names of `extra-counts.csv`, in [`ExtraCount`] field order.
@@ -368,7 +364,7 @@ pub fn split_crossings(
                         class: class.name().into(),
                         direction: direction.name().into(),
                         time_s: e.time_s,
-                        rule: e.rule.map_or("", CountRule::name).into(),
+                        rule: e.rule,
                         track: e.track,
                     });
                 }
