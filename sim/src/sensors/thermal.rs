@@ -108,13 +108,25 @@ pub struct ThermalSpec {
     /// Background temperature, °C.
     #[serde(default = "default_ambient")]
     pub ambient_c: f32,
-    /// How much warmer a person's head and shoulders look than the
-    /// background, °C.
+    /// How much warmer a bare-headed person's head and shoulders look than
+    /// the background, °C (others look cooler, see
+    /// [`Self::person_contrast_spread`]).
     #[serde(default = "default_contrast")]
     pub person_contrast_c: f32,
     /// A pixel this much above the background is warm, °C.
     #[serde(default = "default_threshold")]
     pub threshold_c: f32,
+    /// How much people differ in the heat they show from above: each
+    /// person's contrast is `person_contrast_c × (1 − spread × |z|)` for a
+    /// normal draw `z` (at least 0.4 of it), as hair, a hat, a hood or a
+    /// winter coat hide the warm head and shoulders to different degrees
+    /// (people in thick winter clothing lowered a 32×32 array's precision in
+    /// Klir, Lerch, Benkner & Khanh, Sensors 25(2) 419, 2025, doi
+    /// 10.3390/s25020419). 0.25 is an assumption. Without it every person
+    /// would show exactly `person_contrast_c`, and a contrast just under the
+    /// threshold would hide everyone at once.
+    #[serde(default = "default_contrast_spread")]
+    pub person_contrast_spread: f32,
 }
 
 fn default_height() -> f32 {
@@ -126,11 +138,44 @@ fn default_fps() -> u32 {
 fn default_ambient() -> f32 {
     20.0
 }
+/// A bare-headed person's contrast: 7.5 °C, so that people's mean
+/// contrast (0.8 of it with the default spread) is the 6 °C assumed before
+/// people differed.
 fn default_contrast() -> f32 {
-    6.0
+    7.5
 }
 fn default_threshold() -> f32 {
     1.2
+}
+fn default_contrast_spread() -> f32 {
+    0.25
+}
+
+/// The least of one person's contrast factor: nobody is invisible.
+const CONTRAST_FACTOR_MIN: f32 = 0.4;
+
+/// One person's contrast relative to a bare-headed person's
+/// (`person_contrast_c`): `1 − spread × |z|` for a normal draw `z`, at
+/// least [`CONTRAST_FACTOR_MIN`]. One-sided, as hair, hats and hoods only
+/// hide heat; nothing shows warmer than bare skin. Keyed by the scenario
+/// seed and the agent's id alone (a SplitMix64 hash), so every array sees
+/// the same person alike.
+fn contrast_factor(seed: u64, agent: u32, spread: f32) -> f32 {
+    if spread <= 0.0 {
+        return 1.0;
+    }
+    let mut state = seed ^ 0x7E4A_1C0D_u64 ^ (u64::from(agent) << 32) ^ u64::from(agent);
+    let mut unit = || {
+        // SplitMix64 (Steele, Lea & Flood 2014).
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let (u1, u2) = (unit().max(1e-7), unit());
+    let z = (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos();
+    (1.0 - spread * z.abs()).max(CONTRAST_FACTOR_MIN)
 }
 
 /// Standard deviation of a person's heat footprint seen from above, metres
@@ -163,7 +208,8 @@ impl ThermalSpec {
         }
         check_range("ambient_c", self.ambient_c, -40.0, 45.0, " °C")?;
         check_range("person_contrast_c", self.person_contrast_c, 0.0, 30.0, " °C")?;
-        check_range("threshold_c", self.threshold_c, 0.05, 20.0, " °C")
+        check_range("threshold_c", self.threshold_c, 0.05, 20.0, " °C")?;
+        check_range("person_contrast_spread", self.person_contrast_spread, 0.0, 1.0, "")
     }
 
     /// Half the ground footprint `[x, y]`, metres.
@@ -211,6 +257,8 @@ pub struct ThermalCounter {
     tracks: Vec<Track>,
     /// Warm area of one person, m², measured at commissioning.
     person_area_m2: f32,
+    /// The scenario seed, for each person's contrast ([`contrast_factor`]).
+    seed: u64,
     rng: ChaCha8Rng,
     counts: Vec<SensorCount>,
 }
@@ -226,6 +274,7 @@ impl ThermalCounter {
             steps_per_frame: u64::from((step_hz / fps).max(1)),
             frame_dt: 1.0 / fps as f32,
             rng: super::sensor_rng(seed, &spec.id, 1),
+            seed,
             spec,
             line,
             background: None,
@@ -259,13 +308,16 @@ impl ThermalCounter {
                     height_m: 1.7,
                 }],
             };
-            let img = self.heat(&snap.agents.iter().collect::<Vec<_>>());
+            let img = self.heat(&snap.agents.iter().collect::<Vec<_>>(), false);
             let warm: Vec<bool> = img.iter().map(|v| v - self.spec.ambient_c > self.spec.threshold_c).collect();
             let pixel_area = 4.0 * step[0] * step[1];
             areas.push(warm.iter().filter(|w| **w).count() as f32 * pixel_area);
         }
         // The largest: a lone person anywhere under the grid counts once.
-        self.person_area_m2 = areas.iter().copied().fold(1e-3, f32::max);
+        // At least one pixel: where the usual person is too faint to show at
+        // all, a blob of one pixel is one person, not hundreds.
+        let pixel_area = 4.0 * step[0] * step[1];
+        self.person_area_m2 = areas.iter().copied().fold(pixel_area, f32::max);
         self
     }
 
@@ -291,15 +343,16 @@ impl ThermalCounter {
 
     /// The heat image of `agents`, with noise.
     fn render_agents(&mut self, agents: &[&AgentPose]) -> Vec<f32> {
-        let mut img = self.heat(agents);
+        let mut img = self.heat(agents, true);
         for v in &mut img {
             *v += self.noise_c * normal(&mut self.rng);
         }
         img
     }
 
-    /// The noise-free heat image.
-    fn heat(&self, agents: &[&AgentPose]) -> Vec<f32> {
+    /// The noise-free heat image; each person at their own contrast when
+    /// `vary`, else at the usual person's (the commissioning walk).
+    fn heat(&self, agents: &[&AgentPose], vary: bool) -> Vec<f32> {
         let (w, h) = self.size;
         let [hx, hy] = self.half;
         let pixel_area = (2.0 * hx / w as f32) * (2.0 * hy / h as f32);
@@ -311,7 +364,9 @@ impl ThermalCounter {
                 // A cyclist is a warm person on a cold frame.
                 ObjectClass::Person | ObjectClass::Bicycle => {
                     let s = PERSON_SIGMA_M;
-                    (self.spec.person_contrast_c, s, s, 2.0 * std::f32::consts::PI * s * s)
+                    let factor =
+                        if vary { contrast_factor(self.seed, a.id, self.spec.person_contrast_spread) } else { 1.0 };
+                    (self.spec.person_contrast_c * factor, s, s, 2.0 * std::f32::consts::PI * s * s)
                 }
                 _ => {
                     let [l, wd, _] = a.vehicle_size_m();
@@ -523,8 +578,9 @@ mod tests {
             fps: 10,
             noise_c: None,
             ambient_c: 20.0,
-            person_contrast_c: 6.0,
+            person_contrast_c: 7.5,
             threshold_c: 1.2,
+            person_contrast_spread: 0.25,
         }
     }
 
@@ -551,7 +607,8 @@ mod tests {
     #[test]
     fn the_heat_image_shows_a_person_where_they_stand() {
         let line = LineFrame::new(&CountingLine { id: "l".into(), from: [0.0, 3.5], to: [0.0, 7.0] });
-        let mut th = ThermalCounter::new(spec(Resolution::Grid8x8), line, 3, 20);
+        let alike = ThermalSpec { person_contrast_spread: 0.0, ..spec(Resolution::Grid8x8) };
+        let mut th = ThermalCounter::new(alike, line, 3, 20);
         let snap = Snapshot {
             step: 0,
             time_s: 0.0,
@@ -577,6 +634,60 @@ mod tests {
             assert_eq!(counts[0].direction, Direction::Negative);
             assert_eq!(counts[0].class, ObjectClass::Person);
         }
+    }
+
+    /// Share of 80 lone walkers, one after another, that a 32×24 array at
+    /// 3.5 m counts at `contrast_c` with `spread`.
+    fn lone_walkers_counted(contrast_c: f32, spread: f32) -> f32 {
+        let line = LineFrame::new(&CountingLine { id: "l".into(), from: [0.0, 3.5], to: [0.0, 7.0] });
+        let spec = ThermalSpec {
+            height_m: 3.5,
+            person_contrast_c: contrast_c,
+            person_contrast_spread: spread,
+            ..spec(Resolution::Grid32x24)
+        };
+        let mut th = ThermalCounter::new(spec, line, 11, 20);
+        let walkers = 80u32;
+        // One walker every 6 s, each on its own path across the line.
+        for step in 0..(walkers as u64 * 120) {
+            let t = step as f32 * 0.05;
+            let k = (step / 120) as u32;
+            let x = 4.0 - 1.3 * (t - k as f32 * 6.0);
+            let agents = vec![AgentPose {
+                id: k,
+                class: ObjectClass::Person,
+                instance: Instance {
+                    mesh: MeshKey(0),
+                    translation: [x, 4.2 + 0.12 * (k % 20) as f32, 0.0],
+                    yaw_rad: 0.0,
+                },
+                height_m: 1.7,
+            }];
+            th.observe(&Snapshot { step, time_s: t, agents });
+        }
+        th.finish().len() as f32 / walkers as f32
+    }
+
+    #[test]
+    fn people_differ_in_heat_so_low_contrast_loses_them_gradually() {
+        // Every person alike: the share counted jumps from a quarter to
+        // nine in ten over half a degree. People differing in heat: it
+        // climbs over several degrees, and a contrast at which the alike
+        // are all found still loses the coolest.
+        let contrasts = [1.5, 2.0, 2.5, 3.0, 4.0, 5.0];
+        let alike: Vec<f32> = contrasts.iter().map(|&c| lone_walkers_counted(c, 0.0)).collect();
+        let differ: Vec<f32> = contrasts.iter().map(|&c| lone_walkers_counted(c, 0.25)).collect();
+        assert!(alike[1] < 0.3 && alike[2] > 0.9, "alike: {alike:?}");
+        assert!(differ.windows(2).all(|w| w[0] <= w[1] + 0.05), "not rising with contrast: {differ:?}");
+        assert!((0.3..0.9).contains(&differ[2]) && (0.3..0.9).contains(&differ[3]), "differ: {differ:?}");
+        assert!(differ[5] > 0.9 && differ[3] < alike[3] - 0.1, "alike {alike:?}, differ {differ:?}");
+        // A person's factor depends on the seed and the person, not the array.
+        assert_eq!(contrast_factor(5, 17, 0.25), contrast_factor(5, 17, 0.25));
+        let factors: Vec<f32> = (0..200).map(|a| contrast_factor(5, a, 0.25)).collect();
+        let mean = factors.iter().sum::<f32>() / 200.0;
+        // Half-normal: mean 1 − 0.25 × 0.80; never warmer than bare skin.
+        assert!((mean - 0.8).abs() < 0.04, "mean factor {mean}");
+        assert!(factors.iter().all(|f| (CONTRAST_FACTOR_MIN..=1.0).contains(f)));
     }
 
     #[test]
