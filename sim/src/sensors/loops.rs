@@ -78,7 +78,7 @@ pub const LOOP_COST: CostProfile = CostProfile {
     hardware_eur: 600.0,
     installation_eur: 2500.0,
     operation_eur_per_year: 150.0,
-    basis: "assumption (municipal contract prices, order of magnitude)",
+    basis: "assumption (municipal contract prices, order of magnitude; with an infrared counter, near a published infrared-and-loop counter's cost)",
 };
 
 /// A battery magnetometer glued or drilled into a bay, with a gateway share

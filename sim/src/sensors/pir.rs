@@ -121,12 +121,15 @@ const MAX_CONTRAST_LOSS: f32 = 0.25;
 
 /// Purchase, installation and running costs (assumption: order of
 /// magnitude of public list prices for pyroelectric counters with a
-/// battery logger and cellular upload).
+/// battery logger and cellular upload). With [`super::loops::LOOP_COST`]
+/// it comes to 6,000 € installed and 10,000 € over ten years, the order of
+/// a published counter of both ($5,820 and $10,000, Texas Department of
+/// Transportation, 2016-2017; docs/sensors.md).
 pub const COST: CostProfile = CostProfile {
     hardware_eur: 2500.0,
     installation_eur: 400.0,
     operation_eur_per_year: 250.0,
-    basis: "assumption (public list prices, order of magnitude)",
+    basis: "assumption (public list prices, order of magnitude; with a loop, near a published infrared-and-loop counter's cost)",
 };
 
 impl PirSpec {
