@@ -57,6 +57,11 @@ fn an_experiment_scores_cameras_and_sensors_and_shards_merge_to_the_same_result(
         .filter(|e| e.path().join("job.json").exists())
         .collect();
     assert_eq!(jobs.len(), 4, "jobs: {:?}", jobs.iter().map(|e| e.file_name()).collect::<Vec<_>>());
+    // Without a terminal no bar is drawn: each finished job says so on a line.
+    let err = String::from_utf8_lossy(&printed.stderr);
+    let done: Vec<&str> = err.lines().filter(|l| l.starts_with("job ") && l.contains(" done in ")).collect();
+    assert_eq!(done.len(), 4, "{err}");
+    assert!(done.iter().any(|l| l.ends_with("4 of 4 jobs done, none left")), "{err}");
     let means = res.join("means.csv");
     let names = col(&means, "means");
     let kinds = col(&means, "kind");

@@ -195,6 +195,7 @@ pub fn run_all(cfg: &RunnerConfig, jobs: &[Job]) -> Result<Outcome> {
         p.set_message(format!("running {running}, failed {failed}"));
     };
     show(&progress, 0, 0);
+    let started = Instant::now();
     loop {
         // Start what may start: a lead at once, the others once their lead ended.
         for (k, job) in pending.iter().enumerate() {
@@ -230,12 +231,22 @@ pub fn run_all(cfg: &RunnerConfig, jobs: &[Job]) -> Result<Outcome> {
         running.retain(|r| *r != k);
         let job = pending[k];
         match result {
-            Ok(_) => {
+            Ok(seconds) => {
                 outcome.ran += 1;
                 if job.lead {
                     done_groups.insert(job.group);
                 }
                 progress.inc(1);
+                if progress.is_hidden() {
+                    // No terminal (a log file, a batch job): the bar is not
+                    // drawn, so each finished job says so on a line.
+                    let left = pending.len() - outcome.ran - outcome.failed.len();
+                    let line = job_done_line(&job.id, seconds, outcome.already + outcome.ran, jobs.len(), left, {
+                        let per_job = started.elapsed().as_secs_f64() / outcome.ran as f64;
+                        per_job * left as f64
+                    });
+                    eprintln!("{line}");
+                }
             }
             Err(e) => {
                 if job.lead {
@@ -255,6 +266,19 @@ pub fn run_all(cfg: &RunnerConfig, jobs: &[Job]) -> Result<Outcome> {
 
 /// Runs one job as a child `camtwin run` into a temporary folder, then
 /// renames it into place. A failed job leaves its log beside the jobs.
+/// The line a finished job prints when no progress bar is drawn: the job,
+/// how long it took, how many of the jobs are done and about how long the
+/// rest will take at this run's pace so far.
+fn job_done_line(id: &str, seconds: f64, done: usize, total: usize, left: usize, left_s: f64) -> String {
+    let eta = if left == 0 {
+        "none left".to_string()
+    } else {
+        let minutes = (left_s / 60.0).round() as u64;
+        format!("about {} h {:02} min left", minutes / 60, minutes % 60)
+    };
+    format!("job {id} done in {seconds:.0} s; {done} of {total} jobs done, {eta}")
+}
+
 fn run_one(dir: &Path, job: &Job, scenario: &super::file::LoadedScenario, flags: &[String]) -> Result<f64> {
     let started = Instant::now();
     let tmp = dir.join(format!(".tmp-{}-{}", job.id, std::process::id()));
@@ -357,6 +381,18 @@ mod tests {
             want.sort();
             assert_eq!(all, want, "{n} shards");
         }
+    }
+
+    #[test]
+    fn a_finished_job_says_how_many_are_done_and_how_long_the_rest_take() {
+        assert_eq!(
+            job_done_line("s~low~7", 61.4, 47, 90, 43, 3_900.0),
+            "job s~low~7 done in 61 s; 47 of 90 jobs done, about 1 h 05 min left"
+        );
+        assert_eq!(
+            job_done_line("s~low~8", 2.0, 90, 90, 0, 0.0),
+            "job s~low~8 done in 2 s; 90 of 90 jobs done, none left"
+        );
     }
 
     #[test]
