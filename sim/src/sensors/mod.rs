@@ -447,6 +447,29 @@ pub fn sensor_rng(seed: u64, id: &str, purpose: u64) -> ChaCha8Rng {
     rng
 }
 
+/// A SplitMix64 stream (Steele, Lea & Flood, "Fast splittable
+/// pseudorandom number generators", OOPSLA 2014): cheap draws keyed by a
+/// seed and an agent's id alone, so that every sensor sees the same
+/// person alike (the same phone, the same hat) without a table of them.
+#[derive(Debug, Clone, Copy)]
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform draw in [0, 1) with 24 bits.
+    pub fn unit(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
 /// FNV-1a of a sensor id: a stable stream number per id.
 pub fn stream_of(id: &str) -> u64 {
     id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))

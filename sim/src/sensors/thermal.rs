@@ -164,16 +164,8 @@ fn contrast_factor(seed: u64, agent: u32, spread: f32) -> f32 {
     if spread <= 0.0 {
         return 1.0;
     }
-    let mut state = seed ^ 0x7E4A_1C0D_u64 ^ (u64::from(agent) << 32) ^ u64::from(agent);
-    let mut unit = || {
-        // SplitMix64 (Steele, Lea & Flood 2014).
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
-    };
-    let (u1, u2) = (unit().max(1e-7), unit());
+    let mut rng = super::SplitMix64(seed ^ 0x7E4A_1C0D_u64 ^ (u64::from(agent) << 32) ^ u64::from(agent));
+    let (u1, u2) = (rng.unit().max(1e-7), rng.unit());
     let z = (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos();
     (1.0 - spread * z.abs()).max(CONTRAST_FACTOR_MIN)
 }

@@ -178,20 +178,12 @@ struct Device {
 }
 
 fn device_of(seed: u64, radio: Radio, agent: u32, p: &RadioParams) -> Device {
-    let mut state = seed ^ 0xD371_CE00 ^ ((radio as u64) << 32) ^ (u64::from(agent) << 40) ^ u64::from(agent);
-    let mut next = || {
-        // SplitMix64 (Steele, Lea & Flood 2014).
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    let mut unit = || (next() >> 40) as f32 / (1u64 << 24) as f32;
-    let present = unit() < p.device_share;
-    let probe_phase = unit() * p.probe_interval_s;
-    let rotation_phase = unit() * p.mac_rotation_s.max(1.0);
-    Device { present, probe_phase, rotation_phase, address_seed: next() }
+    let mut rng =
+        super::SplitMix64(seed ^ 0xD371_CE00 ^ ((radio as u64) << 32) ^ (u64::from(agent) << 40) ^ u64::from(agent));
+    let present = rng.unit() < p.device_share;
+    let probe_phase = rng.unit() * p.probe_interval_s;
+    let rotation_phase = rng.unit() * p.mac_rotation_s.max(1.0);
+    Device { present, probe_phase, rotation_phase, address_seed: rng.next_u64() }
 }
 
 /// Ground truth of stays in range is kept every this many seconds: fine for
