@@ -264,8 +264,6 @@ pub fn run_all(cfg: &RunnerConfig, jobs: &[Job]) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// Runs one job as a child `camtwin run` into a temporary folder, then
-/// renames it into place. A failed job leaves its log beside the jobs.
 /// The line a finished job prints when no progress bar is drawn: the job,
 /// how long it took, how many of the jobs are done and about how long the
 /// rest will take at this run's pace so far.
@@ -279,6 +277,8 @@ fn job_done_line(id: &str, seconds: f64, done: usize, total: usize, left: usize,
     format!("job {id} done in {seconds:.0} s; {done} of {total} jobs done, {eta}")
 }
 
+/// Runs one job as a child `camtwin run` into a temporary folder, then
+/// renames it into place. A failed job leaves its log beside the jobs.
 fn run_one(dir: &Path, job: &Job, scenario: &super::file::LoadedScenario, flags: &[String]) -> Result<f64> {
     let started = Instant::now();
     let tmp = dir.join(format!(".tmp-{}-{}", job.id, std::process::id()));
