@@ -1148,6 +1148,16 @@ fps = 10
     }
 
     #[test]
+    fn a_thermal_contrast_spread_above_one_is_located() {
+        let text = with_sensors(
+            "\n[[sensors]]\nkind = \"thermal_array\"\nid = \"th\"\nline = \"north\"\nposition = [0.0, 6.0]\nresolution = \"32x24\"\nperson_contrast_spread = 1.5\n",
+        );
+        let (msg, line) = sensor_error(&text, "person_contrast_spread");
+        assert!(msg.contains("sensors[0].person_contrast_spread") && msg.contains("got 1.5"), "{msg}");
+        assert!(msg.contains(&format!("t.toml:{line}:")), "{msg} (expected line {line})");
+    }
+
+    #[test]
     fn wifi_range_of_zero_is_located() {
         let text = with_sensors(
             "\n[[sensors]]\nkind = \"wifi\"\nid = \"w\"\nline = \"north\"\nposition = [0.0, 6.0]\nrange_m = 0.0\n",
