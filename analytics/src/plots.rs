@@ -302,6 +302,9 @@ fn label_row(x: f64, y: f64, placed: &[(f64, f64)], gap: (f64, f64), bounds: (f6
     let free =
         |row: f64| !placed.iter().any(|(px, py)| (px - x).abs() < gap.0 && (py - row).abs() < gap.1 * (1.0 - 1e-6));
     let start = y.clamp(bounds.0, bounds.1);
+    if gap.1 <= 0.0 || !gap.1.is_finite() {
+        return start;
+    }
     let steps = ((bounds.1 - bounds.0) / gap.1).ceil() as i64 + 1;
     for k in 0..=steps {
         for row in [start + k as f64 * gap.1, start - k as f64 * gap.1] {
