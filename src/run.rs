@@ -17,7 +17,7 @@ use camtwin_analytics::pipeline::{FrameLife, FrameProducer, PipelineConfig, Pipe
 use camtwin_analytics::privacy::PrivacySettings;
 use camtwin_analytics::report::{self, COUNT_HEADER};
 use camtwin_analytics::scoring::{
-    self, CrossingSplit, ERROR_HEADER, ErrorRow, SEED_ERROR_HEADER, SPLIT_HEADER, SourceCounts, TimedCount,
+    self, CountedBy, CrossingSplit, ERROR_HEADER, ErrorRow, SEED_ERROR_HEADER, SPLIT_HEADER, SourceCounts, TimedCount,
 };
 use camtwin_analytics::tracker::TrackerConfig;
 use camtwin_render::Renderer;
@@ -897,8 +897,7 @@ fn timed(scenario: &Scenario, crossings: &[Crossing]) -> Vec<TimedCount> {
                 class: c.class,
                 direction: c.direction,
                 agent: Some(c.agent),
-                rule: None,
-                track: None,
+                counted_by: None,
             })
         })
         .collect()
@@ -1490,8 +1489,7 @@ fn run_camera(
                 class: e.class,
                 direction: e.direction,
                 agent: None,
-                rule: Some(e.rule),
-                track: Some(e.track),
+                counted_by: Some(CountedBy { rule: e.rule, track: e.track }),
             })
         })
         .collect();
@@ -1555,7 +1553,7 @@ fn rule_note(counted: &[TimedCount], extra: &[scoring::ExtraCount]) -> String {
     let parts: Vec<String> = CountRule::ALL
         .iter()
         .filter_map(|&r| {
-            let n = counted.iter().filter(|c| c.rule == Some(r)).count();
+            let n = counted.iter().filter(|c| c.counted_by.is_some_and(|b| b.rule == r)).count();
             let wrong = extra.iter().filter(|e| e.rule == Some(r)).count();
             (n > 0).then(|| format!("{} {n} ({wrong} extra)", r.name()))
         })

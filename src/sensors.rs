@@ -57,8 +57,7 @@ pub fn sources(scenario: &Scenario, outputs: &[SensorOutput]) -> Vec<SourceCount
                     class: c.class,
                     direction: c.direction,
                     agent: None,
-                    rule: None,
-                    track: None,
+                    counted_by: None,
                 })
                 .collect();
             let mut intervals = scoring::aggregate_timed(&counted, std::slice::from_ref(&line), interval_s, duration);

@@ -30,12 +30,20 @@ pub struct TimedCount {
     /// For a true crossing, the simulation's id of the agent who crossed
     /// (stable within a run, says nothing about who); `None` for a count.
     pub agent: Option<u32>,
-    /// For a camera's count, which of the counter's rules made it; `None`
-    /// for a true crossing or a sensor's count.
-    pub rule: Option<CountRule>,
-    /// For a camera's count, the track whose walker it counts; `None` for
-    /// a true crossing or a sensor's count.
-    pub track: Option<u64>,
+    /// For a camera's count, the counter's rule that made it and the track
+    /// whose walker it counts; `None` for a true crossing or a sensor's
+    /// count.
+    pub counted_by: Option<CountedBy>,
+}
+
+/// Which of the counter's rules made a camera's count, and for which
+/// track: both or neither, so they travel together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountedBy {
+    /// The rule.
+    pub rule: CountRule,
+    /// The track (its id in `--export`'s `camtwin.txt`).
+    pub track: u64,
 }
 
 /// What one source counted: its aggregates, as emitted.
@@ -364,8 +372,8 @@ pub fn split_crossings(
                         class: class.name().into(),
                         direction: direction.name().into(),
                         time_s: e.time_s,
-                        rule: e.rule,
-                        track: e.track,
+                        rule: e.counted_by.map(|b| b.rule),
+                        track: e.counted_by.map(|b| b.track),
                     });
                 }
                 let visible_crossings = t.iter().filter(|&&i| visible.get(i).copied().unwrap_or(false)).count() as u64;
@@ -799,8 +807,7 @@ mod tests {
             class: ObjectClass::Person,
             direction: d,
             agent: None,
-            rule: None,
-            track: None,
+            counted_by: None,
         }
     }
 

@@ -284,6 +284,7 @@ impl ThermalCounter {
         let c = self.spec.position;
         let (w, h) = self.size;
         let step = [self.half[0] / w as f32, self.half[1] / h as f32];
+        let pixel_area = self.pixel_area_m2();
         let mut areas = Vec::new();
         for (fx, fy) in [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5), (0.25, 0.75)] {
             let snap = Snapshot {
@@ -302,13 +303,11 @@ impl ThermalCounter {
             };
             let img = self.heat(&snap.agents.iter().collect::<Vec<_>>(), false);
             let warm: Vec<bool> = img.iter().map(|v| v - self.spec.ambient_c > self.spec.threshold_c).collect();
-            let pixel_area = 4.0 * step[0] * step[1];
             areas.push(warm.iter().filter(|w| **w).count() as f32 * pixel_area);
         }
         // The largest: a lone person anywhere under the grid counts once.
         // At least one pixel: where the usual person is too faint to show at
         // all, a blob of one pixel is one person, not hundreds.
-        let pixel_area = 4.0 * step[0] * step[1];
         self.person_area_m2 = areas.iter().copied().fold(pixel_area, f32::max);
         self
     }
@@ -316,6 +315,13 @@ impl ThermalCounter {
     /// Simulation steps between two frames.
     pub fn steps_per_frame(&self) -> u64 {
         self.steps_per_frame
+    }
+
+    /// Ground area one pixel sees, m².
+    fn pixel_area_m2(&self) -> f32 {
+        let (w, h) = self.size;
+        let [hx, hy] = self.half;
+        (2.0 * hx / w as f32) * (2.0 * hy / h as f32)
     }
 
     /// Ground coordinates of pixel `(i, j)`'s corners `[x0, y0, x1, y1]`.
@@ -347,7 +353,7 @@ impl ThermalCounter {
     fn heat(&self, agents: &[&AgentPose], vary: bool) -> Vec<f32> {
         let (w, h) = self.size;
         let [hx, hy] = self.half;
-        let pixel_area = (2.0 * hx / w as f32) * (2.0 * hy / h as f32);
+        let pixel_area = self.pixel_area_m2();
         let mut img = vec![self.spec.ambient_c; w * h];
         let c = self.spec.position;
         for a in agents {
@@ -437,6 +443,7 @@ impl ThermalCounter {
     fn blobs(&self, img: &[f32], warm: &[bool]) -> Vec<([f32; 2], f32)> {
         let (w, h) = self.size;
         let bg = self.background.as_deref().unwrap_or(img);
+        let pixel_area = self.pixel_area_m2();
         let mut label = vec![usize::MAX; w * h];
         let mut out = Vec::new();
         for start in 0..w * h {
@@ -469,8 +476,6 @@ impl ThermalCounter {
                     }
                 }
             }
-            let [hx, hy] = self.half;
-            let pixel_area = (2.0 * hx / w as f32) * (2.0 * hy / h as f32);
             out.push(([sx / sw, sy / sw], n as f32 * pixel_area));
         }
         out
