@@ -714,6 +714,7 @@ impl Simulation {
                 *w = w.max(offset);
             }
         }
+        let reach = (FILE_LOOKAHEAD_M / NEIGHBOUR_RANGE_M).ceil() as i64;
         let mut blocked = Vec::new();
         for (i, p) in self.peds.iter().enumerate() {
             let Some(&w) = width.get(&p.group) else { continue };
@@ -722,7 +723,6 @@ impl Simulation {
             }
             let (lo, hi) = (p.lane_y - FILE_MARGIN_M, p.lane_y + w + FILE_MARGIN_M);
             let cx = (p.pos[0] / NEIGHBOUR_RANGE_M).floor() as i64;
-            let reach = (FILE_LOOKAHEAD_M / NEIGHBOUR_RANGE_M).ceil() as i64;
             let in_way = (-reach..=reach).flat_map(|dx| grid.get(&(cx + dx, p.side)).into_iter().flatten()).any(|&j| {
                 let q = &self.peds[j];
                 let ahead = p.dir * (q.pos[0] - p.pos[0]);
@@ -773,18 +773,19 @@ impl Simulation {
         for (i, p) in self.peds.iter().enumerate() {
             let mut desired = [p.dir * p.speed, 0.0];
             let mut lane = p.lane_y;
+            let file_lane = file.get(&p.group).copied();
             if let Some(&(vx, y)) = intent.get(&p.group) {
                 desired[0] = vx;
                 if p.follow.is_none() {
                     lane = y;
                 }
-            } else if let Some(&y) = file.get(&p.group) {
+            } else if let Some(y) = file_lane {
                 lane = y;
             }
             if let Some((leader, offset)) = p.follow
                 && let Some(l) = index_of.get(&leader).map(|&j| &self.peds[j])
             {
-                if let Some(&y) = file.get(&p.group) {
+                if let Some(y) = file_lane {
                     // In file: the k-th companion drops back to k places
                     // behind the leader; one already ahead of it walks on
                     // in front, at the group's pace.
@@ -842,22 +843,17 @@ impl Simulation {
                     let (lo, hi) = self.layout.sidewalk_band(p.side);
                     let away = if d[1].abs() > 0.02 { d[1].signum() } else { ((lo + hi) / 2.0 - q.pos[1]).signum() };
                     e[1] += walk::SIDESTEP * away;
-                } else if !q.halted && q.dir != p.dir && cos > 0.5 && d[1].abs() < contact + walk::PASS_ROOM_M {
-                    // Someone coming the other way on a course that brushes:
-                    // both edge away well before they meet, each to its
-                    // right when square.
-                    let away = if d[1].abs() > 0.1 { d[1].signum() } else { -p.dir };
-                    e[1] += walk::PASS_STEER * away;
                 } else if !q.halted
-                    && q.dir == p.dir
-                    && q.group != p.group
-                    && q.speed < p.speed
                     && cos > 0.5
                     && d[1].abs() < contact + walk::PASS_ROOM_M
+                    && (q.dir != p.dir || (q.group != p.group && q.speed < p.speed))
                 {
-                    // Someone slower ahead in the way: overtake, on the
-                    // left when square.
-                    let away = if d[1].abs() > 0.1 { d[1].signum() } else { p.dir };
+                    // Someone coming the other way, or slower ahead, on a
+                    // course that brushes: edge away well before meeting;
+                    // when square, keep to the right of someone coming and
+                    // overtake on the left.
+                    let square = if q.dir != p.dir { -p.dir } else { p.dir };
+                    let away = if d[1].abs() > 0.1 { d[1].signum() } else { square };
                     e[1] += walk::PASS_STEER * away;
                 }
             }
