@@ -92,6 +92,10 @@ pub fn footage_key(scenario: &Scenario, cam: &CameraSpec) -> Result<String> {
     if !waits.is_empty() {
         what["waits"] = serde_json::to_value(waits)?;
     }
+    // A warm-up moves everyone; without one the keys stay as they were.
+    if scenario.scenario.warm_up_s > 0.0 {
+        what["warm_up_s"] = serde_json::json!(scenario.scenario.warm_up_s);
+    }
     Ok(hex(serde_json::to_string(&what)?.as_bytes()))
 }
 
@@ -411,6 +415,21 @@ mod tests {
         longer.zones[0].wait = Some(camtwin_sim::scenario::WaitSpec { share: 0.2, dwell_s: [10.0, 90.0] });
         assert_ne!(key(&zoned), key(&waiting));
         assert_ne!(key(&waiting), key(&longer));
+    }
+
+    #[test]
+    fn a_warm_up_changes_the_footage_key() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo.toml"));
+        let text = std::fs::read_to_string(path).expect("demo scenario");
+        let scenario = Scenario::parse(&text, path).expect("parses");
+        let cam = scenario.cameras[0].clone();
+        let key = |s: &Scenario| footage_key(s, &cam).expect("key");
+        let mut warm = scenario.clone();
+        warm.scenario.warm_up_s = 10.0;
+        let mut warmer = scenario.clone();
+        warmer.scenario.warm_up_s = 20.0;
+        assert_ne!(key(&scenario), key(&warm), "a warm-up moves everyone");
+        assert_ne!(key(&warm), key(&warmer));
     }
 
     #[test]

@@ -70,7 +70,18 @@ pub struct ScenarioHeader {
     /// Fixed simulation steps per second; every camera's fps must divide it.
     #[serde(default = "default_step_hz")]
     pub step_hz: u32,
+    /// Seconds the street is simulated before the first step anyone sees
+    /// (0 by default). Those already on the street at the start are placed
+    /// where free walking would have taken them, regardless of each other,
+    /// so they start bunched; a warm-up lets them sort themselves out
+    /// before the cameras, sensors and ground truth begin.
+    #[serde(default)]
+    pub warm_up_s: f32,
 }
+
+/// Longest warm-up a scenario may ask for, seconds: long enough for anyone
+/// to walk a long street, short enough that a typo does not simulate hours.
+pub const MAX_WARM_UP_S: f32 = 600.0;
 
 fn default_step_hz() -> u32 {
     20
@@ -598,6 +609,12 @@ impl Scenario {
         if h.step_hz == 0 || h.step_hz > 1000 {
             return Err(fail("scenario.step_hz", format!("must be between 1 and 1000, got {}", h.step_hz)));
         }
+        if !(0.0..=MAX_WARM_UP_S).contains(&h.warm_up_s) {
+            return Err(fail(
+                "scenario.warm_up_s",
+                format!("must be between 0 and {MAX_WARM_UP_S} seconds, got {}", h.warm_up_s),
+            ));
+        }
         let s = &self.street;
         for (key, v) in [
             ("street.length_m", s.length_m),
@@ -1011,6 +1028,21 @@ fps = 10
         assert!(msg.contains("pedestrians.count"), "{msg}");
         let line = text.lines().position(|l| l.starts_with("count")).expect("line") + 1;
         assert!(msg.contains(&format!(":{line}:")), "{msg}");
+    }
+
+    #[test]
+    fn a_negative_or_endless_warm_up_is_located() {
+        for bad in ["-5.0", "3600.0", "nan"] {
+            let text = MINIMAL.replace("seed = 1", &format!("seed = 1\nwarm_up_s = {bad}"));
+            let s = Scenario::parse(&text, p()).expect("parses");
+            let msg = s.validate(&text, p()).expect_err("invalid").to_string();
+            let line = text.lines().position(|l| l.starts_with("warm_up_s")).expect("line") + 1;
+            assert!(msg.contains("scenario.warm_up_s") && msg.contains(&format!("t.toml:{line}:")), "{msg}");
+        }
+        let text = MINIMAL.replace("seed = 1", "seed = 1\nwarm_up_s = 10.0");
+        let s = Scenario::parse(&text, p()).expect("parses");
+        s.validate(&text, p()).expect("a 10 s warm-up is valid");
+        assert_eq!(s.scenario.warm_up_s, 10.0);
     }
 
     #[test]

@@ -294,6 +294,9 @@ pub struct Simulation {
     max_accel: Option<f32>,
     /// Whether any zone has people wait in it.
     waiting: bool,
+    /// Steps of the warm-up ([`crate::scenario::ScenarioHeader::warm_up_s`]):
+    /// `step` counts from the warm-up's start, time zero is this step.
+    origin: u64,
 }
 
 /// Hardest braking, m/s², with which a car still stops for a signal turning
@@ -467,6 +470,10 @@ impl Simulation {
         let seed = scenario.scenario.seed;
         let demand = &scenario.pedestrians;
         let length = layout.half_length * 2.0;
+        // The simulation starts `warm_steps` before time zero (the warm-up),
+        // at time `start`; arrivals are keyed by steps from there.
+        let warm_steps = (scenario.scenario.warm_up_s * step_hz).round() as u64;
+        let start = 0.0 - warm_steps as f32 / step_hz;
         let mut pending = Vec::new();
         let mut initial = Vec::new();
         let mut next_id = 0u32;
@@ -506,7 +513,7 @@ impl Simulation {
             // Spawn time: from "already crossed part of the street" to the end.
             let cross_time = length / speed;
             let t0 = -cross_time + rng.random::<f32>() * (duration + cross_time);
-            let start_x = -dir * layout.half_length + dir * speed * (-t0).max(0.0);
+            let start_x = -dir * layout.half_length + dir * speed * (start - t0).max(0.0);
             let group = next_id;
             let stops = plan_stops(seed, group, side, dir, start_x, &waits);
             for k in 0..size {
@@ -541,10 +548,10 @@ impl Simulation {
                     file_until: f32::NEG_INFINITY,
                 };
                 next_id += 1;
-                if t0 <= 0.0 {
+                if t0 <= start {
                     initial.push(ped);
                 } else {
-                    pending.push(((t0 * step_hz).round() as u64, Arrival::Ped(ped)));
+                    pending.push((((t0 - start) * step_hz).round() as u64, Arrival::Ped(ped)));
                 }
             }
         }
@@ -564,7 +571,7 @@ impl Simulation {
             let t0 = -length / desired + arrival * (duration + length / desired);
             let car = Car {
                 id: 1_000_000 + i,
-                x: -dir * (layout.half_length + 5.0) + dir * desired * (-t0).max(0.0),
+                x: -dir * (layout.half_length + 5.0) + dir * desired * (start - t0).max(0.0),
                 // Right-hand traffic: eastbound on the south lane.
                 lane_y: -dir * layout.half_road / 2.0,
                 dir,
@@ -573,10 +580,10 @@ impl Simulation {
                 paint,
                 model,
             };
-            if t0 <= 0.0 {
+            if t0 <= start {
                 on_street.push(car);
             } else {
-                pending.push(((t0 * step_hz).round() as u64, Arrival::Car(car)));
+                pending.push((((t0 - start) * step_hz).round() as u64, Arrival::Car(car)));
             }
         }
         // The cars already on the street, the furthest along first.
@@ -593,7 +600,7 @@ impl Simulation {
             std::cmp::Reverse((*s, id))
         });
         let parked = plan_parking(scenario, &layout);
-        Self {
+        let mut sim = Self {
             layout,
             lines: scenario.lines.clone(),
             dt,
@@ -606,17 +613,25 @@ impl Simulation {
             signals: scenario.vehicles.signals.clone(),
             max_accel: scenario.vehicles.max_accel_mps2,
             waiting,
+            origin: warm_steps,
+        };
+        // The warm-up: nobody sees these steps, and their crossings (at
+        // negative times) are no one's to count.
+        while sim.step < sim.origin {
+            sim.step();
         }
+        sim.crossings.clear();
+        sim
     }
 
     /// Current step index.
     pub fn step_index(&self) -> u64 {
-        self.step
+        self.step.saturating_sub(self.origin)
     }
 
     /// Current simulated time, seconds.
     pub fn time_s(&self) -> f32 {
-        self.step as f32 * self.dt
+        (self.step as f32 - self.origin as f32) * self.dt
     }
 
     /// The street this simulation runs on.
@@ -1027,7 +1042,7 @@ impl Simulation {
             },
         ));
         agents[first_vehicle..].sort_unstable_by_key(|a| a.id);
-        Snapshot { step: self.step, time_s: self.time_s(), agents }
+        Snapshot { step: self.step_index(), time_s: self.time_s(), agents }
     }
 }
 
@@ -1577,6 +1592,70 @@ mod tests {
         }
         let share = made / wished;
         assert!(share > 0.85, "walkers made {:.1} % of their free pace", 100.0 * share);
+    }
+
+    /// The busy sidewalk with a warm-up of `warm_up_s`: pairs of walkers of
+    /// different groups closer than 0.5 m at the first step, and the share
+    /// of their free pace walkers make over the first `first_s` seconds, and
+    /// how many people are on the street at the first step.
+    fn busy_start(warm_up_s: f32, first_s: usize) -> (usize, f64, usize) {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/busy-sidewalk-5min.toml"));
+        let mut scenario = crate::scenario::Scenario::load(path).expect("the busy sidewalk loads");
+        scenario.scenario.warm_up_s = warm_up_s;
+        let mut sim = Simulation::new(&scenario);
+        let (mut close, on_street) = (0, sim.peds.len());
+        for (a, p) in sim.peds.iter().enumerate() {
+            for q in sim.peds[a + 1..].iter().filter(|q| q.side == p.side && q.group != p.group) {
+                close += usize::from((p.pos[0] - q.pos[0]).hypot(p.pos[1] - q.pos[1]) < 0.5);
+            }
+        }
+        let (mut made, mut wished) = (0.0f64, 0.0f64);
+        for _ in 0..first_s * scenario.scenario.step_hz as usize {
+            let before: std::collections::HashMap<u32, f32> = sim.peds.iter().map(|p| (p.id, p.pos[0])).collect();
+            sim.step();
+            for p in &sim.peds {
+                if let Some(x0) = before.get(&p.id) {
+                    made += f64::from(p.dir * (p.pos[0] - x0));
+                    wished += f64::from(p.speed * sim.dt);
+                }
+            }
+        }
+        (close, made / wished, on_street)
+    }
+
+    #[test]
+    fn a_warm_up_lets_walkers_start_apart_and_at_their_pace() {
+        // Placed at time zero where free walking would have taken them,
+        // 21 pairs of walkers of the busy sidewalk start within half a
+        // metre of each other, and over the first 10 s walkers make 81 % of
+        // their free pace while they sort themselves out (88 % over two
+        // minutes, `walkers_keep_their_pace_on_a_busy_sidewalk`).
+        let (close_cold, pace_cold, on_street_cold) = busy_start(0.0, 10);
+        let (close_warm, pace_warm, on_street_warm) = busy_start(10.0, 10);
+        assert!(close_cold > 10 && pace_cold < 0.84, "{close_cold} close pairs, pace {pace_cold:.3} without warm-up");
+        assert_eq!(close_warm, 0, "pairs of walkers within 0.5 m after a 10 s warm-up");
+        assert!(pace_warm > 0.85, "walkers made {:.1} % of their free pace after a warm-up", 100.0 * pace_warm);
+        // The same arrivals: about as many people on the street at time zero.
+        let ratio = on_street_warm as f64 / on_street_cold as f64;
+        assert!((0.95..=1.05).contains(&ratio), "{on_street_warm} people at time zero against {on_street_cold}");
+    }
+
+    #[test]
+    fn a_warm_up_is_unseen_time_starts_at_zero_and_its_crossings_are_dropped() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/busy-sidewalk-5min.toml"));
+        let mut scenario = crate::scenario::Scenario::load(path).expect("the busy sidewalk loads");
+        scenario.scenario.warm_up_s = 30.0;
+        let mut sim = Simulation::new(&scenario);
+        assert_eq!((sim.step_index(), sim.time_s()), (0, 0.0));
+        assert!(sim.crossings().is_empty(), "crossings of the warm-up were kept");
+        assert_eq!(sim.snapshot().step, 0);
+        for _ in 0..20 {
+            sim.step();
+        }
+        assert_eq!((sim.step_index(), sim.snapshot().step), (20, 20));
+        assert!((sim.time_s() - 1.0).abs() < 1e-6);
+        let crossed: Vec<f32> = sim.crossings().iter().map(|c| c.time_s).collect();
+        assert!(!crossed.is_empty() && crossed.iter().all(|&t| (0.0..=1.0).contains(&t)), "{crossed:?}");
     }
 
     #[test]
