@@ -34,6 +34,20 @@ use sha2::{Digest, Sha256};
 /// contact shadow (a COCO detector found none of the box-shaped ones).
 pub const RENDERER_VERSION: &str = "camtwin-render/2026-12-06b";
 
+/// Changes whenever the motorcycle mesh changes. Part of the footage key of
+/// scenarios whose traffic has motorcycles only, so that redrawing them
+/// keeps every other scenario's footage (and the experiments resumed on
+/// it). 2026-12-07: thick tyres, tank, engine, exhaust and a coloured rider
+/// instead of a box between two discs.
+pub const MOTORCYCLE_MESH_VERSION: &str = "camtwin-motorcycle/2026-12-07";
+
+/// The versions of meshes that only some scenarios draw (see
+/// [`MOTORCYCLE_MESH_VERSION`]), for the footage key and an experiment's
+/// job inputs; `None` for a scenario that draws none of them.
+pub fn mesh_versions(scenario: &Scenario) -> Option<&'static str> {
+    scenario.vehicles.mix.filter(|m| m.motorcycle > 0.0).map(|_| MOTORCYCLE_MESH_VERSION)
+}
+
 /// Default size limit, bytes.
 pub const DEFAULT_LIMIT_BYTES: u64 = 20 * 1024 * 1024 * 1024;
 
@@ -91,6 +105,9 @@ pub fn footage_key(scenario: &Scenario, cam: &CameraSpec) -> Result<String> {
     let waits: Vec<_> = scenario.zones.iter().filter(|z| z.wait.is_some()).collect();
     if !waits.is_empty() {
         what["waits"] = serde_json::to_value(waits)?;
+    }
+    if let Some(versions) = mesh_versions(scenario) {
+        what["meshes"] = serde_json::json!(versions);
     }
     // A warm-up moves everyone; without one the keys stay as they were.
     if scenario.scenario.warm_up_s > 0.0 {

@@ -74,6 +74,9 @@ pub fn plan(exp: &Experiment, models: &Path) -> Vec<Job> {
                 // resumed experiment must not keep jobs done before it.
                 h.update(crate::cache::RENDERER_VERSION.as_bytes());
                 h.update(crate::cache::RESULTS_FORMAT.to_le_bytes());
+                if let Some(versions) = crate::cache::mesh_versions(&s.scenario) {
+                    h.update(versions.as_bytes());
+                }
                 h.update(&s.text);
                 h.update(c.name.as_bytes());
                 h.update(seed.to_le_bytes());
