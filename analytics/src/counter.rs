@@ -339,6 +339,24 @@ pub const SWAP_AWAY_BANDS: f64 = 2.0;
 /// See [`SWAP_AWAY_BANDS`], seconds.
 pub const SWAP_AWAY_S: f64 = 1.5;
 
+/// Ground speed, m/s, above which a person's track counts as a rider: faster
+/// than anyone walks (1.34 m/s on average, Weidmann 1993) or jogs (about 3
+/// m/s), slower than city cyclists (15-20 km/h, 4-5.5 m/s). The detector
+/// often finds the rider and not the two-wheeler under it: a bicycle seen
+/// head-on, a motorcycle it does not know (docs/PERFORMANCE.md, "Riders
+/// told by their speed"). Only on lines on the ground, where speeds are in
+/// metres.
+pub const RIDER_MIN_SPEED_MPS: f64 = 3.5;
+
+/// Ground speed, m/s, above which a rider counts as on a motorcycle rather
+/// than a bicycle: 23 km/h, above most cyclists, below city traffic.
+pub const MOTORCYCLE_MIN_SPEED_MPS: f64 = 6.5;
+
+/// A track's speed is taken over at least this long, seconds, so that one
+/// box's jitter is not read as speed; short enough for a motorcycle seen
+/// from the side, which crosses half a camera's view in under a second.
+pub const SPEED_MIN_S: f64 = 0.5;
+
 /// A track that went into a line's dead band and came back out on the side
 /// it came from: half of a possible swap (see the module documentation).
 #[derive(Debug, Clone, Copy)]
@@ -564,7 +582,34 @@ impl LineCounter {
         self.previous_s = Some(time_s);
         let first = *self.first_s.get_or_insert(time_s);
         events.retain(|e| e.time_s >= first);
+        for e in &mut events {
+            if let Some(t) = tracks.iter().find(|t| t.id == e.track) {
+                e.class = self.class_by_speed(e.line, t, time_s, scale);
+            }
+        }
         events
+    }
+
+    /// The class of track `t` counted at line `li`: a person's track that
+    /// moved over the ground faster than anyone on foot, from where it
+    /// started to where it is now, carried a rider whose bicycle or
+    /// motorcycle the detector missed (see [`RIDER_MIN_SPEED_MPS`]).
+    fn class_by_speed(&self, li: usize, t: &TrackObservation, time_s: f64, scale: f64) -> ObjectClass {
+        let elapsed = time_s - t.origin_time_s;
+        if t.class != ObjectClass::Person || !self.lines[li].on_ground || elapsed < SPEED_MIN_S {
+            return t.class;
+        }
+        let (Some(a), Some(b)) = (self.foot(li, t.origin, scale), self.foot(li, t.bbox, scale)) else {
+            return t.class;
+        };
+        let speed = (b[0] - a[0]).hypot(b[1] - a[1]) / elapsed;
+        if speed >= MOTORCYCLE_MIN_SPEED_MPS {
+            ObjectClass::Motorcycle
+        } else if speed >= RIDER_MIN_SPEED_MPS {
+            ObjectClass::Bicycle
+        } else {
+            ObjectClass::Person
+        }
     }
 
     /// Finds the tracks measured in the previous frame and not in this one
@@ -891,6 +936,42 @@ mod tests {
             events.extend(c.update(i as f64 * 0.1, 640, &tracks));
         }
         events
+    }
+
+    #[test]
+    fn a_person_faster_than_anyone_on_foot_counts_as_a_rider() {
+        // A track from 4 m west of the line (1 m east) at `speed` m/s,
+        // measured every 0.1 s from where it started.
+        let class_at = |speed: f32| {
+            let mut c = LineCounter::new(&ground()).expect("counter");
+            let start = obs(1, -300.0);
+            let mut events = Vec::new();
+            for i in 0..80 {
+                let t = i as f32 * 0.1;
+                let mut o = obs(1, -300.0 + 100.0 * speed * t);
+                (o.origin, o.origin_time_s) = (start.bbox, 0.0);
+                events.extend(c.update(f64::from(t), 640, &[o]));
+                if !events.is_empty() {
+                    break;
+                }
+            }
+            assert_eq!(events.len(), 1, "{events:?}");
+            events[0].class
+        };
+        assert_eq!(class_at(1.4), ObjectClass::Person, "a walker");
+        assert_eq!(class_at(3.0), ObjectClass::Person, "a jogger");
+        assert_eq!(class_at(4.5), ObjectClass::Bicycle, "a cyclist found as a person");
+        assert_eq!(class_at(8.3), ObjectClass::Motorcycle, "a motorcyclist found as a person");
+        // Too early to tell: a track born 0.3 s before it jumps the line.
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        let start = obs(1, 60.0);
+        let mut events = Vec::new();
+        for (t, x) in [(0.0, 60.0), (0.1, 65.0), (0.2, 70.0), (0.3, 150.0)] {
+            let mut o = obs(1, x);
+            (o.origin, o.origin_time_s) = (start.bbox, 0.0);
+            events.extend(c.update(t, 640, &[o]));
+        }
+        assert_eq!(events.iter().map(|e| e.class).collect::<Vec<_>>(), [ObjectClass::Person], "{events:?}");
     }
 
     #[test]
