@@ -410,13 +410,19 @@ mod tests {
         camtwin_render::RenderedFrame { width, height, rgb: rgb.to_vec(), ids: ids.to_vec() }
     }
 
-    #[test]
-    fn the_footage_key_changes_with_zones_where_people_wait_only() {
+    /// The demo street, and the footage key of its first camera for any
+    /// variant of it.
+    fn demo_and_key() -> (Scenario, impl Fn(&Scenario) -> String) {
         let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo.toml"));
         let text = std::fs::read_to_string(path).expect("demo scenario");
         let scenario = Scenario::parse(&text, path).expect("parses");
         let cam = scenario.cameras[0].clone();
-        let key = |s: &Scenario| footage_key(s, &cam).expect("key");
+        (scenario, move |s: &Scenario| footage_key(s, &cam).expect("key"))
+    }
+
+    #[test]
+    fn the_footage_key_changes_with_zones_where_people_wait_only() {
+        let (scenario, key) = demo_and_key();
         let mut zoned = scenario.clone();
         zoned.zones.push(camtwin_sim::scenario::ZoneSpec {
             id: "stop".into(),
@@ -436,11 +442,7 @@ mod tests {
 
     #[test]
     fn a_warm_up_changes_the_footage_key() {
-        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo.toml"));
-        let text = std::fs::read_to_string(path).expect("demo scenario");
-        let scenario = Scenario::parse(&text, path).expect("parses");
-        let cam = scenario.cameras[0].clone();
-        let key = |s: &Scenario| footage_key(s, &cam).expect("key");
+        let (scenario, key) = demo_and_key();
         let mut warm = scenario.clone();
         warm.scenario.warm_up_s = 10.0;
         let mut warmer = scenario.clone();
