@@ -73,6 +73,8 @@ pub fn plan(exp: &Experiment, models: &Path) -> Vec<Job> {
                 // A new renderer or detection format changes results too: a
                 // resumed experiment must not keep jobs done before it.
                 h.update(crate::cache::RENDERER_VERSION.as_bytes());
+                // So does a change in how people move (new footage, new truth).
+                h.update(camtwin_sim::world::SIMULATION_VERSION.as_bytes());
                 h.update(crate::cache::RESULTS_FORMAT.to_le_bytes());
                 if let Some(versions) = crate::cache::mesh_versions(&s.scenario) {
                     h.update(versions.as_bytes());
