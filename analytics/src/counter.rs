@@ -62,6 +62,14 @@
 //! along the line, takes over that crossing; each turn-back and each new
 //! track serves once.
 //!
+//! One two-wheeler, one count: a cyclist is often two tracks, their own
+//! and their bicycle's (the rider's box and the bicycle's are merged only
+//! where they overlap enough, see `tracker::merge_riders`), and both count
+//! as a two-wheeler (the rider by its votes or its speed). On a ground line,
+//! a two-wheeler's count within [`RIDER_PAIR_S`] and [`RIDER_PAIR_M`] of
+//! another's, same line and direction, from another track, is the same
+//! rider and is dropped.
+//!
 //! The crossing time is interpolated between the last measurement on the old
 //! side and the first on the new one, so a crossing belongs to the interval
 //! in which it happened, not to the frame in which the counter noticed it.
@@ -357,6 +365,31 @@ pub const MOTORCYCLE_MIN_SPEED_MPS: f64 = 6.5;
 /// from the side, which crosses half a camera's view in under a second.
 pub const SPEED_MIN_S: f64 = 0.5;
 
+/// Two counts of a two-wheeler on one ground line, in one direction, at
+/// most this far apart in time (seconds) and [`RIDER_PAIR_M`] along the
+/// line, are one rider counted by two tracks (the rider's and the
+/// bicycle's). Two cyclists riding in file are further apart: a bicycle is
+/// 1.8 m long, 0.4 s at 16 km/h.
+pub const RIDER_PAIR_S: f64 = 0.5;
+
+/// See [`RIDER_PAIR_S`], metres along the line: the rider's feet on the
+/// pedals are above the ground and map up to half a metre beyond the
+/// wheels from a camera 4 m up; two riders abreast are about a metre and
+/// a half apart.
+pub const RIDER_PAIR_M: f64 = 1.2;
+
+/// A two-wheeler's count kept for [`RIDER_PAIR_S`], to drop the same
+/// rider's count by another track.
+#[derive(Debug, Clone, Copy)]
+struct WheelCount {
+    line: usize,
+    direction: Direction,
+    time_s: f64,
+    /// Where along the line the track's foot was.
+    along: f64,
+    track: u64,
+}
+
 /// A track that went into a line's dead band and came back out on the side
 /// it came from: half of a possible swap (see the module documentation).
 #[derive(Debug, Clone, Copy)]
@@ -433,6 +466,8 @@ pub struct LineCounter {
     /// Tracks first seen past a line with nobody to take over from, kept
     /// [`HANDOVER_S`].
     orphans: Vec<Orphan>,
+    /// Two-wheelers' counts of the last [`RIDER_PAIR_S`] and a second.
+    wheel_counts: Vec<WheelCount>,
 }
 
 impl LineCounter {
@@ -469,6 +504,7 @@ impl LineCounter {
             hidden: HashMap::new(),
             turn_backs: Vec::new(),
             orphans: Vec::new(),
+            wheel_counts: Vec::new(),
         })
     }
 
@@ -587,7 +623,47 @@ impl LineCounter {
                 e.class = self.class_by_speed(e.line, t, time_s, scale);
             }
         }
-        events
+        self.one_count_per_rider(events, time_s, tracks, scale)
+    }
+
+    /// Drops a two-wheeler's count on a ground line that another track made
+    /// for the same rider (see [`RIDER_PAIR_S`]).
+    fn one_count_per_rider(
+        &mut self,
+        events: Vec<CountEvent>,
+        time_s: f64,
+        tracks: &[TrackObservation],
+        scale: f64,
+    ) -> Vec<CountEvent> {
+        self.wheel_counts.retain(|w| time_s - w.time_s <= RIDER_PAIR_S + 1.0);
+        let mut kept = Vec::with_capacity(events.len());
+        for e in events {
+            let wheels = matches!(e.class, ObjectClass::Bicycle | ObjectClass::Motorcycle);
+            let foot = tracks.iter().find(|t| t.id == e.track).and_then(|t| self.foot(e.line, t.bbox, scale));
+            let (true, true, Some(foot)) = (wheels, self.lines[e.line].on_ground, foot) else {
+                kept.push(e);
+                continue;
+            };
+            let at = along(&self.lines[e.line].points, foot);
+            let twin = self.wheel_counts.iter().any(|w| {
+                w.line == e.line
+                    && w.direction == e.direction
+                    && w.track != e.track
+                    && (w.time_s - e.time_s).abs() <= RIDER_PAIR_S
+                    && (w.along - at).abs() <= RIDER_PAIR_M
+            });
+            if !twin {
+                self.wheel_counts.push(WheelCount {
+                    line: e.line,
+                    direction: e.direction,
+                    time_s: e.time_s,
+                    along: at,
+                    track: e.track,
+                });
+                kept.push(e);
+            }
+        }
+        kept
     }
 
     /// The class of track `t` counted at line `li`: a person's track that
@@ -972,6 +1048,39 @@ mod tests {
             events.extend(c.update(t, 640, &[o]));
         }
         assert_eq!(events.iter().map(|e| e.class).collect::<Vec<_>>(), [ObjectClass::Person], "{events:?}");
+    }
+
+    #[test]
+    fn a_rider_and_their_bicycle_on_two_tracks_count_once() {
+        // Track 1 is a person's box on a rider, track 2 a bicycle's, both
+        // from 3 m west of the line at `speed` m/s; their feet `r` and `b`
+        // px (1 px = 1 cm) along the line from its middle.
+        let count = |r: f32, b: f32, speed: f32| {
+            let mut c = LineCounter::new(&ground()).expect("counter");
+            let at = |id: u64, x: f32, dy: f32, class: ObjectClass| {
+                let mut o = obs(id, x);
+                o.class = class;
+                for k in [1, 3] {
+                    o.bbox[k] += dy;
+                }
+                o.origin = o.bbox;
+                o.origin[0] -= x + 200.0;
+                o.origin[2] -= x + 200.0;
+                o
+            };
+            let mut events = Vec::new();
+            for i in 0..40 {
+                let t = i as f32 * 0.1;
+                let x = -200.0 + 100.0 * speed * t;
+                let tracks = [at(1, x, r, ObjectClass::Person), at(2, x + 5.0, b, ObjectClass::Bicycle)];
+                events.extend(c.update(f64::from(t), 640, &tracks));
+            }
+            events.iter().map(|e| (e.track, e.class)).collect::<Vec<_>>()
+        };
+        let (p, b) = (ObjectClass::Person, ObjectClass::Bicycle);
+        assert_eq!(count(0.0, 30.0, 4.5), [(1, b)], "one cyclist");
+        assert_eq!(count(-80.0, 80.0, 4.5), [(1, b), (2, b)], "two cyclists abreast, 1.6 m apart");
+        assert_eq!(count(0.0, 30.0, 1.4), [(1, p), (2, b)], "someone walking beside a bicycle");
     }
 
     #[test]
