@@ -42,10 +42,22 @@ pub const RENDERER_VERSION: &str = "camtwin-render/2026-12-06b";
 pub const MOTORCYCLE_MESH_VERSION: &str = "camtwin-motorcycle/2026-12-07";
 
 /// The versions of meshes that only some scenarios draw (see
-/// [`MOTORCYCLE_MESH_VERSION`]), for the footage key and an experiment's
-/// job inputs; `None` for a scenario that draws none of them.
+/// [`MOTORCYCLE_MESH_VERSION`]), for the footage key and
+/// [`code_versions`]; `None` for a scenario that draws none of them.
 pub fn mesh_versions(scenario: &Scenario) -> Option<&'static str> {
     scenario.vehicles.mix.filter(|m| m.motorcycle > 0.0).map(|_| MOTORCYCLE_MESH_VERSION)
+}
+
+/// Every version of the code that makes a scenario's footage and ground
+/// truth: the renderer, the simulation and the meshes only some scenarios
+/// draw. An experiment's job inputs hash them all, so that a resumed
+/// experiment never keeps results made by older code; [`footage_key`]
+/// holds the same versions under named fields (kept so that cached footage
+/// keeps its keys).
+pub fn code_versions(scenario: &Scenario) -> Vec<&'static str> {
+    let mut v = vec![RENDERER_VERSION, camtwin_sim::world::SIMULATION_VERSION];
+    v.extend(mesh_versions(scenario));
+    v
 }
 
 /// Default size limit, bytes.

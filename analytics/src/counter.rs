@@ -619,52 +619,49 @@ impl LineCounter {
         self.previous_s = Some(time_s);
         let first = *self.first_s.get_or_insert(time_s);
         events.retain(|e| e.time_s >= first);
-        for e in &mut events {
-            if let Some(t) = tracks.iter().find(|t| t.id == e.track) {
-                e.class = self.class_by_speed(e.line, t, time_s, scale);
-            }
-        }
-        self.one_count_per_rider(events, time_s, tracks, scale)
-    }
-
-    /// Drops a two-wheeler's count on a ground line that another track made
-    /// for the same rider (see [`RIDER_PAIR_S`]).
-    fn one_count_per_rider(
-        &mut self,
-        events: Vec<CountEvent>,
-        time_s: f64,
-        tracks: &[TrackObservation],
-        scale: f64,
-    ) -> Vec<CountEvent> {
         self.wheel_counts.retain(|w| time_s - w.time_s <= RIDER_PAIR_S + 1.0);
         let mut kept = Vec::with_capacity(events.len());
-        for e in events {
-            let wheels = matches!(e.class, ObjectClass::Bicycle | ObjectClass::Motorcycle);
-            let foot = tracks.iter().find(|t| t.id == e.track).and_then(|t| self.foot(e.line, t.bbox, scale));
-            let (true, true, Some(foot)) = (wheels, self.lines[e.line].on_ground, foot) else {
-                kept.push(e);
-                continue;
-            };
-            let at = along(&self.lines[e.line].points, foot);
-            let twin = self.wheel_counts.iter().any(|w| {
-                w.line == e.line
-                    && w.direction == e.direction
-                    && w.track != e.track
-                    && (w.time_s - e.time_s).abs() <= RIDER_PAIR_S
-                    && (w.along - at).abs() <= RIDER_PAIR_M
-            });
-            if !twin {
-                self.wheel_counts.push(WheelCount {
-                    line: e.line,
-                    direction: e.direction,
-                    time_s: e.time_s,
-                    along: at,
-                    track: e.track,
-                });
+        for mut e in events {
+            let track = tracks.iter().find(|t| t.id == e.track);
+            if let Some(t) = track {
+                e.class = self.class_by_speed(e.line, t, time_s, scale);
+            }
+            if !self.same_rider_counted(&e, track, scale) {
                 kept.push(e);
             }
         }
         kept
+    }
+
+    /// Whether another track already counted the rider that two-wheeler
+    /// count `e` (made by `track`) counts (see [`RIDER_PAIR_S`]); if not,
+    /// and `e` is a two-wheeler's count on a ground line, remembers it.
+    fn same_rider_counted(&mut self, e: &CountEvent, track: Option<&TrackObservation>, scale: f64) -> bool {
+        let wheels = matches!(e.class, ObjectClass::Bicycle | ObjectClass::Motorcycle);
+        if !wheels || !self.lines[e.line].on_ground {
+            return false;
+        }
+        let Some(foot) = track.and_then(|t| self.foot(e.line, t.bbox, scale)) else {
+            return false;
+        };
+        let at = along(&self.lines[e.line].points, foot);
+        let twin = self.wheel_counts.iter().any(|w| {
+            w.line == e.line
+                && w.direction == e.direction
+                && w.track != e.track
+                && (w.time_s - e.time_s).abs() <= RIDER_PAIR_S
+                && (w.along - at).abs() <= RIDER_PAIR_M
+        });
+        if !twin {
+            self.wheel_counts.push(WheelCount {
+                line: e.line,
+                direction: e.direction,
+                time_s: e.time_s,
+                along: at,
+                track: e.track,
+            });
+        }
+        twin
     }
 
     /// The class of track `t` counted at line `li`: a person's track that

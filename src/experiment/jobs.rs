@@ -70,15 +70,12 @@ pub fn plan(exp: &Experiment, models: &Path) -> Vec<Job> {
             for (n, c) in s.configs.iter().enumerate() {
                 let mut h = Sha256::new();
                 h.update(env!("CARGO_PKG_VERSION").as_bytes());
-                // A new renderer or detection format changes results too: a
-                // resumed experiment must not keep jobs done before it.
-                h.update(crate::cache::RENDERER_VERSION.as_bytes());
-                // So does a change in how people move (new footage, new truth).
-                h.update(camtwin_sim::world::SIMULATION_VERSION.as_bytes());
-                h.update(crate::cache::RESULTS_FORMAT.to_le_bytes());
-                if let Some(versions) = crate::cache::mesh_versions(&s.scenario) {
-                    h.update(versions.as_bytes());
+                // New rendering, motion or detection format changes results
+                // too: a resumed experiment must not keep jobs done before it.
+                for v in crate::cache::code_versions(&s.scenario) {
+                    h.update(v.as_bytes());
                 }
+                h.update(crate::cache::RESULTS_FORMAT.to_le_bytes());
                 h.update(&s.text);
                 h.update(c.name.as_bytes());
                 h.update(seed.to_le_bytes());

@@ -125,10 +125,8 @@ impl RadioParams {
 /// Bluetooth one (many read both), so it takes that published cost (see
 /// [`BLUETOOTH_COST`]); no figure for a Wi-Fi-only street scanner was found.
 pub const WIFI_COST: CostProfile = CostProfile {
-    hardware_eur: 3_500.0,
-    installation_eur: 500.0,
-    operation_eur_per_year: 4_400.0,
     basis: "as the Bluetooth reader (Utah DOT 2014, USDOT ITS Costs Database 2014-SC00334; dollars taken as euros)",
+    ..BLUETOOTH_COST
 };
 
 /// A Bluetooth traffic reader with GPS and a cellular uplink: US$4,000-5,000
