@@ -394,13 +394,14 @@ pub fn check(path: &Path) -> Result<()> {
 
 /// Files a run writes at the top of its output folder: removed before a new
 /// run starts, so a failed run never leaves an older result looking like its own.
-const RESULT_FILES: [&str; 12] = [
+const RESULT_FILES: [&str; 13] = [
     "counts.csv",
     "errors.csv",
     "crossings.csv",
     "lost-crossings.csv",
     "unseen-crossings.csv",
     "extra-counts.csv",
+    "counted-crossings.csv",
     "counts.png",
     "summary.md",
     "errors-over-seeds.csv",
@@ -1279,6 +1280,8 @@ struct CameraOutcome {
     unseen: Vec<UnseenCrossing>,
     /// Counts that paired with no true crossing.
     extra: Vec<scoring::ExtraCount>,
+    /// Every count, with what it paired with.
+    counted: Vec<scoring::CountedCrossing>,
     note: String,
     crossings: Vec<Crossing>,
     intrusion: IntrusionRow,
@@ -1493,7 +1496,7 @@ fn run_camera(
             })
         })
         .collect();
-    let scoring::CrossingReport { split, lost, extra } =
+    let scoring::CrossingReport { split, lost, extra, counted: counted_rows } =
         scoring::split_crossings(&source, &line_ids, &counted, &timed(scenario, &crossings), &visible);
     report::write_csv(&out.join(format!("frames-{}.csv", cam.id)), &summary.lifetimes, &FrameLife::HEADER)?;
     let zone_rows = zone_rows(&cam.id, &config_interval(scenario, privacy), scenario, &summary, &truth);
@@ -1539,6 +1542,7 @@ fn run_camera(
         lost,
         unseen,
         extra,
+        counted: counted_rows,
         note,
         crossings,
         intrusion,
@@ -1778,6 +1782,7 @@ fn run_seed(
     let mut lost = Vec::new();
     let mut unseen = Vec::new();
     let mut extra = Vec::new();
+    let mut counted = Vec::new();
     let mut notes = Vec::new();
     let mut crossings: Option<Vec<Crossing>> = None;
     let mut intrusion = Vec::new();
@@ -1791,6 +1796,7 @@ fn run_seed(
         lost.extend(outcome.lost);
         unseen.extend(outcome.unseen);
         extra.extend(outcome.extra);
+        counted.extend(outcome.counted);
         notes.push(outcome.note);
         // The simulation is deterministic: every camera saw the same crossings.
         crossings.get_or_insert(outcome.crossings);
@@ -1809,6 +1815,7 @@ fn run_seed(
     report::write_csv(&out.join("lost-crossings.csv"), &lost, &scoring::LOST_HEADER)?;
     report::write_csv(&out.join("unseen-crossings.csv"), &unseen, &UnseenCrossing::HEADER)?;
     report::write_csv(&out.join("extra-counts.csv"), &extra, &scoring::EXTRA_HEADER)?;
+    report::write_csv(&out.join("counted-crossings.csv"), &counted, &scoring::COUNTED_HEADER)?;
     report::write_csv(&out.join("intrusiveness.csv"), &intrusion, &IntrusionRow::HEADER)?;
     if !zones.is_empty() {
         report::write_csv(&out.join("zones.csv"), &zones, &ZoneRow::HEADER)?;

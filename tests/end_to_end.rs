@@ -98,7 +98,7 @@ fn small_street_counts_close_to_ground_truth() {
     // at least half of them visible on this open sidewalk, and the parts add up.
     let mut split = csv::Reader::from_path(out_dir.join("crossings.csv")).expect("crossings.csv");
     let (mut true_total, mut visible_total, mut lost_total, mut extra_total) = (0u64, 0u64, 0u64, 0u64);
-    let mut not_visible_total = 0u64;
+    let (mut not_visible_total, mut counted_visible_total) = (0u64, 0u64);
     for rec in split.records() {
         let rec = rec.expect("row");
         if &rec[2] != "person" {
@@ -117,6 +117,7 @@ fn small_street_counts_close_to_ground_truth() {
         lost_total += lost;
         extra_total += extra;
         not_visible_total += not_visible;
+        counted_visible_total += counted_visible;
     }
     // The crossings it could not see one by one, each with what hid it.
     let mut unseen = csv::Reader::from_path(out_dir.join("unseen-crossings.csv")).expect("unseen-crossings.csv");
@@ -160,6 +161,20 @@ fn small_street_counts_close_to_ground_truth() {
     // Each names the counter's rule that made it.
     let rules = ["crossed", "born-at-line", "handover", "companion", "swap", "turn-back"];
     assert!(extra_rows.iter().all(|r| rules.contains(&&r[5]) && r[6].parse::<u64>().is_ok()), "{extra_rows:?}");
+    // And every count, good or extra, with what it paired with.
+    let mut counted_file =
+        csv::Reader::from_path(out_dir.join("counted-crossings.csv")).expect("counted-crossings.csv");
+    assert_eq!(
+        counted_file.headers().expect("header"),
+        vec!["source", "line", "class", "direction", "time_s", "rule", "track", "paired", "agent", "crossed_s"]
+    );
+    let counted_rows: Vec<csv::StringRecord> = counted_file.records().collect::<Result<_, _>>().expect("counted rows");
+    let paired = |kind: &str| counted_rows.iter().filter(|r| &r[2] == "person" && &r[7] == kind).count() as u64;
+    assert_eq!((paired("visible"), paired("extra")), (counted_visible_total, extra_total), "{counted_rows:?}");
+    assert!(
+        counted_rows.iter().all(|r| (&r[7] == "extra") == r[8].is_empty() && (&r[7] == "extra") == r[9].is_empty()),
+        "a paired count names its agent and crossing time, an extra one neither: {counted_rows:?}"
+    );
     assert!(visible_total * 2 >= true_total, "{visible_total} of {true_total} visible");
     // Exported labels: one row per agent in view per frame, boxes inside the image.
     let mut truth = csv::Reader::from_path(out_dir.join("truth-cam.csv")).expect("truth-cam.csv");

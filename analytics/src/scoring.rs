@@ -284,6 +284,42 @@ fn rule_name<S: serde::Serializer>(rule: &Option<CountRule>, s: S) -> Result<S::
 /// Column names of `extra-counts.csv`, in [`ExtraCount`] field order.
 pub const EXTRA_HEADER: [&str; 7] = ["source", "line", "class", "direction", "time_s", "rule", "track"];
 
+/// Every count a camera made, with the rule and track that made it and
+/// what it paired with: engineers regression-testing the counter read good
+/// counts beside wrong ones (`extra-counts.csv` holds the wrong ones only).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CountedCrossing {
+    /// The camera source.
+    pub source: String,
+    /// The line.
+    pub line: String,
+    /// The class.
+    pub class: String,
+    /// The direction counted.
+    pub direction: String,
+    /// When the count placed the crossing, seconds of simulated time.
+    pub time_s: f64,
+    /// Which of the counter's rules made the count (empty for none).
+    #[serde(serialize_with = "rule_name")]
+    pub rule: Option<CountRule>,
+    /// The track whose walker it counts; empty for a source without tracks.
+    pub track: Option<u64>,
+    /// `visible` (paired with a crossing the camera could see),
+    /// `not_visible` (with one it saw badly) or `extra` (with none).
+    pub paired: &'static str,
+    /// The agent whose true crossing it paired with; empty for an extra
+    /// count. Which walker of a group a count goes to is a choice among
+    /// equals (see [`split_crossings`]).
+    pub agent: Option<u32>,
+    /// When that true crossing happened, seconds; empty for an extra count.
+    pub crossed_s: Option<f64>,
+}
+
+/// Column names of `counted-crossings.csv`, in [`CountedCrossing`] field
+/// order.
+pub const COUNTED_HEADER: [&str; 10] =
+    ["source", "line", "class", "direction", "time_s", "rule", "track", "paired", "agent", "crossed_s"];
+
 /// A camera's counts against the truth: the error split per line, class
 /// and direction, and the crossings lost and counts extra one by one.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -294,6 +330,8 @@ pub struct CrossingReport {
     pub lost: Vec<LostCrossing>,
     /// Counts paired with no true crossing.
     pub extra: Vec<ExtraCount>,
+    /// Every count, with what it paired with.
+    pub counted: Vec<CountedCrossing>,
 }
 
 /// The rule that makes a true crossing visible to a camera, in words for
@@ -324,6 +362,7 @@ pub fn split_crossings(
     let mut out = Vec::new();
     let mut lost = Vec::new();
     let mut extra = Vec::new();
+    let mut counted_rows = Vec::new();
     for line in lines {
         for class in ObjectClass::ALL {
             for direction in Direction::BOTH {
@@ -352,6 +391,21 @@ pub fn split_crossings(
                     } else {
                         counted_not_visible += 1;
                     }
+                }
+                for (e, k) in c.iter().zip(&truth_of) {
+                    let paired = k.map(|k| (t[k], if t_visible[k] { "visible" } else { "not_visible" }));
+                    counted_rows.push(CountedCrossing {
+                        source: source.into(),
+                        line: line.clone(),
+                        class: class.name().into(),
+                        direction: direction.name().into(),
+                        time_s: e.time_s,
+                        rule: e.counted_by.map(|b| b.rule),
+                        track: e.counted_by.map(|b| b.track),
+                        paired: paired.map_or("extra", |(_, p)| p),
+                        agent: paired.and_then(|(ti, _)| truth[ti].agent),
+                        crossed_s: paired.map(|(ti, _)| truth[ti].time_s),
+                    });
                 }
                 for (k, &ti) in t.iter().enumerate() {
                     if !t_used[k] && visible.get(ti).copied().unwrap_or(false) {
@@ -395,7 +449,12 @@ pub fn split_crossings(
             }
         }
     }
-    CrossingReport { split: out, lost, extra }
+    counted_rows.sort_by(|a, b| {
+        (&a.line, &a.direction, a.time_s)
+            .partial_cmp(&(&b.line, &b.direction, b.time_s))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    CrossingReport { split: out, lost, extra, counted: counted_rows }
 }
 
 /// Pairs counts (at `counts`, seconds) with true crossings (at `truths`,
@@ -892,7 +951,7 @@ mod tests {
         // Counts: one near 1 s, one near 9 s (a crossing the camera saw
         // badly), one at 30 s that matches nothing; 5 s and 20 s are lost.
         let counted = vec![tc("a", 1.3, Positive), tc("a", 8.0, Positive), tc("a", 30.0, Positive)];
-        let CrossingReport { split, lost, extra } =
+        let CrossingReport { split, lost, extra, counted: rows } =
             split_crossings("camera:c", &["a".into()], &counted, &truth, &visible);
         let pos = split.iter().find(|s| s.direction == "positive" && s.class == "person").expect("positive");
         assert_eq!((pos.true_crossings, pos.visible_crossings, pos.counted, pos.counted_visible), (4, 3, 3, 1));
@@ -902,6 +961,11 @@ mod tests {
         assert!(lost.iter().all(|l| l.source == "camera:c" && l.direction == "positive" && l.line == "a"));
         // And the count that matched nothing.
         assert_eq!(extra.iter().map(|e| (e.time_s, e.direction.as_str())).collect::<Vec<_>>(), [(30.0, "positive")]);
+        // Every count, with what it paired with: the one at 1.3 s with the
+        // visible crossing at 1 s, 8 s with the badly seen one at 9 s, 30 s
+        // with none.
+        let paired: Vec<_> = rows.iter().map(|r| (r.time_s, r.paired, r.crossed_s)).collect();
+        assert_eq!(paired, [(1.3, "visible", Some(1.0)), (8.0, "not_visible", Some(9.0)), (30.0, "extra", None)]);
     }
 
     /// A pair crosses together, one hidden behind the other: the one count
@@ -911,7 +975,7 @@ mod tests {
         use Direction::*;
         let truth = vec![tc("a", 8.97, Negative), tc("a", 8.99, Negative)];
         let counted = vec![tc("a", 8.99, Negative)];
-        let CrossingReport { split, lost, extra } =
+        let CrossingReport { split, lost, extra, .. } =
             split_crossings("camera:c", &["a".into()], &counted, &truth, &[true, false]);
         assert!(lost.is_empty() && extra.is_empty(), "{lost:?} {extra:?}");
         let neg = split.iter().find(|s| s.direction == "negative" && s.class == "person").expect("negative");
