@@ -315,6 +315,21 @@ pub struct CountedCrossing {
     pub crossed_s: Option<f64>,
 }
 
+impl From<&CountedCrossing> for ExtraCount {
+    /// An extra count is a counted crossing that paired with none.
+    fn from(c: &CountedCrossing) -> Self {
+        Self {
+            source: c.source.clone(),
+            line: c.line.clone(),
+            class: c.class.clone(),
+            direction: c.direction.clone(),
+            time_s: c.time_s,
+            rule: c.rule,
+            track: c.track,
+        }
+    }
+}
+
 /// Column names of `counted-crossings.csv`, in [`CountedCrossing`] field
 /// order.
 pub const COUNTED_HEADER: [&str; 10] =
@@ -394,7 +409,7 @@ pub fn split_crossings(
                 }
                 for (e, k) in c.iter().zip(&truth_of) {
                     let paired = k.map(|k| (t[k], if t_visible[k] { "visible" } else { "not_visible" }));
-                    counted_rows.push(CountedCrossing {
+                    let row = CountedCrossing {
                         source: source.into(),
                         line: line.clone(),
                         class: class.name().into(),
@@ -405,7 +420,11 @@ pub fn split_crossings(
                         paired: paired.map_or("extra", |(_, p)| p),
                         agent: paired.and_then(|(ti, _)| truth[ti].agent),
                         crossed_s: paired.map(|(ti, _)| truth[ti].time_s),
-                    });
+                    };
+                    if paired.is_none() {
+                        extra.push(ExtraCount::from(&row));
+                    }
+                    counted_rows.push(row);
                 }
                 for (k, &ti) in t.iter().enumerate() {
                     if !t_used[k] && visible.get(ti).copied().unwrap_or(false) {
@@ -418,17 +437,6 @@ pub fn split_crossings(
                             agent: truth[ti].agent,
                         });
                     }
-                }
-                for e in c.iter().zip(&c_used).filter(|(_, used)| !**used).map(|(e, _)| e) {
-                    extra.push(ExtraCount {
-                        source: source.into(),
-                        line: line.clone(),
-                        class: class.name().into(),
-                        direction: direction.name().into(),
-                        time_s: e.time_s,
-                        rule: e.counted_by.map(|b| b.rule),
-                        track: e.counted_by.map(|b| b.track),
-                    });
                 }
                 let visible_crossings = t.iter().filter(|&&i| visible.get(i).copied().unwrap_or(false)).count() as u64;
                 let true_crossings = t.len() as u64;
