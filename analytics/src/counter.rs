@@ -1375,16 +1375,24 @@ mod tests {
         assert!(c.update(9.0, 640, &[seen(3, 170.0, 160.0, 8.5)]).is_empty());
     }
 
-    #[test]
-    fn a_vanished_track_found_again_does_not_count_a_handed_over_crossing_twice() {
-        let mut c = LineCounter::new(&ground()).expect("counter");
-        walk(&mut c, 1, &[40.0, 60.0, 80.0, 95.0]);
-        // Track 1 coasts (hidden) while track 2, born in the band, walks away east.
+    /// Track 1 walks east into the band (95 px, line at 100) and coasts
+    /// there, hidden, while track 2, first seen at `origin_x` px at 4 s,
+    /// walks on east through `steps` (time, foot x). Returns the events.
+    fn hidden_while_another_walks_on(c: &mut LineCounter, origin_x: f32, steps: &[(f64, f32)]) -> Vec<CountEvent> {
+        walk(c, 1, &[40.0, 60.0, 80.0, 95.0]);
         let hidden = TrackObservation { state: TrackState::Lost, ..obs(1, 100.0) };
         let mut events = Vec::new();
-        for (time, x) in [(4.0, 105.0), (5.0, 125.0), (6.0, 140.0)] {
-            events.extend(c.update(time, 640, &[hidden, seen(2, x, 105.0, 4.0)]));
+        for &(time, x) in steps {
+            events.extend(c.update(time, 640, &[hidden, seen(2, x, origin_x, 4.0)]));
         }
+        events
+    }
+
+    #[test]
+    fn a_vanished_track_found_again_does_not_count_a_handed_over_crossing_twice() {
+        // Track 2 is born in the band.
+        let mut c = LineCounter::new(&ground()).expect("counter");
+        let events = hidden_while_another_walks_on(&mut c, 105.0, &[(4.0, 105.0), (5.0, 125.0), (6.0, 140.0)]);
         assert_eq!(events.len(), 1, "{events:?}");
         // Track 1 is found again on the far side: the crossing was counted.
         assert!(c.update(7.0, 640, &[obs(1, 150.0), seen(2, 160.0, 105.0, 4.0)]).is_empty());
@@ -1392,15 +1400,9 @@ mod tests {
 
     #[test]
     fn a_track_moved_by_a_rule_and_found_again_where_it_was_does_not_count_a_crossing_back() {
-        // Track 1 vanishes in the band walking east; track 2, first seen
-        // past the line walking east, takes its crossing over.
+        // Track 2, first seen past the line, takes track 1's crossing over.
         let mut c = LineCounter::new(&ground()).expect("counter");
-        walk(&mut c, 1, &[40.0, 60.0, 80.0, 95.0]);
-        let hidden = TrackObservation { state: TrackState::Lost, ..obs(1, 100.0) };
-        let mut events = Vec::new();
-        for (time, x) in [(4.0, 170.0), (5.0, 180.0)] {
-            events.extend(c.update(time, 640, &[hidden, seen(2, x, 160.0, 4.0)]));
-        }
+        let events = hidden_while_another_walks_on(&mut c, 160.0, &[(4.0, 170.0), (5.0, 180.0)]);
         assert_eq!(events.len(), 1, "{events:?}");
         // Track 1 is measured again west of the line, where it vanished: it
         // never crossed east, so it does not cross back west either.
