@@ -83,6 +83,12 @@ pub struct ScenarioHeader {
 /// to walk a long street, short enough that a typo does not simulate hours.
 pub const MAX_WARM_UP_S: f32 = 600.0;
 
+/// Most simulation steps a scenario may ask for (2^21: 29 hours at the
+/// default 20 Hz, a day and then some). Simulated time is kept in single
+/// precision; beyond this its rounding reaches a quarter of a step and two
+/// steps could carry the same time. Longer periods run as several scenarios.
+pub const MAX_STEPS: u64 = 1 << 21;
+
 fn default_step_hz() -> u32 {
     20
 }
@@ -609,6 +615,18 @@ impl Scenario {
         if h.step_hz == 0 || h.step_hz > 1000 {
             return Err(fail("scenario.step_hz", format!("must be between 1 and 1000, got {}", h.step_hz)));
         }
+        if f64::from(h.duration_s) * f64::from(h.step_hz) > MAX_STEPS as f64 {
+            return Err(fail(
+                "scenario.duration_s",
+                format!(
+                    "{} s at {} Hz is more than {MAX_STEPS} simulation steps ({:.0} s at this step rate): \
+                     split the period into several scenarios",
+                    h.duration_s,
+                    h.step_hz,
+                    MAX_STEPS as f64 / f64::from(h.step_hz)
+                ),
+            ));
+        }
         if !(0.0..=MAX_WARM_UP_S).contains(&h.warm_up_s) {
             return Err(fail(
                 "scenario.warm_up_s",
@@ -1028,6 +1046,20 @@ fps = 10
         assert!(msg.contains("pedestrians.count"), "{msg}");
         let line = text.lines().position(|l| l.starts_with("count")).expect("line") + 1;
         assert!(msg.contains(&format!(":{line}:")), "{msg}");
+    }
+
+    #[test]
+    fn a_duration_beyond_the_step_limit_is_located() {
+        for (bad, hz) in [("1e12", 20), ("104858.0", 20), ("2098.0", 1000)] {
+            let text = MINIMAL.replace("duration_s = 5.0", &format!("duration_s = {bad}\nstep_hz = {hz}"));
+            let s = Scenario::parse(&text, p()).expect("parses");
+            let msg = s.validate(&text, p()).expect_err("invalid").to_string();
+            let line = text.lines().position(|l| l.starts_with("duration_s")).expect("line") + 1;
+            assert!(msg.contains("scenario.duration_s") && msg.contains(&format!("t.toml:{line}:")), "{msg}");
+        }
+        let text = MINIMAL.replace("duration_s = 5.0", "duration_s = 86400.0");
+        let s = Scenario::parse(&text, p()).expect("parses");
+        s.validate(&text, p()).expect("a day at 20 Hz is valid");
     }
 
     #[test]
