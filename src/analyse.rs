@@ -1,8 +1,9 @@
-//! The `analyse` command: recorded footage (a folder of PNG frames) through
-//! the same edge-analytics pipeline as rendered video. The site (counting
-//! lines, calibration, privacy and aggregation settings) is read from a
-//! scenario's camera or from a camera file; no simulation or rendering takes
-//! place and no ground truth is involved.
+//! The `analyse` command: recorded footage (a folder of PNG frames or a
+//! video file decoded by ffmpeg) through the same edge-analytics pipeline
+//! as rendered video. The site (counting lines, calibration, privacy and
+//! aggregation settings) is read from a scenario's camera or from a camera
+//! file; no simulation or rendering takes place and no ground truth is
+//! involved.
 
 use std::path::{Path, PathBuf};
 

@@ -32,8 +32,9 @@ enum Command {
     /// Simulate a scenario, analyse each camera's video, run its sensors,
     /// compare with ground truth, and write counts, plot and summary.
     Run(run::RunArgs),
-    /// Run recorded footage (a folder of PNG frames) through the same
-    /// analytics pipeline, with the site described by a scenario file.
+    /// Run recorded footage (a folder of PNG frames or a video file) through
+    /// the same analytics pipeline, with the site described by a scenario
+    /// file or a camera file.
     Analyse(analyse::AnalyseArgs),
     /// List or clear the cache of rendered footage and detections.
     Cache(cache::CacheArgs),
