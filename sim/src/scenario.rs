@@ -1048,14 +1048,20 @@ fps = 10
         assert!(msg.contains(&format!(":{line}:")), "{msg}");
     }
 
+    /// Asserts that `text` parses but fails validation with an error naming
+    /// `key` and the line of `t.toml` that starts with `line_start`.
+    fn assert_rejected_at(text: &str, key: &str, line_start: &str) {
+        let s = Scenario::parse(text, p()).expect("parses");
+        let msg = s.validate(text, p()).expect_err("invalid").to_string();
+        let line = text.lines().position(|l| l.starts_with(line_start)).expect("line") + 1;
+        assert!(msg.contains(key) && msg.contains(&format!("t.toml:{line}:")), "{msg}");
+    }
+
     #[test]
     fn a_duration_beyond_the_step_limit_is_located() {
         for (bad, hz) in [("1e12", 20), ("104858.0", 20), ("2098.0", 1000)] {
             let text = MINIMAL.replace("duration_s = 5.0", &format!("duration_s = {bad}\nstep_hz = {hz}"));
-            let s = Scenario::parse(&text, p()).expect("parses");
-            let msg = s.validate(&text, p()).expect_err("invalid").to_string();
-            let line = text.lines().position(|l| l.starts_with("duration_s")).expect("line") + 1;
-            assert!(msg.contains("scenario.duration_s") && msg.contains(&format!("t.toml:{line}:")), "{msg}");
+            assert_rejected_at(&text, "scenario.duration_s", "duration_s");
         }
         let text = MINIMAL.replace("duration_s = 5.0", "duration_s = 86400.0");
         let s = Scenario::parse(&text, p()).expect("parses");
@@ -1066,10 +1072,7 @@ fps = 10
     fn a_negative_or_endless_warm_up_is_located() {
         for bad in ["-5.0", "3600.0", "nan"] {
             let text = MINIMAL.replace("seed = 1", &format!("seed = 1\nwarm_up_s = {bad}"));
-            let s = Scenario::parse(&text, p()).expect("parses");
-            let msg = s.validate(&text, p()).expect_err("invalid").to_string();
-            let line = text.lines().position(|l| l.starts_with("warm_up_s")).expect("line") + 1;
-            assert!(msg.contains("scenario.warm_up_s") && msg.contains(&format!("t.toml:{line}:")), "{msg}");
+            assert_rejected_at(&text, "scenario.warm_up_s", "warm_up_s");
         }
         let text = MINIMAL.replace("seed = 1", "seed = 1\nwarm_up_s = 10.0");
         let s = Scenario::parse(&text, p()).expect("parses");
