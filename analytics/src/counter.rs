@@ -306,6 +306,16 @@ struct LineState {
     moved_from: Option<i8>,
 }
 
+impl LineState {
+    /// Puts a track that a rule decided crossed while unmeasured on side
+    /// `to`, remembering the side it came from ("Found again where it was").
+    fn move_unseen(&mut self, to: i8) {
+        self.moved_from = Some(self.side);
+        self.side = to;
+        self.last = None;
+    }
+}
+
 /// A track whose first detection lies within this many dead bands of a line
 /// is taken to have crossed it from the side it moves away from (0.4 m for
 /// the default 0.2-m band). On 2 seeds × 5 minutes of the demo street
@@ -762,9 +772,7 @@ impl LineCounter {
             if s.side != old_side {
                 continue;
             }
-            s.moved_from = Some(s.side);
-            s.side = -old_side;
-            s.last = None;
+            s.move_unseen(-old_side);
             self.hidden.remove(&id);
             events.push(CountEvent {
                 line: li,
@@ -863,9 +871,7 @@ impl LineCounter {
         match (alive, ended) {
             (Some((ra, key, a)), e) if e.is_none_or(|(re, _, _)| later(&re, &ra).is_le()) => {
                 if let Some(s) = self.state.get_mut(&key) {
-                    s.moved_from = Some(s.side);
-                    s.side = new_side;
-                    s.last = None;
+                    s.move_unseen(new_side);
                 }
                 a.seen
             }
